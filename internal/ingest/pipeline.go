@@ -1,0 +1,273 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// Config tunes the pipeline.
+type Config struct {
+	// BatchSize is the most events written in one batch.
+	BatchSize int
+	// FlushInterval bounds how long a partial batch waits for more events.
+	FlushInterval time.Duration
+	// MaxEventBytes rejects larger events (0 = event.MaxSize).
+	MaxEventBytes int
+	// WriteTimeout bounds one attempt to write a batch.
+	WriteTimeout time.Duration
+	// AckWait is the consumer's ack wait; long writes signal progress at a
+	// third of it so JetStream does not redeliver them meanwhile.
+	AckWait time.Duration
+	// ShutdownTimeout bounds the final flush at shutdown.
+	ShutdownTimeout time.Duration
+	Build           BuildOptions
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		BatchSize:       1000,
+		FlushInterval:   50 * time.Millisecond,
+		WriteTimeout:    15 * time.Second,
+		AckWait:         60 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		Build:           BuildOptions{KeepBodies: true},
+	}
+}
+
+// Quarantiner keeps rejected input with its reason.
+type Quarantiner interface {
+	Quarantine(reason string, raw []byte, detail string) error
+}
+
+// Pipeline consumes events and writes them through a sink.
+type Pipeline struct {
+	cfg        Config
+	cons       jetstream.Consumer
+	sink       Sink
+	sinkName   string
+	pricer     Pricer
+	quarantine Quarantiner
+	metrics    *Metrics
+	log        *slog.Logger
+	ready      atomic.Bool
+	stored     atomic.Int64
+}
+
+// Deps are the pipeline's collaborators.
+type Deps struct {
+	Consumer   jetstream.Consumer
+	Sink       Sink
+	SinkName   string
+	Pricer     Pricer
+	Quarantine Quarantiner
+	Metrics    *Metrics
+	Logger     *slog.Logger
+}
+
+// New returns a pipeline; Run starts it.
+func New(cfg Config, d Deps) *Pipeline {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, cons: d.Consumer, sink: d.Sink, sinkName: d.SinkName, pricer: d.Pricer,
+		quarantine: d.Quarantine, metrics: d.Metrics, log: d.Logger}
+}
+
+// Ready reports whether the pipeline is consuming.
+func (p *Pipeline) Ready() bool { return p.ready.Load() }
+
+// Stored returns the number of events acknowledged after a successful write.
+func (p *Pipeline) Stored() int64 { return p.stored.Load() }
+
+// Run consumes until ctx is cancelled, then flushes the open batch within
+// the shutdown timeout. Events not written by then are left unacknowledged
+// and JetStream redelivers them.
+func (p *Pipeline) Run(ctx context.Context) error {
+	msgs := make(chan jetstream.Msg, 2*p.cfg.BatchSize)
+	cc, err := p.cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+			_ = m.Nak()
+		}
+	}, jetstream.PullMaxMessages(2*p.cfg.BatchSize),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			p.log.Warn("consume", "err", err)
+		}))
+	if err != nil {
+		return fmt.Errorf("start consuming: %w", err)
+	}
+	p.ready.Store(true)
+	defer p.ready.Store(false)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { p.watchLag(ctx) })
+
+	batch := make([]jetstream.Msg, 0, p.cfg.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch = batch[:0]
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+		case <-ctx.Done():
+			return p.shutdown(cc, msgs, nil)
+		}
+		timer.Reset(p.cfg.FlushInterval)
+	fill:
+		for len(batch) < p.cfg.BatchSize {
+			select {
+			case m := <-msgs:
+				batch = append(batch, m)
+			case <-timer.C:
+				break fill
+			case <-ctx.Done():
+				timer.Stop()
+				return p.shutdown(cc, msgs, batch)
+			}
+		}
+		timer.Stop()
+		p.handle(ctx, batch)
+	}
+}
+
+// shutdown stops taking work, writes the open batch and hands back what was
+// buffered but not started.
+func (p *Pipeline) shutdown(cc jetstream.ConsumeContext, msgs chan jetstream.Msg, open []jetstream.Msg) error {
+	cc.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+	defer cancel()
+	if len(open) > 0 {
+		p.handle(ctx, open)
+	}
+	for {
+		select {
+		case m := <-msgs:
+			_ = m.Nak()
+		default:
+			return nil
+		}
+	}
+}
+
+// handle decodes, builds, writes and acknowledges one batch.
+func (p *Pipeline) handle(ctx context.Context, batch []jetstream.Msg) {
+	calls := make([]record.Call, 0, len(batch))
+	good := make([]jetstream.Msg, 0, len(batch))
+	for _, m := range batch {
+		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+			p.metrics.Redeliveries.Inc()
+		}
+		ev, err := event.Decode(m.Data(), p.cfg.MaxEventBytes)
+		if err != nil {
+			p.reject(m, err)
+			continue
+		}
+		p.metrics.EventsReceived.WithLabelValues(string(ev.Kind)).Inc()
+		calls = append(calls, Build(ev, p.pricer, p.cfg.Build))
+		good = append(good, m)
+	}
+	if len(good) == 0 {
+		return
+	}
+	calls = MergeBatch(calls)
+	if err := p.write(ctx, calls, good); err != nil {
+		// Not stored: JetStream redelivers these events.
+		for _, m := range good {
+			_ = m.NakWithDelay(time.Second)
+		}
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			p.log.Error("write batch", "sink", p.sinkName, "events", len(good), "err", err)
+		}
+		return
+	}
+	for _, m := range good {
+		_ = m.Ack()
+	}
+	p.stored.Add(int64(len(good)))
+	p.metrics.BatchSize.Observe(float64(len(good)))
+	p.metrics.observeStored(calls)
+}
+
+// write retries the batch with backoff until it is stored or ctx ends,
+// telling JetStream the events are in progress meanwhile.
+func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstream.Msg) error {
+	b := retry.NewExponential(100 * time.Millisecond)
+	b = retry.WithCappedDuration(5*time.Second, b)
+	b = retry.WithJitterPercent(20, b)
+	lastProgress := time.Now()
+	var lastErr error
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		if time.Since(lastProgress) > p.cfg.AckWait/3 {
+			for _, m := range msgs {
+				_ = m.InProgress()
+			}
+			lastProgress = time.Now()
+		}
+		wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
+		defer cancel()
+		start := time.Now()
+		err := p.sink.Write(wctx, calls)
+		p.metrics.BatchLatency.WithLabelValues(p.sinkName).Observe(time.Since(start).Seconds())
+		if err != nil {
+			p.metrics.WriteErrors.WithLabelValues(p.sinkName).Inc()
+			lastErr = err
+			p.log.Warn("write batch failed, retrying", "sink", p.sinkName, "err", err)
+			return retry.RetryableError(err)
+		}
+		return nil
+	})
+	if err != nil && lastErr != nil {
+		return fmt.Errorf("write batch: %w (last error: %w)", err, lastErr)
+	}
+	return err
+}
+
+// reject quarantines a malformed event and acknowledges it; if it cannot be
+// quarantined it stays in JetStream.
+func (p *Pipeline) reject(m jetstream.Msg, err error) {
+	reason := event.RejectReason(err)
+	if reason == "" {
+		reason = "invalid"
+	}
+	if qerr := p.quarantine.Quarantine(reason, m.Data(), err.Error()); qerr != nil {
+		p.log.Error("quarantine event", "reason", reason, "err", qerr)
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	p.metrics.EventsRejected.WithLabelValues(reason).Inc()
+	p.log.Warn("event rejected", "reason", reason, "err", err, "subject", m.Subject())
+	_ = m.Term()
+}
+
+func (p *Pipeline) watchLag(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ictx, cancel := context.WithTimeout(ctx, time.Second)
+			info, err := p.cons.Info(ictx)
+			cancel()
+			if err == nil {
+				p.metrics.ConsumerPending.Set(float64(info.NumPending))
+				p.metrics.AckPending.Set(float64(info.NumAckPending))
+			}
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package ingestor
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is what an operator sets. Every field has a flag and an
+// environment variable, listed in docs/configuration.md.
+type Config struct {
+	NATSURL         string        // external NATS; "" = run the embedded server
+	NATSListen      string        // the embedded server's client address
+	NATSSync        string        // embedded file store fsync: a duration or "always"
+	DataDir         string        // JetStream store, spool and quarantine
+	PostgresURL     string        // "" = the spool is the store
+	MetricsAddr     string        // "" = no HTTP endpoint
+	Environment     string        // tags calls that do not carry one
+	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
+	MaxEventBytes   int           // larger events are rejected
+	BatchSize       int           // events per batch write
+	FlushInterval   time.Duration // how long a partial batch waits
+	ShutdownTimeout time.Duration // bound on the final flush at shutdown
+	KeepBodies      bool          // store request and response bodies
+	LogLevel        string        // debug, info, warn, error
+	LogFormat       string        // text or json
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		NATSListen:      "127.0.0.1:4222",
+		NATSSync:        "1s",
+		DataDir:         "./harborai-data",
+		StreamMaxBytes:  4 << 30,
+		MaxEventBytes:   8 << 20,
+		BatchSize:       1000,
+		FlushInterval:   50 * time.Millisecond,
+		ShutdownTimeout: 10 * time.Second,
+		KeepBodies:      true,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+// Validate reports every invalid setting at once, naming each.
+func (c Config) Validate() error {
+	var errs []error
+	if c.NATSURL == "" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil && c.NATSListen != "-1" {
+			errs = append(errs, fmt.Errorf("HARBORAI_NATS_LISTEN %q: want host:port: %w", c.NATSListen, err))
+		}
+	} else if !strings.Contains(c.NATSURL, "://") {
+		errs = append(errs, fmt.Errorf("HARBORAI_NATS_URL %q: want a URL such as nats://host:4222", c.NATSURL))
+	}
+	if _, _, err := c.syncPolicy(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("HARBORAI_DATA_DIR: must not be empty"))
+	}
+	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") && !strings.Contains(c.PostgresURL, "=") {
+		errs = append(errs, errors.New("HARBORAI_POSTGRES_URL: want a libpq URL (postgres://...) or key=value string"))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("HARBORAI_METRICS_ADDR %q: want host:port: %w", c.MetricsAddr, err))
+		}
+	}
+	if c.BatchSize < 1 || c.BatchSize > 10000 {
+		errs = append(errs, fmt.Errorf("HARBORAI_BATCH_SIZE %d: want 1..10000", c.BatchSize))
+	}
+	if c.FlushInterval <= 0 {
+		errs = append(errs, fmt.Errorf("HARBORAI_FLUSH_INTERVAL %s: must be positive", c.FlushInterval))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("HARBORAI_SHUTDOWN_TIMEOUT %s: must be positive", c.ShutdownTimeout))
+	}
+	if c.StreamMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("HARBORAI_STREAM_MAX_BYTES %d: must be >= 0 (0 = unlimited)", c.StreamMaxBytes))
+	}
+	if c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20 {
+		errs = append(errs, fmt.Errorf("HARBORAI_MAX_EVENT_BYTES %d: want 1024..67108864", c.MaxEventBytes))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("HARBORAI_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("HARBORAI_LOG_FORMAT %q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// syncPolicy parses NATSSync.
+func (c Config) syncPolicy() (interval time.Duration, always bool, err error) {
+	if c.NATSSync == "always" {
+		return 0, true, nil
+	}
+	d, err := time.ParseDuration(c.NATSSync)
+	if err != nil || d <= 0 {
+		return 0, false, fmt.Errorf("HARBORAI_NATS_SYNC %q: want a positive duration (e.g. 1s) or \"always\"", c.NATSSync)
+	}
+	return d, false, nil
+}
+
+// Load reads the configuration from args (flags) over lookup (the
+// environment) over the defaults, and validates it.
+func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (Config, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("ingestor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var envErrs []error
+	str := func(p *string, name, env, usage string) {
+		if v, ok := lookup(env); ok {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ($"+env+")")
+	}
+	num := func(p *int, name, env, usage string) {
+		if v, ok := lookup(env); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s %q: not an integer", env, v))
+			}
+			*p = n
+		}
+		fs.IntVar(p, name, *p, usage+" ($"+env+")")
+	}
+	num64 := func(p *int64, name, env, usage string) {
+		if v, ok := lookup(env); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s %q: not an integer", env, v))
+			}
+			*p = n
+		}
+		fs.Int64Var(p, name, *p, usage+" ($"+env+")")
+	}
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v, ok := lookup(env); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s %q: not a duration (e.g. 50ms)", env, v))
+			}
+			*p = d
+		}
+		fs.DurationVar(p, name, *p, usage+" ($"+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v, ok := lookup(env); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s %q: want true or false", env, v))
+			}
+			*p = b
+		}
+		fs.BoolVar(p, name, *p, usage+" ($"+env+")")
+	}
+	str(&c.NATSURL, "nats-url", "HARBORAI_NATS_URL", "external NATS server; unset runs the embedded server")
+	str(&c.NATSListen, "nats-listen", "HARBORAI_NATS_LISTEN", "embedded NATS client address")
+	str(&c.NATSSync, "nats-sync", "HARBORAI_NATS_SYNC", "embedded JetStream fsync interval, or \"always\"")
+	str(&c.DataDir, "data-dir", "HARBORAI_DATA_DIR", "JetStream store, spool and quarantine directory")
+	str(&c.PostgresURL, "postgres-url", "HARBORAI_POSTGRES_URL", "PostgreSQL URL; unset stores calls in the spool")
+	str(&c.MetricsAddr, "metrics-addr", "HARBORAI_METRICS_ADDR", "address of /metrics, /healthz and /readyz; unset = none")
+	str(&c.Environment, "environment", "HARBORAI_ENVIRONMENT", "environment tag for calls that carry none")
+	num64(&c.StreamMaxBytes, "stream-max-bytes", "HARBORAI_STREAM_MAX_BYTES", "JetStream stream size bound in bytes (0 = unlimited)")
+	num(&c.MaxEventBytes, "max-event-bytes", "HARBORAI_MAX_EVENT_BYTES", "largest event accepted")
+	num(&c.BatchSize, "batch-size", "HARBORAI_BATCH_SIZE", "events per batch write")
+	dur(&c.FlushInterval, "flush-interval", "HARBORAI_FLUSH_INTERVAL", "longest wait of a partial batch")
+	dur(&c.ShutdownTimeout, "shutdown-timeout", "HARBORAI_SHUTDOWN_TIMEOUT", "bound on the final flush at shutdown")
+	boolean(&c.KeepBodies, "keep-bodies", "HARBORAI_KEEP_BODIES", "store request and response bodies")
+	str(&c.LogLevel, "log-level", "HARBORAI_LOG_LEVEL", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "HARBORAI_LOG_FORMAT", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		envErrs = append(envErrs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
+	}
+	if err := errors.Join(append(envErrs, c.Validate())...); err != nil {
+		return c, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,221 @@
+package ingestor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/harborai/ingest/internal/broker"
+	"github.com/harborai/ingest/internal/ingest"
+	"github.com/harborai/ingest/pkg/cost"
+)
+
+// Deps are injected into the daemon.
+type Deps struct {
+	Logger *slog.Logger
+	// Registry receives the metrics; nil = a fresh registry.
+	Registry *prometheus.Registry
+	// Lookup reads price variables (the environment in main).
+	Lookup func(string) (string, bool)
+	// Started is called once the ingestor consumes, with the NATS URL
+	// publishers should use and the HTTP address ("" when none).
+	Started func(natsURL, httpAddr string)
+}
+
+// Ingestor is the running daemon.
+type Ingestor struct {
+	cfg      Config
+	deps     Deps
+	metrics  *ingest.Metrics
+	pipeline *ingest.Pipeline
+}
+
+// Run starts the ingestor and blocks until ctx is cancelled and it has shut
+// down: stop consuming, flush the open batch, close the sink, the NATS
+// connection and the embedded server, in that order.
+func Run(ctx context.Context, cfg Config, deps Deps) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	if deps.Lookup == nil {
+		deps.Lookup = func(string) (string, bool) { return "", false }
+	}
+	log := deps.Logger
+	pricer, err := cost.NewPricer(cost.Options{Lookup: deps.Lookup})
+	if err != nil {
+		return fmt.Errorf("prices: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	deps.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(deps.Registry)
+	metrics.State.Set(ingest.StateInitializing)
+
+	// HTTP first, so /healthz answers while the rest starts.
+	var httpLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if httpLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
+
+	nc, publicURL, stopNATS, err := connectNATS(ctx, cfg, log)
+	if err != nil {
+		closeQuietly(httpLn)
+		return err
+	}
+	defer stopNATS()
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		closeQuietly(httpLn)
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	scfg := broker.DefaultStreamConfig()
+	scfg.MaxBytes = cfg.StreamMaxBytes
+	scfg.MaxMsgSize = int32(cfg.MaxEventBytes)
+	cons, err := ensureStream(ctx, js, scfg, log)
+	if err != nil {
+		closeQuietly(httpLn)
+		return err
+	}
+
+	sink, sinkName, state, err := openSink(ctx, cfg, log)
+	if err != nil {
+		closeQuietly(httpLn)
+		return err
+	}
+	metrics.State.Set(float64(state))
+
+	pcfg := ingest.DefaultConfig()
+	pcfg.BatchSize = cfg.BatchSize
+	pcfg.FlushInterval = cfg.FlushInterval
+	pcfg.MaxEventBytes = cfg.MaxEventBytes
+	pcfg.AckWait = scfg.AckWait
+	pcfg.ShutdownTimeout = cfg.ShutdownTimeout
+	pcfg.Build.KeepBodies = cfg.KeepBodies
+	pcfg.Build.Environment = cfg.Environment
+	pipe := ingest.New(pcfg, ingest.Deps{
+		Consumer: cons, Sink: sink, SinkName: sinkName, Pricer: pricer,
+		Quarantine: quarantineDir(filepath.Join(cfg.DataDir, "quarantine")),
+		Metrics:    metrics, Logger: log,
+	})
+
+	var wg sync.WaitGroup
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	httpAddr := ""
+	if httpLn != nil {
+		httpAddr = httpLn.Addr().String()
+		ready := func() error {
+			switch {
+			case !pipe.Ready():
+				return errors.New("pipeline not consuming")
+			case !nc.IsConnected():
+				return errors.New("NATS not connected")
+			}
+			return nil
+		}
+		wg.Go(func() {
+			if err := serveHTTP(httpCtx, httpLn, deps.Registry, ready); err != nil {
+				log.Error("http server", "err", err)
+			}
+		})
+	}
+	log.Info("ingestor started", "nats", publicURL, "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
+	if deps.Started != nil {
+		wg.Go(func() {
+			for !pipe.Ready() && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if ctx.Err() == nil {
+				deps.Started(publicURL, httpAddr)
+			}
+		})
+	}
+	runErr := pipe.Run(ctx)
+	log.Info("ingestor stopping", "stored_events", pipe.Stored())
+	if err := sink.Close(); err != nil {
+		log.Error("close sink", "err", err)
+	}
+	stopHTTP()
+	wg.Wait()
+	return runErr
+}
+
+// connectNATS starts the embedded server or connects to the external one.
+func connectNATS(ctx context.Context, cfg Config, log *slog.Logger) (*nats.Conn, string, func(), error) {
+	if cfg.NATSURL != "" {
+		nc, err := nats.Connect(cfg.NATSURL, nats.Name("harborai-ingestor"), nats.MaxReconnects(-1),
+			nats.RetryOnFailedConnect(true), nats.ReconnectWait(time.Second),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats disconnected", "err", err) }),
+			nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("connect to NATS %s: %w", cfg.NATSURL, err)
+		}
+		return nc, cfg.NATSURL, func() { _ = nc.Drain() }, nil
+	}
+	interval, always, _ := cfg.syncPolicy()
+	emb, err := broker.StartEmbedded(broker.EmbeddedConfig{
+		Listen:       cfg.NATSListen,
+		StoreDir:     filepath.Join(cfg.DataDir, "jetstream"),
+		MaxPayload:   int32(cfg.MaxEventBytes),
+		SyncInterval: interval,
+		SyncAlways:   always,
+	}, log)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	nc, err := emb.Connect()
+	if err != nil {
+		emb.Shutdown()
+		return nil, "", nil, fmt.Errorf("connect to embedded NATS: %w", err)
+	}
+	return nc, emb.ClientURL(), func() { nc.Close(); emb.Shutdown() }, nil
+}
+
+// ensureStream creates the stream and consumer, retrying while the broker
+// is unreachable.
+func ensureStream(ctx context.Context, js jetstream.JetStream, scfg broker.StreamConfig, log *slog.Logger) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		c, err := broker.EnsureStream(rctx, js, scfg)
+		if err != nil {
+			log.Warn("JetStream not available yet", "err", err)
+			return retry.RetryableError(err)
+		}
+		cons = c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set up JetStream: %w", err)
+	}
+	return cons, nil
+}
+
+func closeQuietly(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}

@@ -1,0 +1,56 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// MaxSize is the default largest encoded event accepted (8 MiB, the embedded
+// NATS server's default max payload).
+const MaxSize = 8 << 20
+
+// Encode returns the event's wire form.
+func Encode(e *Event) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.EventID, err)
+	}
+	return b, nil
+}
+
+// Decode parses and validates one event of at most maxSize bytes
+// (maxSize <= 0 means MaxSize). Errors match ErrInvalid and carry a reason.
+func Decode(data []byte, maxSize int) (*Event, error) {
+	if maxSize <= 0 {
+		maxSize = MaxSize
+	}
+	if len(data) > maxSize {
+		return nil, &InvalidError{Reason: ReasonOversize, Detail: fmt.Sprintf("%d bytes, limit %d", len(data), maxSize)}
+	}
+	// Check the version first, so a future format is reported as such and
+	// not as whatever field it renamed.
+	var probe struct {
+		SchemaVersion json.RawMessage `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: err.Error()}
+	}
+	if v := string(bytes.TrimSpace(probe.SchemaVersion)); v != strconv.Itoa(SchemaVersion) {
+		if v == "" {
+			v = "missing"
+		}
+		return nil, &InvalidError{Reason: ReasonUnknownSchema, Field: "schema_version", Detail: fmt.Sprintf("got %s, this build reads %d", v, SchemaVersion)}
+	}
+	var e Event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&e); err != nil {
+		return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: err.Error()}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

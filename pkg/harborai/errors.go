@@ -1,0 +1,11 @@
+package harborai
+
+import "errors"
+
+var (
+	// ErrDropped is returned by Publish when the queue is full; the event is
+	// counted as dropped. Applications may ignore it.
+	ErrDropped = errors.New("harborai: queue full, event dropped")
+	// ErrClosed is returned by Publish after Close.
+	ErrClosed = errors.New("harborai: publisher closed")
+)

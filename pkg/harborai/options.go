@@ -1,0 +1,61 @@
+package harborai
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type options struct {
+	queueSize   int
+	queueBytes  int64
+	maxPending  int
+	ackTimeout  time.Duration
+	logger      *slog.Logger
+	registerer  prometheus.Registerer
+	environment string
+	service     string
+	now         func() time.Time
+}
+
+func defaultOptions() options {
+	return options{
+		queueSize:  10000,
+		queueBytes: 64 << 20,
+		maxPending: 4096,
+		ackTimeout: 5 * time.Second,
+		logger:     slog.New(slog.DiscardHandler),
+		now:        time.Now,
+	}
+}
+
+// Option configures a Publisher.
+type Option func(*options)
+
+// WithQueueSize bounds the events waiting to be published (default 10,000);
+// past it, events are dropped and counted.
+func WithQueueSize(n int) Option { return func(o *options) { o.queueSize = max(n, 1) } }
+
+// WithQueueBytes bounds the bytes of bodies waiting to be published
+// (default 64 MiB).
+func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = max(n, 1) } }
+
+// WithMaxPending bounds publishes awaiting JetStream's ack (default 4,096).
+func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = max(n, 1) } }
+
+// WithAckTimeout is how long a publish waits for its ack before it is
+// retried (default 5s).
+func WithAckTimeout(d time.Duration) Option { return func(o *options) { o.ackTimeout = d } }
+
+// WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithRegisterer registers the publisher's metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) Option { return func(o *options) { o.registerer = reg } }
+
+// WithEnvironment and WithService tag every call that does not set its own.
+func WithEnvironment(env string) Option { return func(o *options) { o.environment = env } }
+
+// WithService sets the service tag of calls that carry none.
+func WithService(name string) Option { return func(o *options) { o.service = name } }

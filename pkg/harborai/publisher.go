@@ -1,0 +1,315 @@
+package harborai
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// Publisher publishes events in the background. It is safe for concurrent
+// use.
+type Publisher struct {
+	opts    options
+	nc      *nats.Conn
+	ownConn bool
+	js      jetstream.JetStream
+
+	queue      chan *event.Event
+	queueBytes atomic.Int64
+	retries    chan *nats.Msg
+	inflight   atomic.Int64
+	failures   atomic.Int64 // consecutive publish failures, for backoff
+
+	c         counters
+	bo        retry.Backoff // the run goroutine's backoff while publishes fail
+	closing   chan struct{}
+	abort     chan struct{} // Close's deadline passed: give up
+	closed    atomic.Bool
+	mu        sync.RWMutex // orders Publish against Close
+	abortOnce sync.Once
+	done      chan struct{}
+}
+
+// Connect returns a publisher to the NATS server at url. It does not wait
+// for the server: if it is unreachable, events queue (up to the bound) and
+// are published once it is reachable.
+func Connect(url string, opts ...Option) (*Publisher, error) {
+	nc, err := nats.Connect(url,
+		nats.Name("harborai-publisher"),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		// No reconnect buffer: while disconnected, events wait in our own
+		// bounded queue, which is counted and flushed on Close.
+		nats.ReconnectBufSize(-1),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
+	}
+	p, err := newPublisher(nc, true, opts)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// New returns a publisher over an existing connection, which the caller
+// keeps owning.
+func New(nc *nats.Conn, opts ...Option) (*Publisher, error) {
+	return newPublisher(nc, false, opts)
+}
+
+func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
+	o := defaultOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	p := &Publisher{
+		opts:    o,
+		nc:      nc,
+		ownConn: own,
+		queue:   make(chan *event.Event, o.queueSize),
+		retries: make(chan *nats.Msg, o.maxPending),
+		closing: make(chan struct{}),
+		abort:   make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(o.maxPending),
+		jetstream.WithPublishAsyncTimeout(o.ackTimeout),
+		jetstream.WithPublishAsyncAckHandler(p.onAck),
+		jetstream.WithPublishAsyncErrHandler(p.onErr),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("harborai: jetstream: %w", err)
+	}
+	p.js = js
+	if o.registerer != nil {
+		if err := o.registerer.Register(newCollector(&p.c)); err != nil {
+			return nil, fmt.Errorf("harborai: register metrics: %w", err)
+		}
+	}
+	go p.run()
+	return p, nil
+}
+
+// Publish queues ev for publishing and returns at once. It returns
+// ErrDropped when the queue is full and ErrClosed after Close; either way
+// the event is counted, and the application's own work is unaffected.
+// The publisher owns ev from here on.
+func (p *Publisher) Publish(ev *event.Event) error {
+	p.c.attempted.Add(1)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed.Load() {
+		p.c.dropClosed.Add(1)
+		return ErrClosed
+	}
+	size := eventSize(ev)
+	if p.queueBytes.Add(size) > p.opts.queueBytes {
+		p.queueBytes.Add(-size)
+		p.c.dropQueueFull.Add(1)
+		return ErrDropped
+	}
+	select {
+	case p.queue <- ev:
+		p.c.accepted.Add(1)
+		p.c.buffered.Add(1)
+		return nil
+	default:
+		p.queueBytes.Add(-size)
+		p.c.dropQueueFull.Add(1)
+		return ErrDropped
+	}
+}
+
+// Stats returns the publisher's counters.
+func (p *Publisher) Stats() Stats { return p.c.stats() }
+
+// Close stops accepting events and publishes what is queued, waiting for
+// the acks until ctx ends. Events still unsent then are counted as dropped
+// and Close returns ctx's error. Close is idempotent.
+func (p *Publisher) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed.Swap(true) {
+		close(p.closing)
+	}
+	p.mu.Unlock()
+	var err error
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		p.abortOnce.Do(func() { close(p.abort) })
+		<-p.done
+	}
+	if n := p.c.buffered.Swap(0); n > 0 {
+		p.c.dropUnsent.Add(n)
+		p.opts.logger.Warn("harborai: events unsent at close", "count", n)
+	}
+	if p.ownConn {
+		p.nc.Close()
+	}
+	return err
+}
+
+// run is the background publisher.
+func (p *Publisher) run() {
+	defer close(p.done)
+	next := func() (*nats.Msg, bool) {
+		// Retries first: they are older.
+		select {
+		case m := <-p.retries:
+			return m, true
+		default:
+		}
+		select {
+		case m := <-p.retries:
+			return m, true
+		case ev := <-p.queue:
+			p.queueBytes.Add(-eventSize(ev))
+			return p.encode(ev), true
+		case <-p.abort:
+			return nil, false
+		case <-p.closing:
+			if len(p.queue) == 0 && len(p.retries) == 0 && p.inflight.Load() == 0 {
+				return nil, false
+			}
+			select {
+			case m := <-p.retries:
+				return m, true
+			case ev := <-p.queue:
+				p.queueBytes.Add(-eventSize(ev))
+				return p.encode(ev), true
+			case <-p.abort:
+				return nil, false
+			case <-time.After(5 * time.Millisecond): // waiting for acks
+				return nil, true
+			}
+		}
+	}
+	for {
+		m, ok := next()
+		if !ok {
+			return
+		}
+		if m != nil && !p.send(m) {
+			return
+		}
+	}
+}
+
+// encode turns an event into its message; invalid events are dropped and
+// counted.
+func (p *Publisher) encode(ev *event.Event) *nats.Msg {
+	if err := ev.Validate(); err != nil {
+		p.c.dropInvalid.Add(1)
+		p.c.buffered.Add(-1)
+		p.opts.logger.Warn("harborai: invalid event dropped", "event_id", ev.EventID, "err", err)
+		return nil
+	}
+	data, err := event.Encode(ev)
+	if err != nil {
+		p.c.dropInvalid.Add(1)
+		p.c.buffered.Add(-1)
+		return nil
+	}
+	m := nats.NewMsg(event.Subject(ev.Kind))
+	m.Data = data
+	m.Header.Set(event.HeaderMsgID, ev.EventID)
+	m.Header.Set(event.HeaderKind, string(ev.Kind))
+	m.Header.Set(event.HeaderCallID, ev.CallID)
+	m.Header.Set(event.HeaderSchema, "1")
+	if tp := ev.Traceparent(); tp != "" {
+		m.Header[event.HeaderTraceparent] = []string{tp} // as written: NATS headers are case-sensitive
+	}
+	return m
+}
+
+// send publishes m asynchronously, waiting with backoff while the broker is
+// unreachable. Only this goroutine waits; callers never do. It returns
+// false when Close gave up.
+func (p *Publisher) send(m *nats.Msg) bool {
+	for {
+		if p.failures.Load() == 0 {
+			p.bo = nil
+		} else {
+			if p.bo == nil {
+				p.bo = newBackoff()
+			}
+			d, _ := p.bo.Next()
+			if !p.sleep(d) {
+				return false
+			}
+		}
+		if !p.nc.IsConnected() {
+			p.failures.Add(1)
+			continue
+		}
+		p.inflight.Add(1)
+		if _, err := p.js.PublishMsgAsync(m); err != nil {
+			p.inflight.Add(-1)
+			p.failures.Add(1)
+			p.c.retried.Add(1)
+			continue
+		}
+		return true
+	}
+}
+
+func (p *Publisher) onAck(_ jetstream.JetStream, _ *nats.Msg, _ *jetstream.PubAck) {
+	p.inflight.Add(-1)
+	p.failures.Store(0)
+	p.c.published.Add(1)
+	p.c.buffered.Add(-1)
+}
+
+func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
+	p.failures.Add(1)
+	p.c.retried.Add(1)
+	p.opts.logger.Debug("harborai: publish failed, will retry", "err", err)
+	// Same message, same Nats-Msg-Id: JetStream drops it if the first try
+	// arrived after all. retries holds maxPending messages, the most that
+	// can be in flight, so this never blocks the NATS client.
+	p.retries <- m
+	p.inflight.Add(-1)
+}
+
+// sleep waits d; it returns false when Close gave up.
+func (p *Publisher) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.abort:
+		return false
+	}
+}
+
+// newBackoff is exponential from 25ms, capped at 2s, with 20% jitter.
+func newBackoff() retry.Backoff {
+	b := retry.NewExponential(25 * time.Millisecond)
+	b = retry.WithCappedDuration(2*time.Second, b)
+	return retry.WithJitterPercent(20, b)
+}
+
+func eventSize(ev *event.Event) int64 {
+	n := int64(512)
+	if ev.Request != nil {
+		n += int64(len(ev.Request.Body))
+	}
+	if ev.Response != nil {
+		n += int64(len(ev.Response.Body))
+	}
+	return n
+}

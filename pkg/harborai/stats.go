@@ -1,0 +1,73 @@
+package harborai
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Stats are the publisher's counters. Once the publisher is closed,
+// Accepted == Published + Dropped - DroppedOnPublish, i.e. every accepted
+// event was either published or counted as dropped.
+type Stats struct {
+	Attempted int64 // events given to Publish
+	Accepted  int64 // events queued
+	Published int64 // events acknowledged by JetStream
+	Retried   int64 // publish attempts repeated after a failure
+	Dropped   int64 // events given up: queue full, invalid, or unsent at Close
+	Buffered  int64 // events queued or awaiting their ack now
+}
+
+type counters struct {
+	attempted, accepted, published, retried, buffered  atomic.Int64
+	dropQueueFull, dropInvalid, dropClosed, dropUnsent atomic.Int64
+}
+
+func (c *counters) stats() Stats {
+	return Stats{
+		Attempted: c.attempted.Load(),
+		Accepted:  c.accepted.Load(),
+		Published: c.published.Load(),
+		Retried:   c.retried.Load(),
+		Dropped:   c.dropQueueFull.Load() + c.dropInvalid.Load() + c.dropClosed.Load() + c.dropUnsent.Load(),
+		Buffered:  c.buffered.Load(),
+	}
+}
+
+// collector exposes the counters to Prometheus.
+type collector struct {
+	c                                                *counters
+	attempted, published, retried, dropped, buffered *prometheus.Desc
+}
+
+func newCollector(c *counters) *collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("harborai_client_"+name, help, labels, nil)
+	}
+	return &collector{c: c,
+		attempted: d("events_attempted_total", "Events given to Publish."),
+		published: d("events_published_total", "Events acknowledged by JetStream."),
+		retried:   d("publish_retries_total", "Publish attempts repeated after a failure."),
+		dropped:   d("events_dropped_total", "Events dropped, by reason.", "reason"),
+		buffered:  d("events_buffered", "Events queued or awaiting their ack."),
+	}
+}
+
+func (k *collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- k.attempted
+	ch <- k.published
+	ch <- k.retried
+	ch <- k.dropped
+	ch <- k.buffered
+}
+
+func (k *collector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(k.attempted, prometheus.CounterValue, float64(k.c.attempted.Load()))
+	ch <- prometheus.MustNewConstMetric(k.published, prometheus.CounterValue, float64(k.c.published.Load()))
+	ch <- prometheus.MustNewConstMetric(k.retried, prometheus.CounterValue, float64(k.c.retried.Load()))
+	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropQueueFull.Load()), "queue_full")
+	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropInvalid.Load()), "invalid")
+	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropClosed.Load()), "closed")
+	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropUnsent.Load()), "unsent_at_close")
+	ch <- prometheus.MustNewConstMetric(k.buffered, prometheus.GaugeValue, float64(k.c.buffered.Load()))
+}

@@ -1,0 +1,88 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// countOf reads a token count from raw JSON. It accepts an integer written as
+// a JSON number (a fraction of zeros, as in 12.0, is tolerated) or as a string
+// of digits, and parses the text itself so values above 2^53 survive exactly.
+// Anything else (negative, fractional, exponent, boolean, object, overflow)
+// is not a count and gives nil.
+func countOf(raw json.RawMessage) *int64 {
+	b := bytes.TrimSpace(raw)
+	if len(b) >= 2 && b[0] == '"' {
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return nil
+		}
+		b = []byte(s)
+		if !allDigits(b) {
+			return nil
+		}
+	}
+	if whole, frac, ok := bytes.Cut(b, []byte{'.'}); ok {
+		if len(frac) == 0 || len(bytes.TrimLeft(frac, "0")) > 0 {
+			return nil
+		}
+		b = whole
+	}
+	if !allDigits(b) {
+		return nil
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+// allDigits reports whether b is a non-empty run of ASCII digits.
+func allDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// first returns the first reported count: one quantity sent under several
+// spellings is taken once.
+func first(cs ...*int64) *int64 {
+	for _, c := range cs {
+		if c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// sum adds counts; it is nil when any of them is nil or the sum overflows.
+func sum(cs ...*int64) *int64 {
+	var total int64
+	for _, c := range cs {
+		if c == nil || *c > math.MaxInt64-total {
+			return nil
+		}
+		total += *c
+	}
+	return &total
+}
+
+// orZero treats a count that was not reported as 0, for the parts of a sum
+// that a vendor omits when they are zero.
+func orZero(c *int64) *int64 {
+	if c == nil {
+		return ptr(0)
+	}
+	return c
+}
+
+func ptr(n int64) *int64 { return &n }

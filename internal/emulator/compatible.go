@@ -165,11 +165,7 @@ func (d dialect) stream(s *stream, c *call) {
 		return out
 	}
 	if d.azure {
-		pre := d.head(c, "", "")
-		pre.Model, pre.Created = "", 0
-		pre.Choices = []chatChoice{}
-		pre.PromptFilterResults = azurePromptFilter()
-		s.data(pre)
+		s.data(chatCompletion{Choices: []chatChoice{}, PromptFilterResults: azurePromptFilter()})
 	}
 	empty := ""
 	s.data(chunk(&chatMessage{Role: "assistant", Content: &empty}, nil))

@@ -231,7 +231,9 @@ func moonshotFailure(k errKind) any {
 }
 
 func zhipuFailure(k errKind) any {
-	e := func(code, msg string) any { return map[string]any{"error": map[string]any{"code": code, "message": msg}} }
+	e := func(code, msg string) any {
+		return map[string]any{"error": map[string]any{"code": code, "message": msg}}
+	}
 	switch k {
 	case errRateLimit:
 		return e("1302", "您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。")

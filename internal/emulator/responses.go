@@ -72,8 +72,13 @@ func openAIResponses() *vendor {
 		failure:  func(k errKind, _ *call) any { return openAIFailure(k) },
 		streamFailure: func(s *stream, body any) {
 			s.start("text/event-stream; charset=utf-8")
-			e := body.(map[string]any)["error"].(map[string]any)
-			s.event("error", map[string]any{"type": "error", "code": e["code"], "message": e["message"], "param": nil, "sequence_number": 0})
+			m, _ := body.(map[string]any)
+			e, _ := m["error"].(map[string]any)
+			code := e["code"]
+			if code == nil {
+				code = e["type"]
+			}
+			s.event("error", map[string]any{"type": "error", "code": code, "message": e["message"], "param": nil, "sequence_number": 0})
 		},
 	}
 }
@@ -132,7 +137,9 @@ func streamResponses(s *stream, c *call) {
 		}
 		return it
 	}
-	part := func(text string) responsePart { return responsePart{Type: "output_text", Text: text, Annotations: []any{}} }
+	part := func(text string) responsePart {
+		return responsePart{Type: "output_text", Text: text, Annotations: []any{}}
+	}
 	at := map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0}
 	with := func(extra map[string]any) map[string]any {
 		m := map[string]any{}

@@ -163,6 +163,7 @@ func (s *Server) handler(v *vendor) http.HandlerFunc {
 		}
 
 		if !wait(r.Context(), s.quit, p.latency) {
+			reset(w) // not an empty 200
 			return
 		}
 		if p.fail == failResetEarly {
@@ -219,6 +220,7 @@ func writeJSON(w http.ResponseWriter, status int, body any, cut bool) {
 	w.WriteHeader(status)
 	if cut {
 		_, _ = io.WriteString(w, b[:len(b)/2])
+		_ = http.NewResponseController(w).Flush()
 		reset(w)
 		return
 	}

@@ -48,6 +48,9 @@ func (s *stream) step(i int) bool {
 		return false
 	}
 	if !wait(s.ctx, s.quit, s.delay) {
+		// Cut the connection rather than end the stream cleanly, so a
+		// client still reading sees the stream did not finish.
+		reset(s.w)
 		s.broken = true
 	}
 	return !s.broken
@@ -96,12 +99,12 @@ func wait(ctx context.Context, quit <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// reset flushes what was written, takes the connection over and closes it
-// with a TCP RST, so the client sees a transport error mid-response.
+// reset takes the connection over and closes it with a TCP RST, so the
+// client sees a transport error. What was written and flushed has been
+// sent; what was not flushed is sent by Hijack too, except the headers when
+// nothing was written at all.
 func reset(w http.ResponseWriter) {
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	conn, _, err := rc.Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return
 	}

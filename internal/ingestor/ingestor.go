@@ -116,7 +116,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	pcfg.Build.Environment = cfg.Environment
 	pipe := ingest.New(pcfg, ingest.Deps{
 		Consumer: cons, Sink: sink, SinkName: sinkName, Pricer: pricer,
-		Quarantine: quarantineDir(filepath.Join(cfg.DataDir, "quarantine")),
+		Quarantine: quarantineDir(cfg.DataDir),
 		Metrics:    metrics, Logger: log,
 	})
 
@@ -141,16 +141,22 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		})
 	}
 	log.Info("ingestor started", "nats", publicURL, "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
-	if deps.Started != nil {
-		wg.Go(func() {
-			for !pipe.Ready() && ctx.Err() == nil {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if ctx.Err() == nil {
-				deps.Started(publicURL, httpAddr)
-			}
-		})
-	}
+	wg.Go(func() {
+		for !pipe.Ready() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		info := RuntimeInfo{PID: os.Getpid(), NATSURL: publicURL, HTTPAddr: httpAddr, Sink: sinkName, StartedAt: time.Now().UTC()}
+		if err := writeRuntime(cfg.DataDir, info); err != nil {
+			log.Warn("write runtime file", "err", err)
+		}
+		if deps.Started != nil {
+			deps.Started(publicURL, httpAddr)
+		}
+	})
+	defer os.Remove(RuntimeFile(cfg.DataDir))
 	runErr := pipe.Run(ctx)
 	log.Info("ingestor stopping", "stored_events", pipe.Stored())
 	if err := sink.Close(); err != nil {

@@ -9,51 +9,70 @@ import (
 	"github.com/harborai/ingest/pkg/parse"
 )
 
-// Pricer prices calls. It is immutable and safe for concurrent use.
-// Minimal version: a tiny builtin table; the full sources replace it.
-type Pricer struct {
-	table map[string]price
-}
-
-type price struct {
-	currency      string
-	input, output decimal.Decimal
-}
-
-// NewPricer returns a Pricer over the builtin table.
-func NewPricer() (*Pricer, error) {
-	d := decimal.RequireFromString
-	return &Pricer{table: map[string]price{
-		"openai/gpt-4o-mini":     {"USD", d("0.00015"), d("0.0006")},
-		"deepseek/deepseek-chat": {"CNY", d("0.002"), d("0.003")},
-	}}, nil
-}
-
-// Cost prices usage u of a call to provider/model made at t. custom, when
-// set, prices this call only.
+// Cost prices usage u of a call to provider/model made at t (the time of
+// day and effective date prices are chosen by). custom, when set, prices
+// this call only (api_parameter); otherwise the dynamic prices, the price
+// variables and the table are tried in that order.
+//
+// The result always says where the price came from. Its costs are nil when
+// no source prices the model (PricingSource "not_found"), when the usage
+// lacks prompt or completion tokens (the unit prices are still reported), or
+// when the usage or the custom pricing cannot be used (PricingError says why).
 func (p *Pricer) Cost(provider, model string, t time.Time, u parse.Usage, custom *event.CustomPricing) Info {
+	provider, model = normalizeName(provider), normalizeName(model)
 	info := Info{PricingSource: SourceNotFound, PricingTimestamp: t.UTC()}
-	pr, ok := p.table[provider+"/"+model]
-	if custom != nil {
-		in, err1 := decimal.NewFromString(custom.InputPrice.String())
-		out, err2 := decimal.NewFromString(custom.OutputPrice.String())
-		if err1 == nil && err2 == nil {
-			pr, ok = price{custom.Currency, in, out}, true
-			info.PricingSource = SourceAPIParameter
-		}
-	} else if ok {
-		info.PricingSource = SourceDefaultConfig
-	}
-	if !ok || u.PromptTokens == nil || u.CompletionTokens == nil {
+	price, source, err := p.lookup(provider, model, t, custom)
+	if err != nil {
+		info.PricingSource = source
+		info.PricingError = err.Error()
 		return info
 	}
-	thousand := decimal.NewFromInt(1000)
-	in := pr.input.Mul(decimal.NewFromInt(*u.PromptTokens)).Div(thousand)
-	out := pr.output.Mul(decimal.NewFromInt(*u.CompletionTokens)).Div(thousand)
+	if price == nil {
+		return info
+	}
+	rates := price.ratesFor(t, u.PromptTokens)
+	info.PricingSource = source
+	info.Currency = price.Currency
+	info.Unit = price.Unit
+	info.InputPrice = copyOf(rates.Input)
+	info.OutputPrice = copyOf(rates.Output)
+	info.CachedInputPrice = clonePtr(rates.CachedInput)
+	info.CacheWritePrice = clonePtr(rates.CacheWrite)
+	if u.PromptTokens == nil || u.CompletionTokens == nil {
+		return info
+	}
+	in, out, err := amounts(u, rates, price.Unit)
+	if err != nil {
+		info.PricingError = err.Error()
+		return info
+	}
 	total := in.Add(out)
 	info.InputCost, info.OutputCost, info.TotalCost = &in, &out, &total
-	info.Currency = pr.currency
-	info.Unit = 1000
-	info.InputPrice, info.OutputPrice = &pr.input, &pr.output
 	return info
 }
+
+// lookup finds the price of a call and the source it came from, in the
+// order of SPEC §5. A nil price with a nil error means not found.
+func (p *Pricer) lookup(provider, model string, t time.Time, custom *event.CustomPricing) (*Price, string, error) {
+	if custom != nil {
+		pr, err := CustomPrice(custom, p.currency)
+		if err != nil {
+			return nil, SourceAPIParameter, err
+		}
+		return &pr, SourceAPIParameter, nil
+	}
+	if pr, ok := p.dynamic.find(provider, model, t); ok {
+		return pr, SourceDynamic, nil
+	}
+	if r, ok := p.env.find(provider, model); ok {
+		return &Price{Currency: p.env.currency, Unit: envUnit, Rates: r}, SourceEnvironmentVariable, nil
+	}
+	if pr, ok := p.table.find(provider, model, t); ok {
+		return pr, SourceDefaultConfig, nil
+	}
+	return nil, SourceNotFound, nil
+}
+
+// copyOf returns a pointer to a copy of d, so that no Info shares memory
+// with the Pricer's prices.
+func copyOf(d decimal.Decimal) *decimal.Decimal { return &d }

@@ -16,8 +16,11 @@ const (
 )
 
 // Info is the seed's cost_info block of one call. The costs are nil when no
-// price was found (PricingSource == SourceNotFound) or when the call reported
-// no usage: never a silent zero.
+// price was found (PricingSource == SourceNotFound), when the call reported
+// no prompt or completion tokens, or when PricingError says the price or the
+// usage could not be used: never a silent zero. When set, InputCost and
+// OutputCost have Scale (12) decimal places and TotalCost is exactly their
+// sum; PricingTimestamp is the call's time the price was chosen for.
 type Info struct {
 	InputCost        *decimal.Decimal `json:"input_cost"`
 	OutputCost       *decimal.Decimal `json:"output_cost"`
@@ -26,7 +29,12 @@ type Info struct {
 	PricingSource    string           `json:"pricing_source"`
 	PricingTimestamp time.Time        `json:"pricing_timestamp"`
 
-	// The unit prices charged, per Unit tokens.
+	// PricingError says why a found price gave no cost: unusable custom
+	// pricing, or token counts that contradict each other.
+	PricingError string `json:"pricing_error,omitempty"`
+
+	// The unit prices charged, per Unit tokens. A nil CachedInputPrice or
+	// CacheWritePrice means those tokens were billed at InputPrice.
 	Unit             int64            `json:"unit,omitempty"`
 	InputPrice       *decimal.Decimal `json:"input_price,omitempty"`
 	CachedInputPrice *decimal.Decimal `json:"cached_input_price,omitempty"`

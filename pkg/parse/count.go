@@ -7,11 +7,11 @@ import (
 	"strconv"
 )
 
-// countOf reads a token count from raw JSON. It accepts an integer written as
-// a JSON number (a fraction of zeros, as in 12.0, is tolerated) or as a string
-// of digits, and parses the text itself so values above 2^53 survive exactly.
-// Anything else (negative, fractional, exponent, boolean, object, overflow)
-// is not a count and gives nil.
+// countOf reads a token count from raw JSON: a JSON number written as an
+// integer, or a string of digits from a misbehaving proxy. It parses the text
+// itself, never through float64, so values above 2^53 survive exactly.
+// Anything else (negative, written with a fraction or exponent, boolean,
+// object, beyond int64) is not a count and gives nil.
 func countOf(raw json.RawMessage) *int64 {
 	b := bytes.TrimSpace(raw)
 	if len(b) >= 2 && b[0] == '"' {
@@ -23,12 +23,6 @@ func countOf(raw json.RawMessage) *int64 {
 		if !allDigits(b) {
 			return nil
 		}
-	}
-	if whole, frac, ok := bytes.Cut(b, []byte{'.'}); ok {
-		if len(frac) == 0 || len(bytes.TrimLeft(frac, "0")) > 0 {
-			return nil
-		}
-		b = whole
 	}
 	if !allDigits(b) {
 		return nil

@@ -1,71 +1,48 @@
 package parse
 
-import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"strings"
-)
-
-// Parse returns the usage in body, a response of provider's API.
-// Minimal OpenAI-shaped version; the vendor adapters replace it.
+// Parse returns the token usage in body, a response of provider's API: a JSON
+// document, or the raw text of a stream (SSE or NDJSON). provider may be a
+// canonical name or an alias (see CanonicalProvider). An unknown provider's
+// body is read as OpenAI-compatible, with a lower confidence. Parse never
+// fails: what it cannot find it reports as missing, and it never invents a
+// number.
 func Parse(provider string, body []byte) Usage {
-	u := Usage{Provider: strings.ToLower(provider), Confidence: 1}
-	var last json.RawMessage
-	consider := func(doc []byte) {
-		var v struct {
-			Model string          `json:"model"`
-			Usage json.RawMessage `json:"usage"`
-			Error json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(doc, &v) != nil {
-			return
-		}
-		if v.Model != "" {
-			u.Model = v.Model
-		}
-		if len(v.Error) > 0 && string(v.Error) != "null" {
+	a, known := lookup(provider)
+	name, confidence := "", confidenceExact
+	if known {
+		name = a.name()
+	} else {
+		a, confidence = compatible{}, confidenceGuessed
+		name, _ = CanonicalProvider(provider)
+	}
+	u := Usage{Provider: name, Consistency: Unchecked}
+
+	docs, stream := split(body)
+	var t tally
+	for _, d := range docs {
+		if msg, ok := vendorError(d); ok {
+			if !u.IsError {
+				u.ErrorMessage = msg
+			}
 			u.IsError = true
 		}
-		if len(v.Usage) > 0 && string(v.Usage) != "null" {
-			last = v.Usage
+		if !d.ok {
+			continue
+		}
+		if r, ok := a.read(d); ok {
+			t.add(r)
 		}
 	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		consider(trimmed)
-	} else {
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		sc.Buffer(make([]byte, 64*1024), len(body)+1)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-				consider(bytes.TrimSpace(data))
-			}
-		}
-	}
-	if last == nil {
+	u.Model = t.model
+	if !t.found {
 		u.UsageMissing = true
-		u.Confidence = 0
-		u.Consistency = Unchecked
 		return u
 	}
-	var ou struct {
-		Prompt     *int64 `json:"prompt_tokens"`
-		Completion *int64 `json:"completion_tokens"`
-		Total      *int64 `json:"total_tokens"`
+	u.Raw = t.raw()
+	u.Method = a.name() + "." + t.format
+	if stream {
+		u.Method += ".stream"
 	}
-	_ = json.Unmarshal(last, &ou)
-	u.Raw = last
-	u.Method = "openai.chat"
-	u.PromptTokens, u.CompletionTokens, u.TotalTokens = ou.Prompt, ou.Completion, ou.Total
-	u.Consistency = Unchecked
-	if ou.Prompt != nil && ou.Completion != nil && ou.Total != nil {
-		u.Consistency = Consistent
-		if *ou.Total != *ou.Prompt+*ou.Completion {
-			u.Consistency = TotalMismatch
-			u.Confidence = 0.5
-		}
-	}
+	settle(&u, t.counts(), confidence)
 	return u
 }

@@ -19,6 +19,10 @@ type Usage struct {
 	ReasoningTokens  *int64 `json:"reasoning_tokens"`
 	CacheWriteTokens *int64 `json:"cache_write_tokens"`
 
+	// TotalDerived is true when the vendor reported no total and TotalTokens
+	// is prompt + completion.
+	TotalDerived bool `json:"total_derived,omitempty"`
+
 	UsageMissing bool `json:"usage_missing"`
 	IsError      bool `json:"is_error"`
 
@@ -26,11 +30,15 @@ type Usage struct {
 	Provider string `json:"provider,omitempty"`
 	// Model is the model the vendor says served the call, when it says.
 	Model string `json:"model,omitempty"`
-	// Raw is the vendor's usage object untouched, or a JSON array of them
-	// when a stream reported usage in several events.
+	// Raw is the vendor's usage object the counters came from, untouched (the
+	// last one of a stream), or a JSON array of the objects combined when a
+	// stream updates usage field by field (Anthropic's message_start and
+	// message_delta).
 	Raw json.RawMessage `json:"raw_usage,omitempty"`
-	// Method says how the numbers were obtained, e.g. "openai.chat",
-	// "openai_compatible.fallback", "anthropic.stream".
+	// Method says how the numbers were obtained: the adapter, the format and
+	// ".stream" for streams, e.g. "openai.chat", "openai.responses.stream",
+	// "anthropic.messages.stream", "openai_compatible.chat" (an unknown
+	// provider read as OpenAI-compatible). Empty when UsageMissing.
 	Method string `json:"parsing_method,omitempty"`
 	// Confidence is 1 for numbers read as reported and consistent, lower
 	// when the vendor's total disagrees or the format was guessed.

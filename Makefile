@@ -1,0 +1,54 @@
+# HarborAI ingest: the one entry point. CI and the README call these targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+GOLANGCI_VERSION := v2.15.0
+
+.PHONY: all build demo test test-short vet lint fmt fuzz bench ci clean
+
+all: build
+
+## build: compile the four commands into ./bin
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
+
+## demo: the main job: embedded NATS + ingestor + realistic traffic + the stored calls
+demo: build
+	./scripts/demo.sh
+
+## test: the whole suite with the race detector, PostgreSQL- and NATS-backed tests included
+test:
+	./scripts/ensure-postgres.sh
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-short: the suite without the slow end-to-end and fault tests
+test-short:
+	$(GO) test -race -short ./...
+
+## lint: golangci-lint (installed into ./bin on first use)
+lint:
+	@test -x $(BIN)/golangci-lint || GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	$(BIN)/golangci-lint run ./...
+
+## fmt: gofmt the tree
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/parse
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./pkg/event
+	$(GO) test -run='^$$' -fuzz=FuzzReadLine -fuzztime=$(FUZZTIME) ./pkg/spool
+
+## bench: run the benchmarks side by side with their baselines
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./pkg/harborai ./pkg/parse ./pkg/cost | tee $(BIN)/bench.txt
+
+## ci: what .ci/run runs
+ci: test
+
+clean:
+	rm -rf $(BIN) .demo

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/harborai/ingest/internal/cli"
+	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+func logsCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f store.Filter
+	asJSON := fs.Bool("json", false, "print one JSON object per call")
+	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
+	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
+	fs.StringVar(&f.Provider, "provider", "", "only this provider")
+	fs.StringVar(&f.Model, "model", "", "only this model")
+	fs.StringVar(&f.Status, "status", "", "only this status: success, error, pending, abandoned")
+	fs.StringVar(&f.TraceID, "trace-id", "", "the call with this call id, hb_trace_id or OpenTelemetry trace id")
+	fs.StringVar(&f.Text, "search", "", "text in the request, response or error")
+	fs.BoolVar(&f.ErrorsOnly, "errors", false, "errors only")
+	fs.IntVar(&f.Limit, "limit", 50, "most calls to print")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *since != "" {
+		t, err := parseSince(*since, time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "harborctl logs: --since:", err)
+			return 2
+		}
+		f.Since = t
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *pgURL, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl logs:", err)
+		return 1
+	}
+	defer st.Close()
+	calls, err := st.List(ctx, f)
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl logs:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "source: %s\n", st.Source())
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for i := range calls {
+			if err := enc.Encode(store.NewView(&calls[i])); err != nil {
+				return 1
+			}
+		}
+		return 0
+	}
+	printTable(stdout, calls)
+	return 0
+}
+
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a duration (24h) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+func printTable(w io.Writer, calls []record.Call) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED (UTC)\tPROVIDER\tMODEL\tSTATUS\tPROMPT\tCOMPL\tTOTAL\tCOST\tHB_TRACE_ID\tTRACE_ID")
+	for i := range calls {
+		c := &calls[i]
+		var p, cm, t *int64
+		if c.Usage != nil {
+			p, cm, t = c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			c.StartedAt.UTC().Format("2006-01-02 15:04:05.000"), c.Provider, c.Model, c.DisplayStatus(),
+			count(p), count(cm), count(t), costText(c), c.HBTraceID, c.TraceID)
+	}
+	_ = tw.Flush()
+}
+
+func count(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*n, 10)
+}
+
+func costText(c *record.Call) string {
+	if c.Cost == nil {
+		return "-"
+	}
+	if c.Cost.TotalCost == nil {
+		if c.Cost.PricingSource == "not_found" {
+			return "unpriced"
+		}
+		return "-"
+	}
+	return strings.TrimSpace(c.Cost.TotalCost.StringFixed(6) + " " + c.Cost.Currency)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/harborai/ingest/internal/cli"
+	"github.com/harborai/ingest/internal/store"
+)
+
+func statsCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
+	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	f := store.Filter{Limit: 1 << 30}
+	if *since != "" {
+		t, err := parseSince(*since, time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "harborctl stats: --since:", err)
+			return 2
+		}
+		f.Since = t
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *pgURL, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl stats:", err)
+		return 1
+	}
+	defer st.Close()
+	calls, err := st.List(ctx, f)
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl stats:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "source: %s\n", st.Source())
+	rows := store.Aggregate(calls)
+	if *asJSON {
+		_ = json.NewEncoder(stdout).Encode(rows)
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROVIDER\tMODEL\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
+	totals := map[string]decimal.Decimal{}
+	var calls64, tokens int64
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Provider, r.Model, r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
+		for cur, v := range r.Cost {
+			totals[cur] = totals[cur].Add(v)
+		}
+		calls64 += r.Calls
+		tokens += r.TotalTokens
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(stdout, "total: %d calls, %d tokens, cost %s\n", calls64, tokens, costs(totals, 0))
+	return 0
+}
+
+// costs prints per-currency sums, never adding currencies together.
+func costs(m map[string]decimal.Decimal, unpriced int64) string {
+	cur := make([]string, 0, len(m))
+	for k := range m {
+		cur = append(cur, k)
+	}
+	sort.Strings(cur)
+	parts := make([]string, 0, len(cur)+1)
+	for _, k := range cur {
+		parts = append(parts, m[k].StringFixed(6)+" "+k)
+	}
+	if unpriced > 0 {
+		parts = append(parts, fmt.Sprintf("%d unpriced", unpriced))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}

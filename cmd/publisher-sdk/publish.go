@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/harborai/ingest/internal/cli"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+type publishSummary struct {
+	Lines     int   `json:"lines"`
+	Published int64 `json:"published"`
+	Rejected  int   `json:"rejected"`
+	Dropped   int64 `json:"dropped"`
+}
+
+func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	natsURL := fs.String("nats-url", cli.Env("HARBORAI_NATS_URL", cli.DefaultNATSURL), "NATS server ($HARBORAI_NATS_URL)")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the broker's acks at the end")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	pub, err := harborai.Connect(*natsURL, harborai.WithQueueSize(100000))
+	if err != nil {
+		fmt.Fprintln(stderr, "publisher-sdk:", err)
+		return 1
+	}
+	var sum publishSummary
+	for _, name := range files {
+		if err := publishFile(name, stdin, pub, &sum, stderr); err != nil {
+			fmt.Fprintln(stderr, "publisher-sdk:", err)
+			_ = pub.Close(context.Background())
+			return 1
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cerr := pub.Close(ctx)
+	st := pub.Stats()
+	sum.Published, sum.Dropped = st.Published, st.Dropped
+	_ = json.NewEncoder(stdout).Encode(sum)
+	if cerr != nil {
+		fmt.Fprintf(stderr, "publisher-sdk: %d events not acknowledged by %s within %s\n", st.Dropped, *natsURL, *timeout)
+		return 1
+	}
+	if sum.Rejected > 0 || sum.Dropped > 0 {
+		return 1
+	}
+	return 0
+}
+
+func publishFile(name string, stdin io.Reader, pub *harborai.Publisher, sum *publishSummary, stderr io.Writer) error {
+	r := stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), event.MaxSize+1)
+	line := 0
+	for sc.Scan() {
+		line++
+		raw := sc.Bytes()
+		if len(raw) == 0 {
+			continue
+		}
+		sum.Lines++
+		ev, err := event.Decode(raw, 0)
+		if err != nil {
+			sum.Rejected++
+			fmt.Fprintf(stderr, "%s:%d: %v\n", name, line, err)
+			continue
+		}
+		for errors.Is(pub.Publish(ev), harborai.ErrDropped) {
+			time.Sleep(time.Millisecond) // a file is not an app call: wait for room
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: line %d: %w", name, line+1, err)
+	}
+	return nil
+}

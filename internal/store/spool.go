@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"github.com/harborai/ingest/pkg/record"
+	"github.com/harborai/ingest/pkg/spool"
+)
+
+// SpoolStore reads the calls in a spool directory: every record of every
+// segment not yet loaded elsewhere, fragments of one call merged. It reads
+// the whole spool per query, which suits the embedded default's volumes;
+// PostgreSQL is the store for large ones.
+type SpoolStore struct {
+	dir string
+	// Corrupt counts the lines skipped by the last query.
+	Corrupt int
+}
+
+// NewSpoolStore reads the spool in dir.
+func NewSpoolStore(dir string) *SpoolStore { return &SpoolStore{dir: dir} }
+
+// Source names the store.
+func (s *SpoolStore) Source() string { return "spool " + s.dir }
+
+// Close releases nothing.
+func (s *SpoolStore) Close() error { return nil }
+
+// All returns every call in the spool, merged, newest first.
+func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
+	segs, err := spool.Segments(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list spool %s: %w", s.dir, err)
+	}
+	byID := map[string]record.Call{}
+	s.Corrupt = 0
+	for _, seg := range segs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
+			var c record.Call
+			if err := json.Unmarshal(rec.Data, &c); err != nil || c.CallID == "" {
+				s.Corrupt++
+				return nil
+			}
+			if prev, ok := byID[c.CallID]; ok {
+				c = record.Merge(prev, c)
+			}
+			byID[c.CallID] = c
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a segment sealed or moved meanwhile
+			return nil, fmt.Errorf("read %s: %w", seg.Name, err)
+		}
+		// The active segment's last line may be an append in progress.
+		for _, c := range st.Corrupt {
+			if !(c.Reason == spool.ReasonTorn && !seg.Sealed) {
+				s.Corrupt++
+			}
+		}
+	}
+	calls := make([]record.Call, 0, len(byID))
+	for _, c := range byID {
+		calls = append(calls, c)
+	}
+	sort.Slice(calls, func(i, j int) bool {
+		if !calls[i].StartedAt.Equal(calls[j].StartedAt) {
+			return calls[i].StartedAt.After(calls[j].StartedAt)
+		}
+		return calls[i].CallID > calls[j].CallID
+	})
+	return calls, nil
+}
+
+// List returns the calls matching f, newest first.
+func (s *SpoolStore) List(ctx context.Context, f Filter) ([]record.Call, error) {
+	all, err := s.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for i := range all {
+		if f.Match(&all[i]) {
+			out = append(out, all[i])
+			if len(out) == f.limit() {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// Get returns the call with this call id or either trace id.
+func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
+	calls, err := s.List(ctx, Filter{TraceID: id, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(calls) == 0 {
+		return nil, ErrNotFound
+	}
+	return &calls[0], nil
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// ErrNotFound is returned by Get when no call matches.
+var ErrNotFound = errors.New("call not found")
+
+// Filter selects calls. Zero fields match everything.
+type Filter struct {
+	Since, Until time.Time
+	Provider     string
+	Model        string
+	Status       string // success, error, pending, abandoned
+	TraceID      string // a call id, hb_trace_id or OpenTelemetry trace id
+	Text         string // substring of the bodies or error message
+	ErrorsOnly   bool
+	MinTokens    *int64 // on total_tokens
+	MaxTokens    *int64
+	Limit        int // 0 = 50
+}
+
+// Store reads stored calls.
+type Store interface {
+	// List returns the calls matching f, newest first.
+	List(ctx context.Context, f Filter) ([]record.Call, error)
+	// Get returns the call with this call id, hb_trace_id or trace id.
+	Get(ctx context.Context, id string) (*record.Call, error)
+	// Source names the store ("spool <dir>" or "postgres").
+	Source() string
+	Close() error
+}
+
+// Match reports whether c passes f (used by stores that filter in memory).
+func (f *Filter) Match(c *record.Call) bool {
+	switch {
+	case !f.Since.IsZero() && c.StartedAt.Before(f.Since),
+		!f.Until.IsZero() && !c.StartedAt.Before(f.Until),
+		f.Provider != "" && !strings.EqualFold(c.Provider, f.Provider),
+		f.Model != "" && c.Model != f.Model,
+		f.Status != "" && c.DisplayStatus() != f.Status,
+		f.ErrorsOnly && c.Status != "error",
+		f.TraceID != "" && c.CallID != f.TraceID && c.HBTraceID != f.TraceID && c.TraceID != f.TraceID:
+		return false
+	}
+	if f.MinTokens != nil || f.MaxTokens != nil {
+		var total *int64
+		if c.Usage != nil {
+			total = c.Usage.TotalTokens
+		}
+		if total == nil || (f.MinTokens != nil && *total < *f.MinTokens) || (f.MaxTokens != nil && *total > *f.MaxTokens) {
+			return false
+		}
+	}
+	if f.Text != "" {
+		in := func(p *string) bool { return p != nil && strings.Contains(*p, f.Text) }
+		if !in(c.RequestBody) && !in(c.ResponseBody) && !strings.Contains(c.ErrorMessage, f.Text) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Filter) limit() int {
+	if f.Limit <= 0 {
+		return 50
+	}
+	return f.Limit
+}

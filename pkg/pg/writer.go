@@ -1,0 +1,182 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// stagingReady marks, in a connection's custom data, that the connection
+// has its staging table.
+const stagingReady = "harborai.staging"
+
+// Writer writes batches of calls to PostgreSQL: binary COPY into a staging
+// table, then one INSERT ... ON CONFLICT that merges each call into its
+// row, in one transaction. Writes are idempotent and order-independent.
+// It is safe for concurrent use.
+type Writer struct {
+	pool *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+}
+
+// NewWriter returns a writer over a new pool. It does not connect (see
+// NewPool): a writer can be created while PostgreSQL is away. log may be
+// nil.
+func NewWriter(ctx context.Context, cfg Config, log *slog.Logger) (*Writer, error) {
+	cfg = cfg.withDefaults()
+	pool, err := NewPool(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cc := pool.Config().ConnConfig
+	log.Info("postgres writer ready", "host", cc.Host, "port", cc.Port, "database", cc.Database,
+		"max_conns", cfg.MaxConns, "write_timeout", cfg.WriteTimeout)
+	return &Writer{pool: pool, cfg: cfg, log: log}, nil
+}
+
+// Pool returns the writer's pool, for Migrate, Prune and NewStore.
+func (w *Writer) Pool() *pgxpool.Pool { return w.pool }
+
+// Close closes the pool, waiting for the connections in use to be
+// released. It is idempotent.
+func (w *Writer) Close() error {
+	w.pool.Close()
+	return nil
+}
+
+// Ping checks that a connection answers, within the probe timeout.
+func (w *Writer) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.ProbeTimeout)
+	defer cancel()
+	if err := w.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Probe checks that PostgreSQL accepts writes, within the probe timeout:
+// it upserts the heartbeat row. A down, frozen, read-only or full server,
+// or missing migrations, fail it.
+func (w *Writer) Probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.ProbeTimeout)
+	defer cancel()
+	_, err := w.pool.Exec(ctx, `INSERT INTO harborai_heartbeat (id, at) VALUES (1, now())
+		ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at`)
+	if err != nil {
+		return fmt.Errorf("probe postgres: %w", err)
+	}
+	return nil
+}
+
+// Write stores calls: fragments of the same call are merged first
+// (record.Merge), then each call is merged into its row by the rule of
+// record.Merge, so writing any fragments in any order, any number of times,
+// gives the same rows. All of the batch is committed, or none of it.
+//
+// When PostgreSQL rejects some calls as data (see IsRetryable), the batch
+// is split to find them, the others are written, and Write returns a
+// *PoisonError naming the rejected calls. Any other error is retryable: the
+// batch may be written again as a whole. Each transaction is bounded by the
+// write timeout.
+func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	batch := mergeBatch(calls)
+	rows := make([][]any, len(batch))
+	for i := range batch {
+		rows[i] = callRow(&batch[i])
+	}
+	var poison PoisonError
+	if err := w.writeOrSplit(ctx, batch, rows, &poison); err != nil {
+		return fmt.Errorf("write batch of %d calls: %w", len(batch), err)
+	}
+	if len(poison.Calls) > 0 {
+		return &poison
+	}
+	return nil
+}
+
+// mergeBatch merges the fragments of each call, keeping the calls in the
+// order of their first fragment. Call ids are cleaned as callRow does, so
+// two ids that would be stored alike are one call.
+func mergeBatch(calls []record.Call) []record.Call {
+	out := make([]record.Call, 0, len(calls))
+	index := make(map[string]int, len(calls))
+	for _, c := range calls {
+		c.CallID = cleanText(c.CallID)
+		if i, ok := index[c.CallID]; ok {
+			out[i] = record.Merge(out[i], c)
+			continue
+		}
+		index[c.CallID] = len(out)
+		out = append(out, c)
+	}
+	return out
+}
+
+// writeOrSplit writes rows; on a permanent error it halves them until the
+// rejected calls are alone, recording those in poison. A retryable error
+// stops it: what was committed stays (writes are idempotent).
+func (w *Writer) writeOrSplit(ctx context.Context, calls []record.Call, rows [][]any, poison *PoisonError) error {
+	err := w.writeRows(ctx, rows)
+	if err == nil || IsRetryable(err) {
+		return err
+	}
+	if len(rows) == 1 {
+		poison.add(calls[0], err)
+		return nil
+	}
+	mid := len(rows) / 2
+	if err := w.writeOrSplit(ctx, calls[:mid], rows[:mid], poison); err != nil {
+		return err
+	}
+	return w.writeOrSplit(ctx, calls[mid:], rows[mid:], poison)
+}
+
+// writeRows copies rows into the staging table and merges them into calls
+// in one transaction.
+func (w *Writer) writeRows(ctx context.Context, rows [][]any) error {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+	defer cancel()
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+	if err := ensureStaging(ctx, conn.Conn()); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, columnNames, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy into staging: %w", err)
+		}
+		if _, err := tx.Exec(ctx, upsertSQL); err != nil {
+			return fmt.Errorf("merge into calls: %w", err)
+		}
+		return nil
+	})
+}
+
+// ensureStaging creates the connection's staging table the first time the
+// connection writes.
+func ensureStaging(ctx context.Context, conn *pgx.Conn) error {
+	data := conn.PgConn().CustomData()
+	if data[stagingReady] != nil {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, stagingDDL); err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	data[stagingReady] = true
+	return nil
+}

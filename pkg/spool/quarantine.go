@@ -1,0 +1,79 @@
+package spool
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Quarantine appends raw, with the reason it was set aside, to
+// dir/quarantine/quarantine-<UTC date>.jsonl and fsyncs it. The ingestor
+// quarantines poison events; loaders quarantine corrupt spool lines. Each
+// line is
+//
+//	{"v":1,"crc":"<crc32c>","ts":"<RFC 3339>","reason":"...","data":<raw>}
+//
+// when raw is valid JSON (compacted), and otherwise
+//
+//	{"v":1,"crc":"<crc32c>","ts":"<RFC 3339>","reason":"...","raw":"<base64 of raw>"}
+//
+// the checksum covering the bytes of the "data" or "raw" value as they
+// appear in the line. Safe for concurrent use: each line is one O_APPEND
+// write.
+func Quarantine(dir string, reason string, raw []byte) error {
+	now := time.Now().UTC()
+	qdir := filepath.Join(dir, quarantineDir)
+	if err := os.MkdirAll(qdir, dirMode); err != nil {
+		return fmt.Errorf("quarantine: %w", diskFull(err))
+	}
+	path := filepath.Join(qdir, "quarantine-"+now.Format(time.DateOnly)+".jsonl")
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", diskFull(err))
+	}
+	_, err = f.Write(quarantineLine(now, reason, raw))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && errors.Is(statErr, fs.ErrNotExist) {
+		err = errors.Join(syncDir(qdir), syncDir(dir))
+	}
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", diskFull(err))
+	}
+	return nil
+}
+
+// quarantineLine returns one quarantine line, newline included.
+func quarantineLine(ts time.Time, reason string, raw []byte) []byte {
+	key, value := "data", raw
+	var compact bytes.Buffer
+	if json.Valid(raw) {
+		_ = json.Compact(&compact, raw)
+		value = compact.Bytes()
+	} else {
+		key = "raw"
+		value, _ = json.Marshal(base64.StdEncoding.EncodeToString(raw))
+	}
+	reasonJSON, _ := json.Marshal(reason)
+	line := []byte(`{"v":1,"crc":"`)
+	line = appendHex32(line, crc32.Checksum(value, castagnoli))
+	line = append(line, `","ts":"`...)
+	line = ts.AppendFormat(line, time.RFC3339Nano)
+	line = append(line, `","reason":`...)
+	line = append(line, reasonJSON...)
+	line = append(line, `,"`+key+`":`...)
+	line = append(line, value...)
+	return append(line, "}\n"...)
+}

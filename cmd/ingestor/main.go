@@ -33,7 +33,7 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process
 	}()
-	if err := ingestor.Run(ctx, cfg, ingestor.Deps{Logger: log, Lookup: os.LookupEnv}); err != nil {
+	if err := ingestor.Run(ctx, cfg, ingestor.Deps{Logger: log, Lookup: os.LookupEnv, Environ: os.Environ()}); err != nil {
 		log.Error("ingestor failed", "err", err)
 		os.Exit(1)
 	}

@@ -41,13 +41,13 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		return nil, errors.New("embedded nats: store dir is required")
 	}
 	opts := &server.Options{
-		ServerName:   "harborai-embedded",
-		JetStream:    true,
-		StoreDir:     filepath.Clean(cfg.StoreDir),
-		NoSigs:       true, // the ingestor owns signals; the server must not os.Exit
-		MaxPayload:   cfg.MaxPayload,
-		SyncInterval: cfg.SyncInterval,
-		SyncAlways:   cfg.SyncAlways,
+		ServerName:        "harborai-embedded",
+		JetStream:         true,
+		StoreDir:          filepath.Clean(cfg.StoreDir),
+		NoSigs:            true, // the ingestor owns signals; the server must not os.Exit
+		MaxPayload:        cfg.MaxPayload,
+		SyncInterval:      cfg.SyncInterval,
+		SyncAlways:        cfg.SyncAlways,
 		JetStreamMaxStore: cfg.MaxStore,
 	}
 	if cfg.Listen == "-1" {

@@ -76,4 +76,6 @@ var prompts = []string{
 	"Give me five names for a coffee shop by the harbour.",
 }
 
-func promptFor(i int) string { return prompts[i%len(prompts)] + strings.Repeat(" Please be concise.", i%3) }
+func promptFor(i int) string {
+	return prompts[i%len(prompts)] + strings.Repeat(" Please be concise.", i%3)
+}

@@ -137,7 +137,7 @@ func anthropicStream(s *stream, c *call) {
 
 // anthropicFailure: http200 is the overloaded error Anthropic sends inside
 // a stream that has already started.
-func anthropicFailure(k errKind, _ *call) any {
+func anthropicFailure(k errKind) any {
 	typ, msg := "api_error", "Internal server error"
 	switch k {
 	case errRateLimit:

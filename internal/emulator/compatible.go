@@ -87,7 +87,7 @@ func compatible(d dialect) *vendor {
 		decode:   d.decode,
 		reply:    d.reply,
 		stream:   d.stream,
-		failure:  func(k errKind, _ *call) any { return d.failure(k) },
+		failure:  d.failure,
 		streamFailure: func(s *stream, body any) {
 			s.start("text/event-stream; charset=utf-8")
 			s.data(body)

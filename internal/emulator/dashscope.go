@@ -140,7 +140,7 @@ func dashscopeStream(s *stream, c *call) {
 	}
 }
 
-func dashscopeFailure(k errKind, _ *call) any {
+func dashscopeFailure(k errKind) any {
 	code, msg := "InternalError", "An internal error has occured, please try again later or contact service support."
 	switch k {
 	case errRateLimit:

@@ -152,7 +152,7 @@ func geminiStream(s *stream, c *call) {
 	s.flush()
 }
 
-func geminiFailure(k errKind, _ *call) any {
+func geminiFailure(k errKind) any {
 	code, status, msg := 500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
 	switch k {
 	case errRateLimit:

@@ -98,7 +98,7 @@ func qianfanStream(s *stream, c *call) {
 // qianfanFailure: rate limits are error 18 (QPS), server errors 336000 and
 // invalid requests 336003; http200 is the server error, as Qianfan v1 sends
 // every error with HTTP 200.
-func qianfanFailure(k errKind, _ *call) any {
+func qianfanFailure(k errKind) any {
 	code, msg := 336000, "Internal error"
 	switch k {
 	case errRateLimit:

@@ -69,7 +69,7 @@ func openAIResponses() *vendor {
 		decode:   decodeResponses,
 		reply:    func(c *call) any { return newResponse(c, randomID("resp_", 48), randomID("msg_", 48), "completed") },
 		stream:   streamResponses,
-		failure:  func(k errKind, _ *call) any { return openAIFailure(k) },
+		failure:  openAIFailure,
 		streamFailure: func(s *stream, body any) {
 			s.start("text/event-stream; charset=utf-8")
 			m, _ := body.(map[string]any)

@@ -162,7 +162,7 @@ func (s *Server) handler(v *vendor) http.HandlerFunc {
 			c.usage = *p.usage
 		}
 
-		if !wait(r.Context(), s.quit, p.latency) {
+		if !wait(r.Context().Done(), s.quit, p.latency) {
 			reset(w) // not an empty 200
 			return
 		}
@@ -185,7 +185,7 @@ func (s *Server) handler(v *vendor) http.HandlerFunc {
 }
 
 func (s *Server) newStream(w http.ResponseWriter, r *http.Request, p plan) *stream {
-	st := &stream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), quit: s.quit, delay: p.chunkDelay}
+	st := &stream{w: w, rc: http.NewResponseController(w), gone: r.Context().Done(), quit: s.quit, delay: p.chunkDelay}
 	if p.fail == failReset {
 		st.resetAt = max(1, p.chunks/2)
 	}
@@ -194,7 +194,7 @@ func (s *Server) newStream(w http.ResponseWriter, r *http.Request, p plan) *stre
 
 // fail answers with v's error of kind p.fault.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *vendor, c *call, p plan) {
-	body := v.failure(p.fault, c)
+	body := v.failure(p.fault)
 	if p.fault == errHTTP200 && c.stream && v.streamFailure != nil {
 		st := s.newStream(w, r, p)
 		v.streamFailure(st, body)

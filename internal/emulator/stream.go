@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -14,7 +13,7 @@ import (
 type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
-	ctx     context.Context // the request's
+	gone    <-chan struct{} // the request context's Done: the client left
 	quit    <-chan struct{} // closed when the server stops waiting for handlers
 	delay   time.Duration
 	resetAt int  // step at which the connection is reset; 0 means never
@@ -47,7 +46,7 @@ func (s *stream) step(i int) bool {
 		s.broken = true
 		return false
 	}
-	if !wait(s.ctx, s.quit, s.delay) {
+	if !wait(s.gone, s.quit, s.delay) {
 		// Cut the connection rather than end the stream cleanly, so a
 		// client still reading sees the stream did not finish.
 		reset(s.w)
@@ -81,18 +80,23 @@ func (s *stream) flush() {
 	}
 }
 
-// wait sleeps d unless ctx is done or quit is closed first; it reports
-// whether the full delay passed.
-func wait(ctx context.Context, quit <-chan struct{}, d time.Duration) bool {
+// wait sleeps d unless gone or quit is closed first; it reports whether
+// the full delay passed.
+func wait(gone, quit <-chan struct{}, d time.Duration) bool {
 	if d <= 0 {
-		return ctx.Err() == nil
+		select {
+		case <-gone:
+			return false
+		default:
+			return true
+		}
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-ctx.Done():
+	case <-gone:
 		return false
 	case <-quit:
 		return false

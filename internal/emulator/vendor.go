@@ -42,7 +42,7 @@ type vendor struct {
 	// stream writes a successful streamed call, headers included.
 	stream func(s *stream, c *call)
 	// failure is the error body of kind k.
-	failure func(k errKind, c *call) any
+	failure func(k errKind) any
 	// status is the HTTP status of an error of kind k; nil means k.status().
 	status func(k errKind) int
 	// streamFailure writes an http200 error inside a stream, headers

@@ -191,3 +191,10 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	}
 	return c, nil
 }
+
+// maxPayload is the broker's message limit: at least 8 MiB, so an event
+// larger than MaxEventBytes still reaches the ingestor and is quarantined
+// with a counted reason rather than failing at the publisher.
+func (c Config) maxPayload() int32 {
+	return int32(max(c.MaxEventBytes, 8<<20))
+}

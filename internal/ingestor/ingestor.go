@@ -29,6 +29,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Lookup reads price variables (the environment in main).
 	Lookup func(string) (string, bool)
+	// Environ lists the environment (os.Environ in main), so price
+	// variables for models no table lists are found.
+	Environ []string
 	// Started is called once the ingestor consumes, with the NATS URL
 	// publishers should use and the HTTP address ("" when none).
 	Started func(natsURL, httpAddr string)
@@ -59,7 +62,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		deps.Lookup = func(string) (string, bool) { return "", false }
 	}
 	log := deps.Logger
-	pricer, err := cost.NewPricer(cost.Options{Lookup: deps.Lookup})
+	pricer, err := cost.NewPricer(cost.Options{Lookup: deps.Lookup, Environ: deps.Environ})
 	if err != nil {
 		return fmt.Errorf("prices: %w", err)
 	}
@@ -92,7 +95,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	scfg := broker.DefaultStreamConfig()
 	scfg.MaxBytes = cfg.StreamMaxBytes
-	scfg.MaxMsgSize = int32(cfg.MaxEventBytes)
+	scfg.MaxMsgSize = cfg.maxPayload()
 	cons, err := ensureStream(ctx, js, scfg, log)
 	if err != nil {
 		closeQuietly(httpLn)
@@ -183,7 +186,7 @@ func connectNATS(ctx context.Context, cfg Config, log *slog.Logger) (*nats.Conn,
 	emb, err := broker.StartEmbedded(broker.EmbeddedConfig{
 		Listen:       cfg.NATSListen,
 		StoreDir:     filepath.Join(cfg.DataDir, "jetstream"),
-		MaxPayload:   int32(cfg.MaxEventBytes),
+		MaxPayload:   cfg.maxPayload(),
 		SyncInterval: interval,
 		SyncAlways:   always,
 	}, log)

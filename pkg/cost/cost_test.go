@@ -278,4 +278,3 @@ func TestBuiltinExamples(t *testing.T) {
 		}
 	}
 }
-

@@ -29,5 +29,6 @@
 // amount never rounding to zero, and total_cost is their exact sum.
 //
 // Amounts in different currencies are never added together: see [Totals]
-// and [FX]. The package is pure: no I/O, no clock, no globals.
+// and [FX]. The package is pure: no I/O, no clock, no init, and no
+// package state but the embedded table file, which it only reads.
 package cost

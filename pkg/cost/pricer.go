@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Options configure a Pricer. Keep them apart from the process: the
@@ -92,49 +91,6 @@ func envPrefixes(opts Options, table []Price) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
-}
-
-// priceIndex holds one source's prices by provider and model, each list
-// sorted by EffectiveFrom.
-type priceIndex map[indexKey][]Price
-
-type indexKey struct{ provider, model string }
-
-// newIndex validates and copies prices into an index.
-func newIndex(prices []Price) (priceIndex, error) {
-	var errs []error
-	ix := priceIndex{}
-	for _, p := range prices {
-		if err := p.Validate(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		k := indexKey{p.Provider, p.Model}
-		ix[k] = append(ix[k], p.clone())
-	}
-	errs = append(errs, checkDuplicates(prices))
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	for _, list := range ix {
-		slices.SortFunc(list, func(a, b Price) int { return a.EffectiveFrom.Compare(b.EffectiveFrom) })
-	}
-	return ix, nil
-}
-
-// find returns the price of provider/model in effect at t: the exact model
-// name first, then the names it extends with a dated suffix, longest
-// first; for each, the price with the latest EffectiveFrom not after t.
-func (ix priceIndex) find(provider, model string, t time.Time) (*Price, bool) {
-	for _, name := range candidates(model) {
-		list := ix[indexKey{provider, name}]
-		for i := len(list) - 1; i >= 0; i-- {
-			if !list[i].EffectiveFrom.After(t) {
-				return &list[i], true
-			}
-		}
-	}
-	return nil, false
 }
 
 // normalizeName lower-cases and trims a provider or model name.

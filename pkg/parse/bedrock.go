@@ -1,5 +1,7 @@
 package parse
 
+import "encoding/base64"
+
 // bedrock reads Amazon Bedrock: InvokeModel with Anthropic models, whose body
 // is the Anthropic Messages format (see anthropic), and the Converse API
 // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
@@ -12,6 +14,10 @@ package parse
 // total. ConverseStream reports the usage once, in its metadata event, read
 // here when the captured events are given as JSON lines.
 //
+// InvokeModelWithResponseStream carries each Anthropic stream event base64
+// encoded in {"chunk": {"bytes": "..."}}; decoded, it is read as Anthropic's
+// (message_start, then message_delta overwriting field by field).
+//
 // Errors are bare {"message": "..."} bodies; vendorError catches them.
 type bedrock struct{}
 
@@ -21,10 +27,35 @@ func (bedrock) aliases() []string {
 }
 
 func (bedrock) read(d doc) (reading, bool) {
+	if inner, ok := invokeChunk(d); ok {
+		d = inner
+	}
 	if r, ok := readMessages(d); ok {
 		return r, true
 	}
 	return readConverse(d)
+}
+
+// invokeChunk decodes an InvokeModelWithResponseStream payload chunk,
+// {"chunk": {"bytes": base64}} or {"bytes": base64}, into the event it carries.
+func invokeChunk(d doc) (doc, bool) {
+	o := d.obj
+	if c, ok := o.object("chunk"); ok {
+		o = c
+	}
+	b64 := o.str("bytes")
+	if b64 == "" {
+		return doc{}, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return doc{}, false
+	}
+	inner, ok := decodeObject(raw)
+	if !ok {
+		return doc{}, false
+	}
+	return doc{event: d.event, obj: inner, ok: true}, true
 }
 
 // readConverse recognises a Converse response ({"output", "stopReason",

@@ -4,7 +4,7 @@ package parse
 const (
 	confidenceExact    = 1.0 // read from a known vendor's format as reported
 	confidenceGuessed  = 0.8 // an unknown provider read as OpenAI-compatible
-	mismatchConfidence = 0.5 // factor applied when the vendor's total disagrees
+	confidenceMismatch = 0.5 // factor applied when the vendor's total disagrees
 )
 
 // settle fills u's counters from c and checks them (SPEC §4.4): the vendor's
@@ -30,6 +30,6 @@ func settle(u *Usage, c counts, confidence float64) {
 		u.Consistency = Consistent
 	default:
 		u.Consistency = TotalMismatch
-		u.Confidence = confidence * mismatchConfidence
+		u.Confidence = confidence * confidenceMismatch
 	}
 }

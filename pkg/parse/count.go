@@ -20,9 +20,6 @@ func countOf(raw json.RawMessage) *int64 {
 			return nil
 		}
 		b = []byte(s)
-		if !allDigits(b) {
-			return nil
-		}
 	}
 	if !allDigits(b) {
 		return nil

@@ -152,13 +152,13 @@ func (f fixture) check(u Usage) []string {
 		}
 	}
 	flags := map[string]bool{"missing": u.UsageMissing, "error": u.IsError}
-	for k, g := range flags {
+	for _, k := range []string{"missing", "error"} {
 		want := f.want[k]
 		if want == "" {
 			want = "false"
 		}
-		if strconv.FormatBool(g) != want {
-			differ(k, strconv.FormatBool(g), want)
+		if g := strconv.FormatBool(flags[k]); g != want {
+			differ(k, g, want)
 		}
 	}
 	optional := map[string]string{

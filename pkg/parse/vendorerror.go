@@ -20,10 +20,14 @@ const maxErrorMessage = 1024
 //   - a Responses API object or event whose response failed;
 //   - {"error_code": 110, "error_msg": "..."}: Qianfan v1, with HTTP 200;
 //   - a bare {"code": "...", "message": "...", "request_id": "..."}: DashScope
-//     native; {"message": "..."}: Bedrock.
+//     native; {"message": "..."}: Bedrock;
+//   - an AWS event-stream exception, {"throttlingException": {...}}: Bedrock.
 func vendorError(d doc) (string, bool) {
 	if !d.ok {
-		return clip(d.text), d.event == "error"
+		if d.event == "error" {
+			return clip(d.text), true
+		}
+		return "", false
 	}
 	o := d.obj
 	if msg, ok := errorMember(o); ok {
@@ -45,6 +49,25 @@ func vendorError(d doc) (string, bool) {
 	}
 	if msg, ok := bareError(o); ok {
 		return msg, true
+	}
+	if msg, ok := streamException(o); ok {
+		return msg, true
+	}
+	return "", false
+}
+
+// streamException recognises an AWS event-stream exception event (Bedrock),
+// {"throttlingException": {"message": "..."}}: one member named *Exception.
+func streamException(o object) (string, bool) {
+	if len(o.fields) != 1 {
+		return "", false
+	}
+	for k := range o.fields {
+		e, ok := o.object(k)
+		if !ok || !strings.HasSuffix(k, "Exception") {
+			return "", false
+		}
+		return clip(firstString(e, "message", "Message")), true
 	}
 	return "", false
 }

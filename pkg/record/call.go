@@ -22,29 +22,29 @@ type Call struct {
 	SpanID       string `json:"span_id"`
 	ParentSpanID string `json:"parent_span_id,omitempty"`
 
-	Provider  string    `json:"provider"`
-	Model     string    `json:"model,omitempty"`
-	Endpoint  string    `json:"endpoint,omitempty"`
-	Stream    bool      `json:"stream"`
-	StartedAt time.Time `json:"started_at"`
+	Provider  string     `json:"provider"`
+	Model     string     `json:"model,omitempty"`
+	Endpoint  string     `json:"endpoint,omitempty"`
+	Stream    bool       `json:"stream"`
+	StartedAt time.Time  `json:"started_at"`
 	Tags      event.Tags `json:"tags,omitzero"`
 
 	// Request side.
-	RequestEventID string `json:"request_event_id,omitempty"`
+	RequestEventID string  `json:"request_event_id,omitempty"`
 	RequestBody    *string `json:"request_body,omitempty"`
 
 	// Response side.
-	ResponseEventID string     `json:"response_event_id,omitempty"`
-	Status          string     `json:"status,omitempty"` // "" until the response is seen
-	HTTPStatus      *int       `json:"http_status,omitempty"`
-	FinishedAt      *time.Time `json:"finished_at,omitempty"`
-	LatencyMS       *float64   `json:"latency_ms,omitempty"`
-	TTFTMS          *float64   `json:"ttft_ms,omitempty"`
-	TokensPerSecond *float64   `json:"tokens_per_second,omitempty"`
-	ServedModel     string     `json:"served_model,omitempty"`
-	ErrorType       string     `json:"error_type,omitempty"`
-	ErrorMessage    string     `json:"error_message,omitempty"`
-	ResponseBody    *string    `json:"response_body,omitempty"`
+	ResponseEventID string       `json:"response_event_id,omitempty"`
+	Status          string       `json:"status,omitempty"` // "" until the response is seen
+	HTTPStatus      *int         `json:"http_status,omitempty"`
+	FinishedAt      *time.Time   `json:"finished_at,omitempty"`
+	LatencyMS       *float64     `json:"latency_ms,omitempty"`
+	TTFTMS          *float64     `json:"ttft_ms,omitempty"`
+	TokensPerSecond *float64     `json:"tokens_per_second,omitempty"`
+	ServedModel     string       `json:"served_model,omitempty"`
+	ErrorType       string       `json:"error_type,omitempty"`
+	ErrorMessage    string       `json:"error_message,omitempty"`
+	ResponseBody    *string      `json:"response_body,omitempty"`
 	Usage           *parse.Usage `json:"usage,omitempty"`
 	Cost            *cost.Info   `json:"cost,omitempty"`
 

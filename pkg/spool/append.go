@@ -87,12 +87,13 @@ func (w *Writer) write(batch []byte, records int64) error {
 		}
 	}
 	a := w.active
-	_, err := a.f.Write(batch)
-	if err == nil && w.opts.Sync == SyncEveryWrite {
-		err = a.f.Sync()
+	if _, err := a.f.Write(batch); err != nil {
+		return w.undo(a, diskFull(err), false)
 	}
-	if err != nil {
-		return w.undo(a, diskFull(err))
+	if w.opts.Sync == SyncEveryWrite {
+		if err := a.f.Sync(); err != nil {
+			return w.undo(a, diskFull(err), true)
+		}
 	}
 	a.size += int64(len(batch))
 	a.records += records
@@ -102,9 +103,11 @@ func (w *Writer) write(batch []byte, records int64) error {
 }
 
 // undo truncates the active segment back to its size before a failed write.
-// If even that fails, the segment is retired so nothing is appended after a
-// partial batch; readers then report its broken lines.
-func (w *Writer) undo(a *active, cause error) error {
+// After a failed fsync, or if even the truncation fails, the segment is
+// retired: nothing more is appended to a file whose state is in doubt (what
+// it held before this batch was fsynced already). Readers report the broken
+// lines a failed truncation leaves.
+func (w *Writer) undo(a *active, cause error, syncFailed bool) error {
 	err := a.f.Truncate(a.size)
 	if err == nil && w.opts.Sync == SyncEveryWrite {
 		err = a.f.Sync()
@@ -113,8 +116,8 @@ func (w *Writer) undo(a *active, cause error) error {
 		w.retire()
 		return errors.Join(cause, fmt.Errorf("truncate %s after a failed write: %w", a.name, err))
 	}
-	if a.records == 0 {
-		w.retire() // remove the empty segment rather than keep it open
+	if syncFailed || a.records == 0 {
+		w.retire() // an empty segment is removed rather than kept open
 	}
 	return cause
 }

@@ -31,6 +31,9 @@ func TestLineRoundTrip(t *testing.T) {
 			if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 				t.Fatalf("encodeBatch(%q) = %q, want one line", tt.payload, line)
 			}
+			if _, _, ok := parseCanonical(line[:len(line)-1]); !ok {
+				t.Errorf("parseCanonical(%s) rejected a line as Append writes it", line)
+			}
 			data, got, lerr := parseLine(line[:len(line)-1])
 			if lerr != nil {
 				t.Fatalf("parseLine(%s) = %v", line, lerr)
@@ -105,6 +108,12 @@ func FuzzReadLine(f *testing.F) {
 	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte("\xff\xfe"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if data, ts, ok := parseCanonical(in); ok {
+			gdata, gts, lerr := parseGeneral(in)
+			if lerr != nil || !bytes.Equal(data, gdata) || !ts.Equal(gts) {
+				t.Fatalf("%q: fast path = %s, %v; general = %s, %v, %v", in, data, ts, gdata, gts, lerr)
+			}
+		}
 		if data, ts, lerr := parseLine(in); lerr == nil {
 			line := appendLine(nil, ts, data)
 			data2, ts2, lerr2 := parseLine(line[:len(line)-1])

@@ -99,8 +99,11 @@ func TestReadSegmentCorruption(t *testing.T) {
 			want:    []badLine{{n + 1, ReasonInvalidJSON}},
 		},
 		{
-			name:    "invalid JSON line in the middle",
-			content: func(b []byte) []byte { s, _ := lineSpan(b, 6); return slices.Concat(b[:s], []byte("{\"v\":1,\n"), b[s:]) },
+			name: "invalid JSON line in the middle",
+			content: func(b []byte) []byte {
+				s, _ := lineSpan(b, 6)
+				return slices.Concat(b[:s], []byte("{\"v\":1,\n"), b[s:])
+			},
 			wantIDs: all,
 			want:    []badLine{{6, ReasonInvalidJSON}},
 		},

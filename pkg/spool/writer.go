@@ -72,7 +72,6 @@ func Open(opts Options) (*Writer, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open spool %s: %w", opts.Dir, err)
 	}
-	w.stats.Unsealed = len(w.pending)
 	if fi, err := os.Stat(opts.Dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		w.log.Warn("spool directory is accessible to other users", "mode", fi.Mode().Perm().String())
 	}

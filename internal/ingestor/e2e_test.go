@@ -1,0 +1,277 @@
+package ingestor_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/goleak"
+
+	"github.com/harborai/ingest/internal/ingestor"
+	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// The OpenTelemetry SDK's global state and net/http keep-alives are
+		// not ours to stop.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+func openAIBody(i int) (string, int64, int64) {
+	p, c := int64(100+i%500), int64(20+i%300)
+	return fmt.Sprintf(`{"id":"chatcmpl-%d","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`, i, p, c, p+c), p, c
+}
+
+// TestEndToEndManyCalls publishes thousands of calls from many goroutines
+// through the client package, every event twice (once through the client,
+// once again without a de-duplication id so the store's idempotence is what
+// absorbs it), half of the responses before their requests, and checks that
+// every call is stored exactly once with its exact tokens.
+func TestEndToEndManyCalls(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	r := startIngestor(t, ingestor.DefaultConfig(), nil)
+	pub, err := harborai.Connect(r.natsURL, harborai.WithQueueSize(4*n))
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	raw, err := nats.Connect(r.natsURL)
+	if err != nil {
+		t.Fatalf("nats.Connect() = %v", err)
+	}
+	defer raw.Close()
+
+	type want struct{ prompt, completion int64 }
+	wants := make(map[string]want, n)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	const workers = 30
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				body, p, c := openAIBody(i)
+				call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+				mu.Lock()
+				wants[call.ID()] = want{p, c}
+				mu.Unlock()
+				req := event.Request{Method: "POST", Body: `{"model":"gpt-4o-mini"}`}
+				resp := event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}
+				if i%2 == 0 {
+					mustNil(t, call.Response(resp))
+					mustNil(t, call.Request(req))
+				} else {
+					mustNil(t, call.Request(req))
+					mustNil(t, call.Response(resp))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if st := pub.Stats(); st.Published != int64(2*n) || st.Dropped != 0 {
+		t.Fatalf("Stats() = %+v, want %d published, 0 dropped", st, 2*n)
+	}
+
+	// Every event again, as a misbehaving publisher would, without Nats-Msg-Id.
+	for _, c := range r.calls(t) {
+		_ = c // wait until at least the first events are stored: not needed for correctness
+		break
+	}
+	republished := republishAll(t, r, raw)
+
+	waitFor(t, 60*time.Second, "every call stored and complete", func() (bool, string) {
+		calls := r.calls(t)
+		complete := 0
+		for i := range calls {
+			if calls[i].HasRequest() && calls[i].HasResponse() {
+				complete++
+			}
+		}
+		return complete == n, fmt.Sprintf("%d calls, %d complete", len(calls), complete)
+	})
+	// Let the republished copies be consumed too, then check nothing doubled.
+	waitFor(t, 60*time.Second, "republished events consumed", func() (bool, string) {
+		got := counter(r.scrape(t), "harborai_events_received_total", "", "")
+		return got >= float64(2*n+republished), fmt.Sprintf("%v events received", got)
+	})
+	calls := r.calls(t)
+	if len(calls) != n {
+		t.Fatalf("stored %d calls, want %d", len(calls), n)
+	}
+	seen := map[string]bool{}
+	for _, c := range calls {
+		if seen[c.CallID] {
+			t.Fatalf("call %s stored twice", c.CallID)
+		}
+		seen[c.CallID] = true
+		w, ok := wants[c.CallID]
+		if !ok {
+			t.Fatalf("stored call %s was never published", c.CallID)
+		}
+		if c.Status != event.StatusSuccess || c.Usage == nil || *c.Usage.PromptTokens != w.prompt || *c.Usage.CompletionTokens != w.completion || *c.Usage.TotalTokens != w.prompt+w.completion {
+			t.Fatalf("call %s: status %q usage %+v, want success %d/%d", c.CallID, c.Status, c.Usage, w.prompt, w.completion)
+		}
+		if c.Cost == nil || c.Cost.TotalCost == nil || !c.Cost.TotalCost.Equal(c.Cost.InputCost.Add(*c.Cost.OutputCost)) {
+			t.Fatalf("call %s: cost %+v, want total = input + output", c.CallID, c.Cost)
+		}
+		if !event.ValidHBTraceID(c.HBTraceID) || !event.ValidTraceID(c.TraceID) {
+			t.Fatalf("call %s: ids %q %q", c.CallID, c.HBTraceID, c.TraceID)
+		}
+	}
+}
+
+// republishAll publishes every stored event's JSON again through plain
+// NATS (no Nats-Msg-Id), rebuilt from the calls' ids.
+func republishAll(t *testing.T, r *running, nc *nats.Conn) int {
+	t.Helper()
+	count := 0
+	waitFor(t, 60*time.Second, "calls to republish", func() (bool, string) {
+		return len(r.calls(t)) > 0, "none yet"
+	})
+	for _, c := range r.calls(t) {
+		if !c.HasResponse() {
+			continue
+		}
+		ev := event.Event{SchemaVersion: 1, Kind: event.KindResponse, EventID: c.ResponseEventID, CallID: c.CallID,
+			HBTraceID: c.HBTraceID, TraceID: c.TraceID, SpanID: c.SpanID, Provider: c.Provider, Model: c.Model,
+			StartedAt: c.StartedAt, Tags: c.Tags,
+			Response: &event.Response{Status: c.Status, HTTPStatus: *c.HTTPStatus, FinishedAt: *c.FinishedAt, Body: *c.ResponseBody}}
+		b, err := event.Encode(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Publish(event.Subject(event.KindResponse), b); err != nil {
+			t.Fatal(err)
+		}
+		count++
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return count
+}
+
+// TestMalformedEventsAreQuarantined sends invalid JSON, an unknown schema
+// version, an invalid field and an oversize event: each is rejected with a
+// counted reason and kept in quarantine, and a good call after them is stored.
+func TestMalformedEventsAreQuarantined(t *testing.T) {
+	cfg := ingestor.DefaultConfig()
+	cfg.MaxEventBytes = 64 << 10
+	r := startIngestor(t, cfg, nil)
+	nc, err := nats.Connect(r.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	good := func(id string, body string) []byte {
+		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: id, CallID: id, Provider: "openai", Model: "gpt-4o-mini",
+			StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
+			Response: &event.Response{Status: "success", FinishedAt: time.Now().UTC(), Body: body}}
+		b, _ := event.Encode(&ev)
+		return b
+	}
+	okBody, _, _ := openAIBody(7)
+	cases := []struct {
+		name   string
+		data   []byte
+		reason string
+	}{
+		{"invalid JSON", []byte(`{"schema_version":1, "kind":`), event.ReasonInvalidJSON},
+		{"unknown schema", []byte(`{"schema_version":99,"kind":"call"}`), event.ReasonUnknownSchema},
+		{"missing call id", []byte(`{"schema_version":1,"kind":"request","event_id":"e1","provider":"openai","started_at":"2026-01-01T00:00:00Z","request":{}}`), event.ReasonInvalidField},
+		{"oversize", good("big", strings.Repeat("x", 100<<10)), event.ReasonOversize},
+	}
+	for _, tc := range cases {
+		if err := nc.Publish(event.Subject(event.KindCall), tc.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Publish(event.Subject(event.KindCall), good("after-the-bad-ones", okBody)); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.Flush()
+	waitFor(t, 30*time.Second, "the good call stored", func() (bool, string) {
+		calls := r.calls(t)
+		return len(calls) == 1 && calls[0].CallID == "after-the-bad-ones", fmt.Sprintf("%d calls", len(calls))
+	})
+	fams := r.scrape(t)
+	for _, tc := range cases {
+		if got := counter(fams, "harborai_events_rejected_total", "reason", tc.reason); got < 1 {
+			t.Errorf("%s: harborai_events_rejected_total{reason=%q} = %v, want >= 1", tc.name, tc.reason, got)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(r.cfg.DataDir, "quarantine", "*"))
+	var quarantined int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		quarantined += strings.Count(string(b), "\n")
+	}
+	if quarantined != len(cases) {
+		t.Errorf("quarantine holds %d lines, want %d", quarantined, len(cases))
+	}
+}
+
+// TestBacklogConsumedAfterRestart: with an external NATS server, events
+// published while the ingestor is down wait in JetStream and are all stored
+// once it runs again.
+func TestBacklogConsumedAfterRestart(t *testing.T) {
+	srv := natstest.Start(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.NATSURL = srv.ClientURL()
+	cfg.DataDir = t.TempDir()
+	first := startIngestor(t, cfg, nil) // creates the stream and the durable consumer
+	if err := first.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	pub, err := harborai.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	for i := range n {
+		body, _, _ := openAIBody(i)
+		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
+			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if st := pub.Stats(); st.Published != n {
+		t.Fatalf("Stats().Published = %d, want %d", st.Published, n)
+	}
+	if got := len(first.calls(t)); got != 0 {
+		t.Fatalf("%d calls stored while no ingestor ran, want 0", got)
+	}
+
+	second := startIngestor(t, cfg, nil)
+	waitFor(t, 30*time.Second, "the backlog stored", func() (bool, string) {
+		c := len(second.calls(t))
+		return c == n, fmt.Sprintf("%d calls", c)
+	})
+}
+
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("unexpected error: %v", err)
+	}
+}

@@ -14,9 +14,9 @@ import (
 	"github.com/harborai/ingest/pkg/harborai"
 )
 
-// Emulator is where the demo sends its calls.
+// Emulator is where the demo sends its calls (*emulator.Server).
 type Emulator interface {
-	BaseURL(vendor string) string
+	Endpoint(vendor, model string, stream bool) string
 }
 
 // Options shape the traffic.
@@ -90,7 +90,7 @@ func oneCall(ctx context.Context, pub *harborai.Publisher, emu Emulator, opts Op
 	t := ts[i%len(ts)]
 	stream := (i/len(ts))%2 == 1
 	body := t.body(t.model, promptFor(i), stream)
-	url := t.endpoint(emu.BaseURL(t.vendor), t.model, stream)
+	url := emu.Endpoint(t.vendor, t.model, stream)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

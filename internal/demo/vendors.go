@@ -10,23 +10,21 @@ type target struct {
 	vendor   string // emulator vendor name
 	provider string // provider name recorded on the call
 	model    string
-	endpoint func(base, model string, stream bool) string
 	body     func(model, prompt string, stream bool) []byte
 }
 
 // targets are the vendors the demo calls, in rotation.
 func targets() []target {
-	chat := func(base, _ string, _ bool) string { return base + "/chat/completions" }
 	return []target{
-		{"openai", "openai", "gpt-4o-mini", chat, openAIBody},
-		{"deepseek", "deepseek", "deepseek-chat", chat, openAIBody},
-		{"anthropic", "anthropic", "claude-3-5-haiku-20241022", func(base, _ string, _ bool) string { return base + "/v1/messages" }, anthropicBody},
-		{"gemini", "gemini", "gemini-2.0-flash", geminiEndpoint, geminiBody},
-		{"qwen", "qwen", "qwen-plus", chat, openAIBody},
-		{"moonshot", "moonshot", "moonshot-v1-8k", chat, openAIBody},
-		{"doubao", "doubao", "doubao-1-5-pro-32k-250115", chat, openAIBody},
-		{"zhipu", "zhipu", "glm-4-plus", chat, openAIBody},
-		{"wenxin", "wenxin", "ernie-4.0-8k", chat, openAIBody},
+		{"openai", "openai", "gpt-4o-mini", openAIBody},
+		{"deepseek", "deepseek", "deepseek-chat", openAIBody},
+		{"anthropic", "anthropic", "claude-haiku-4-5-20251001", anthropicBody},
+		{"gemini", "gemini", "gemini-2.0-flash", geminiBody},
+		{"qwen", "qwen", "qwen-plus", openAIBody},
+		{"moonshot", "moonshot", "kimi-k2-0905-preview", openAIBody},
+		{"doubao", "doubao", "doubao-1-5-pro-32k-250115", openAIBody},
+		{"zhipu", "zhipu", "glm-4-plus", openAIBody},
+		{"wenxin", "wenxin", "ernie-4.5-turbo-32k", openAIBody},
 	}
 }
 
@@ -51,13 +49,6 @@ func anthropicBody(model, prompt string, stream bool) []byte {
 		"stream":     stream,
 	})
 	return b
-}
-
-func geminiEndpoint(base, model string, stream bool) string {
-	if stream {
-		return base + "/models/" + model + ":streamGenerateContent?alt=sse"
-	}
-	return base + "/models/" + model + ":generateContent"
 }
 
 func geminiBody(_, prompt string, _ bool) []byte {

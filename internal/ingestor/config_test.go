@@ -1,0 +1,77 @@
+package ingestor_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/ingestor"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoad(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(c ingestor.Config) bool
+	}{
+		{"defaults", nil, nil, func(c ingestor.Config) bool {
+			return c.NATSURL == "" && c.NATSListen == "127.0.0.1:4222" && c.DataDir == "./harborai-data" && c.PostgresURL == "" && c.MetricsAddr == ""
+		}},
+		{"environment", nil, map[string]string{"HARBORAI_NATS_URL": "nats://n:4222", "HARBORAI_DATA_DIR": "/d", "HARBORAI_METRICS_ADDR": ":9464",
+			"HARBORAI_ENVIRONMENT": "prod", "HARBORAI_BATCH_SIZE": "200", "HARBORAI_FLUSH_INTERVAL": "10ms", "HARBORAI_KEEP_BODIES": "false"},
+			func(c ingestor.Config) bool {
+				return c.NATSURL == "nats://n:4222" && c.DataDir == "/d" && c.MetricsAddr == ":9464" && c.Environment == "prod" &&
+					c.BatchSize == 200 && c.FlushInterval == 10*time.Millisecond && !c.KeepBodies
+			}},
+		{"flags override the environment", []string{"-data-dir", "/flag", "-batch-size", "7"}, map[string]string{"HARBORAI_DATA_DIR": "/env", "HARBORAI_BATCH_SIZE": "9"},
+			func(c ingestor.Config) bool { return c.DataDir == "/flag" && c.BatchSize == 7 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ingestor.Load(tc.args, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatalf("Load() = %v", err)
+			}
+			if !tc.check(c) {
+				t.Errorf("Load() = %+v", c)
+			}
+		})
+	}
+}
+
+// TestLoadReportsEveryProblem: a bad configuration fails with one message
+// naming every bad variable.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	bad := map[string]string{
+		"HARBORAI_BATCH_SIZE":     "lots",
+		"HARBORAI_FLUSH_INTERVAL": "soon",
+		"HARBORAI_NATS_SYNC":      "sometimes",
+		"HARBORAI_METRICS_ADDR":   "nonsense",
+		"HARBORAI_LOG_LEVEL":      "loud",
+		"HARBORAI_NATS_URL":       "localhost",
+	}
+	_, err := ingestor.Load(nil, env(bad), io.Discard)
+	if err == nil {
+		t.Fatal("Load() = nil, want an error")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("Load() error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestLoadRejectsBadFlags(t *testing.T) {
+	if _, err := ingestor.Load([]string{"-no-such-flag"}, env(nil), io.Discard); err == nil {
+		t.Error("Load(-no-such-flag) = nil, want an error")
+	}
+	if _, err := ingestor.Load([]string{"extra"}, env(nil), io.Discard); err == nil {
+		t.Error("Load(extra) = nil, want an error")
+	}
+}

@@ -16,6 +16,9 @@ var (
 	// ErrChecksumMismatch is returned by Migrate when an applied migration's
 	// file has changed since it was applied.
 	ErrChecksumMismatch = errors.New("applied migration changed")
+	// ErrUnstorable says a call holds a value no column can take (an HTTP
+	// status beyond 32 bits); Write reports such calls in a PoisonError.
+	ErrUnstorable = errors.New("value cannot be stored")
 )
 
 // PoisonError reports the calls of a batch that PostgreSQL rejected as
@@ -57,13 +60,14 @@ func IsRetryable(err error) bool {
 	return err != nil && !isPermanent(err)
 }
 
-// isPermanent reports whether PostgreSQL rejected the data itself: the
+// isPermanent reports whether the data itself is at fault: ErrUnstorable,
+// or PostgreSQL rejected it with one of the
 // SQLSTATE classes 21 (cardinality violation), 22 (data exception: bad
 // encoding, out of range), 23 (integrity constraint violation) and 54
 // (program limit exceeded: a value too large to index). The same rows fail
 // again, whatever the server's health.
 func isPermanent(err error) bool {
-	if _, ok := errors.AsType[*PoisonError](err); ok {
+	if _, ok := errors.AsType[*PoisonError](err); ok || errors.Is(err, ErrUnstorable) {
 		return true
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)

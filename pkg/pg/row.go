@@ -2,6 +2,8 @@ package pg
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -86,6 +88,16 @@ func callRow(c *record.Call) []any {
 		row = append(row, make([]any, 11)...)
 	}
 	return append(row, optText(c.SpoolReason))
+}
+
+// checkCall rejects the values pgx cannot encode into their columns, which
+// would fail the batch on the client side, before PostgreSQL could say
+// which call is at fault.
+func checkCall(c *record.Call) error {
+	if h := c.HTTPStatus; h != nil && (*h < math.MinInt32 || *h > math.MaxInt32) {
+		return fmt.Errorf("call %s: http status %d: %w", c.CallID, *h, ErrUnstorable)
+	}
+	return nil
 }
 
 // storedStatus is the status column: NULL (empty) while pending.

@@ -91,12 +91,20 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 	if len(calls) == 0 {
 		return nil
 	}
-	batch := mergeBatch(calls)
-	rows := make([][]any, len(batch))
-	for i := range batch {
-		rows[i] = callRow(&batch[i])
-	}
 	var poison PoisonError
+	batch := mergeBatch(calls)
+	rows := make([][]any, 0, len(batch))
+	n := 0
+	for _, c := range batch {
+		if err := checkCall(&c); err != nil {
+			poison.add(c, err)
+			continue
+		}
+		batch[n] = c
+		rows = append(rows, callRow(&c))
+		n++
+	}
+	batch = batch[:n]
 	if err := w.writeOrSplit(ctx, batch, rows, &poison); err != nil {
 		return fmt.Errorf("write batch of %d calls: %w", len(batch), err)
 	}
@@ -128,6 +136,9 @@ func mergeBatch(calls []record.Call) []record.Call {
 // rejected calls are alone, recording those in poison. A retryable error
 // stops it: what was committed stays (writes are idempotent).
 func (w *Writer) writeOrSplit(ctx context.Context, calls []record.Call, rows [][]any, poison *PoisonError) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	err := w.writeRows(ctx, rows)
 	if err == nil || IsRetryable(err) {
 		return err

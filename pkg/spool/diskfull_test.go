@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -104,6 +105,12 @@ func TestAppendDiskFullNewSegment(t *testing.T) {
 // unsealed and intact, and is retried.
 func TestSealDiskFull(t *testing.T) {
 	w := openWriter(t, Options{Sync: SyncNone, DisableCompression: true})
+	// Take the sealer's wake-up from Open, if it has not yet, so that only
+	// Rotate seals here.
+	select {
+	case <-w.kick:
+	default:
+	}
 	mustAppend(t, w, payloads(0, 50))
 	var err error
 	withFileSizeLimit(t, 100, func() { err = w.Rotate() })
@@ -112,6 +119,9 @@ func TestSealDiskFull(t *testing.T) {
 	}
 	if segs, _ := Segments(w.opts.Dir); len(segs) != 1 || segs[0].Sealed || w.Stats().Unsealed != 1 {
 		t.Fatalf("Segments() = %+v, Stats() = %+v; want one unsealed segment", segs, w.Stats())
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(w.opts.Dir, ".*.tmp")); len(tmps) != 0 {
+		t.Errorf("temporary files left by the failed seal: %v", tmps)
 	}
 	if err := w.Rotate(); err != nil {
 		t.Fatalf("Rotate() with room = %v", err)

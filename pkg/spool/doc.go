@@ -27,9 +27,9 @@
 //	{"v":1,"crc":"<crc32c>","ts":"<RFC 3339, UTC, ns>","data":<payload>}
 //
 // crc is the CRC-32C (Castagnoli) of the data bytes exactly as they appear
-// in the line, 8 lowercase hex digits. The checksum does not cover the
-// framing or ts: damage there makes the line unparseable or fails the
-// checksum, except a changed digit of ts, which goes unnoticed.
+// in the line, 8 lowercase hex digits. It does not cover the framing or ts:
+// damage to the framing makes the line unparseable, but a changed digit of
+// ts goes unnoticed.
 //
 // # Segments
 //
@@ -50,9 +50,10 @@
 //
 // # Crashes
 //
-// A crash during Append can leave a prefix of that batch, which the caller
-// never acknowledged, and at most one torn line at the end of the active
-// segment. The next Open seals that segment as it is, never appending to
+// A process crash during Append can leave a prefix of that batch, which the
+// caller never acknowledged, and at most one torn line at the end of the
+// active segment; a power loss with SyncNone can lose or garble whatever was
+// not yet written back. The next Open seals that segment as it is, never appending to
 // it, and starts a new one; readers report the torn line. To load a
 // directory whose writer is gone, Open and Close a Writer on it first.
 //

@@ -18,8 +18,10 @@ type progress struct {
 
 // SaveProgress records that every line of seg up to and including line
 // (1-based, as in Record.Line) has been loaded, so a loader that crashes
-// resumes after it. The file is replaced atomically and fsynced. The caller
-// must hold the segment's claim (ErrNotClaimed otherwise).
+// resumes after it; count the corrupt lines already quarantined as loaded,
+// so a resumed load does not quarantine them twice. The file is replaced
+// atomically and fsynced. The caller must hold the segment's claim
+// (ErrNotClaimed otherwise).
 func SaveProgress(seg Segment, line int) error {
 	if line < 0 {
 		return fmt.Errorf("save progress of %s: line %d is negative", seg.Name, line)

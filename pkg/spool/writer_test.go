@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -249,5 +250,28 @@ func TestEmptySegmentsAreNotKept(t *testing.T) {
 	}
 	if segs, _ := Segments(dir); len(segs) != 0 {
 		t.Errorf("Segments() = %+v, want none after opening and closing without appending", segs)
+	}
+}
+
+// TestCloseLeavesNoGoroutine checks the sealer and the age timers are gone
+// after Close.
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	w, err := Open(Options{Dir: t.TempDir(), Sync: SyncNone, MaxSegmentBytes: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		mustAppend(t, w, payloads(i, 2))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Close, %d before Open", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(time.Millisecond) // bounded poll for exiting goroutines
 	}
 }

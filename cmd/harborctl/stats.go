@@ -27,7 +27,7 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	f := store.Filter{Limit: 1 << 30}
+	var f store.Filter
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {
@@ -43,13 +43,12 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	calls, err := st.List(ctx, f)
+	rows, err := st.Stats(ctx, f)
 	if err != nil {
 		fmt.Fprintln(stderr, "harborctl stats:", err)
 		return 1
 	}
 	fmt.Fprintf(stderr, "source: %s\n", st.Source())
-	rows := store.Aggregate(calls)
 	if *asJSON {
 		_ = json.NewEncoder(stdout).Encode(rows)
 		return 0

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -61,6 +63,7 @@ type Pipeline struct {
 	quarantine Quarantiner
 	metrics    *Metrics
 	log        *slog.Logger
+	onWrite    func(error)
 	ready      atomic.Bool
 	stored     atomic.Int64
 }
@@ -74,6 +77,8 @@ type Deps struct {
 	Quarantine Quarantiner
 	Metrics    *Metrics
 	Logger     *slog.Logger
+	// OnWrite, when set, learns the outcome of every write attempt.
+	OnWrite func(error)
 }
 
 // New returns a pipeline; Run starts it.
@@ -82,7 +87,7 @@ func New(cfg Config, d Deps) *Pipeline {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Pipeline{cfg: cfg, cons: d.Consumer, sink: d.Sink, sinkName: d.SinkName, pricer: d.Pricer,
-		quarantine: d.Quarantine, metrics: d.Metrics, log: d.Logger}
+		quarantine: d.Quarantine, metrics: d.Metrics, log: d.Logger, onWrite: d.OnWrite}
 }
 
 // Ready reports whether the pipeline is consuming.
@@ -222,6 +227,13 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		start := time.Now()
 		err := p.sink.Write(wctx, calls)
 		p.metrics.BatchLatency.WithLabelValues(p.sinkName).Observe(time.Since(start).Seconds())
+		if poison := (*pg.PoisonError)(nil); errors.As(err, &poison) {
+			// The rest of the batch is written; keep the rejected calls aside.
+			err = p.quarantineCalls(poison)
+		}
+		if p.onWrite != nil {
+			p.onWrite(err)
+		}
 		if err != nil {
 			p.metrics.WriteErrors.WithLabelValues(p.sinkName).Inc()
 			lastErr = err
@@ -234,6 +246,22 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		return fmt.Errorf("write batch: %w (last error: %w)", err, lastErr)
 	}
 	return err
+}
+
+// quarantineCalls keeps the calls PostgreSQL rejected as data.
+func (p *Pipeline) quarantineCalls(poison *pg.PoisonError) error {
+	for i, c := range poison.Calls {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode poison call %s: %w", c.CallID, err)
+		}
+		if err := p.quarantine.Quarantine("poison_record", raw, poison.Errs[i].Error()); err != nil {
+			return fmt.Errorf("quarantine poison call %s: %w", c.CallID, err)
+		}
+		p.metrics.EventsRejected.WithLabelValues("poison_record").Inc()
+		p.log.Warn("call rejected by the store, quarantined", "call_id", c.CallID, "err", poison.Errs[i])
+	}
+	return nil
 }
 
 // reject quarantines a malformed event and acknowledges it; if it cannot be

@@ -19,6 +19,7 @@ type Config struct {
 	NATSSync        string        // embedded file store fsync: a duration or "always"
 	DataDir         string        // JetStream store, spool and quarantine
 	PostgresURL     string        // "" = the spool is the store
+	Migrate         bool          // apply the schema migrations at start
 	MetricsAddr     string        // "" = no HTTP endpoint
 	Environment     string        // tags calls that do not carry one
 	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
@@ -43,6 +44,7 @@ func DefaultConfig() Config {
 		FlushInterval:   50 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
 		KeepBodies:      true,
+		Migrate:         true,
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -177,6 +179,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	num(&c.BatchSize, "batch-size", "HARBORAI_BATCH_SIZE", "events per batch write")
 	dur(&c.FlushInterval, "flush-interval", "HARBORAI_FLUSH_INTERVAL", "longest wait of a partial batch")
 	dur(&c.ShutdownTimeout, "shutdown-timeout", "HARBORAI_SHUTDOWN_TIMEOUT", "bound on the final flush at shutdown")
+	boolean(&c.Migrate, "migrate", "HARBORAI_MIGRATE", "apply the PostgreSQL schema migrations at start")
 	boolean(&c.KeepBodies, "keep-bodies", "HARBORAI_KEEP_BODIES", "store request and response bodies")
 	str(&c.LogLevel, "log-level", "HARBORAI_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "HARBORAI_LOG_FORMAT", "text or json")

@@ -121,6 +121,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		Consumer: cons, Sink: sink, SinkName: sinkName, Pricer: pricer,
 		Quarantine: quarantineDir(cfg.DataDir),
 		Metrics:    metrics, Logger: log,
+		OnWrite: func(err error) {
+			if sinkName == "postgres" {
+				metrics.PostgresHealth.Set(boolGauge(err == nil))
+			}
+		},
 	})
 
 	var wg sync.WaitGroup
@@ -227,4 +232,11 @@ func closeQuietly(ln net.Listener) {
 	if ln != nil {
 		_ = ln.Close()
 	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

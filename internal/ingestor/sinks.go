@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
+
+	"github.com/sethvargo/go-retry"
 
 	"github.com/harborai/ingest/internal/ingest"
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/spool"
 )
 
@@ -19,9 +23,19 @@ const (
 func SpoolDir(dataDir string) string { return filepath.Join(dataDir, "spool") }
 
 // openSink opens the configured store.
-func openSink(_ context.Context, cfg Config, log *slog.Logger) (ingest.Sink, string, int, error) {
+func openSink(ctx context.Context, cfg Config, log *slog.Logger) (ingest.Sink, string, int, error) {
 	if cfg.PostgresURL != "" {
-		return nil, "", 0, fmt.Errorf("HARBORAI_POSTGRES_URL: the PostgreSQL store is not built yet; unset it to use the spool")
+		w, err := pg.NewWriter(ctx, pg.Config{URL: cfg.PostgresURL}, log.With("component", "postgres"))
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("HARBORAI_POSTGRES_URL: %w", err)
+		}
+		if cfg.Migrate {
+			if err := migrate(ctx, w, log); err != nil {
+				w.Close()
+				return nil, "", 0, err
+			}
+		}
+		return w, "postgres", ingest.StatePostgres, nil
 	}
 	w, err := spool.Open(spool.Options{Dir: SpoolDir(cfg.DataDir), Logger: log})
 	if err != nil {
@@ -35,4 +49,26 @@ type quarantineDir string
 
 func (q quarantineDir) Quarantine(reason string, raw []byte, _ string) error {
 	return spool.Quarantine(string(q), reason, raw)
+}
+
+// migrate applies the schema, retrying while PostgreSQL is unreachable so
+// the ingestor can start before the database.
+func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
+	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
+	return retry.Do(ctx, b, func(ctx context.Context) error {
+		mctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		applied, err := pg.Migrate(mctx, w.Pool())
+		if err != nil {
+			if pg.IsRetryable(err) {
+				log.Warn("PostgreSQL not available for migrations yet", "err", err)
+				return retry.RetryableError(err)
+			}
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if len(applied) > 0 {
+			log.Info("migrations applied", "versions", applied)
+		}
+		return nil
+	})
 }

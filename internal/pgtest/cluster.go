@@ -104,7 +104,7 @@ func postgresUser() (*syscall.Credential, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("pgtest: postgres user ids: %w", err)
 	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil // no supplementary groups
 }
 
 func freePort() (int, error) {

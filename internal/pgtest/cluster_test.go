@@ -63,7 +63,7 @@ type recTB struct {
 	fatal, skip string
 }
 
-func (r *recTB) Helper()                         {}
+func (r *recTB) Helper()                        {}
 func (r *recTB) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
 func (r *recTB) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(format, a...) }
 

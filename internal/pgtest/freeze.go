@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func (c *Cluster) Freeze(t testing.TB) {
 	// The postmaster first, so that it forks no new backend meanwhile.
 	pids := append([]int{pid}, children(pid)...)
 	for _, p := range pids {
-		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil {
+		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil && !errors.Is(err, syscall.ESRCH) { // a backend may just have exited
 			c.frozen = pids
 			c.thawLocked()
 			t.Fatalf("pgtest: freeze: SIGSTOP %d: %v", p, err)
@@ -51,7 +52,7 @@ func (c *Cluster) Thaw() error {
 func (c *Cluster) thawLocked() error {
 	var first error
 	for _, p := range c.frozen {
-		if err := syscall.Kill(p, syscall.SIGCONT); err != nil && first == nil && err != syscall.ESRCH {
+		if err := syscall.Kill(p, syscall.SIGCONT); err != nil && first == nil && !errors.Is(err, syscall.ESRCH) {
 			first = fmt.Errorf("pgtest: thaw: SIGCONT %d: %w", p, err)
 		}
 	}

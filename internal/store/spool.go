@@ -110,3 +110,13 @@ func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
 	}
 	return &calls[0], nil
 }
+
+// Stats aggregates the calls matching f by provider and model.
+func (s *SpoolStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
+	f.Limit = 1 << 62
+	calls, err := s.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return Aggregate(calls), nil
+}

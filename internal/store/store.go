@@ -32,6 +32,8 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]record.Call, error)
 	// Get returns the call with this call id, hb_trace_id or trace id.
 	Get(ctx context.Context, id string) (*record.Call, error)
+	// Stats aggregates the calls matching f by provider and model.
+	Stats(ctx context.Context, f Filter) ([]StatsRow, error)
 	// Source names the store ("spool <dir>" or "postgres").
 	Source() string
 	Close() error

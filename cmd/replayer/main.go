@@ -1,0 +1,167 @@
+// Command replayer loads spool segments into PostgreSQL: the ingestor's own
+// spool (the embedded default, or what it wrote while PostgreSQL was away),
+// a client's local spool, or any spool directory copied from another host.
+// It is idempotent (a second run adds nothing), safe alongside a running
+// ingestor (segments are claimed), resumable after a crash, and has a
+// --dry-run.
+//
+//	replayer [flags] [SPOOL_DIR ...]     (default: $HARBORAI_DATA_DIR/spool)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/harborai/ingest/internal/cli"
+	"github.com/harborai/ingest/internal/ingest"
+	"github.com/harborai/ingest/internal/replay"
+	"github.com/harborai/ingest/pkg/cost"
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/spool"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replayer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: replayer [flags] [SPOOL_DIR ...]   (default $HARBORAI_DATA_DIR/spool)")
+		fs.PrintDefaults()
+	}
+	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL); required unless --dry-run")
+	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory whose spool/ is loaded when no SPOOL_DIR is given ($HARBORAI_DATA_DIR)")
+	dryRun := fs.Bool("dry-run", false, "read and count, write and move nothing")
+	batch := fs.Int("batch-size", 1000, "calls per write")
+	migrate := fs.Bool("migrate", true, "apply the schema migrations first")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dirs := fs.Args()
+	if len(dirs) == 0 {
+		dirs = []string{filepath.Join(*dataDir, "spool")}
+	}
+	if *pgURL == "" && !*dryRun {
+		fmt.Fprintln(stderr, "replayer: --postgres-url (or $HARBORAI_POSTGRES_URL) is required, or use --dry-run")
+		return 2
+	}
+	if *batch < 1 {
+		fmt.Fprintln(stderr, "replayer: --batch-size must be >= 1")
+		return 2
+	}
+	pricer, err := cost.NewPricer(cost.Options{Lookup: os.LookupEnv, Environ: os.Environ()})
+	if err != nil {
+		fmt.Fprintln(stderr, "replayer: prices:", err)
+		return 2
+	}
+
+	var w replay.Writer
+	var presence replay.Presence
+	if *pgURL != "" {
+		pw, err := pg.NewWriter(ctx, pg.Config{URL: *pgURL}, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "replayer:", err)
+			return 1
+		}
+		defer pw.Close()
+		if *migrate && !*dryRun {
+			mctx, cancel := context.WithTimeout(ctx, time.Minute)
+			_, err := pg.Migrate(mctx, pw.Pool())
+			cancel()
+			if err != nil {
+				fmt.Fprintln(stderr, "replayer: migrate:", err)
+				return 1
+			}
+		}
+		w, presence = pw, pgPresence{pw}
+	}
+
+	opts := replay.Options{DryRun: *dryRun, BatchSize: *batch, Pricer: pricer, Build: ingest.BuildOptions{KeepBodies: true}}
+	var total replay.Summary
+	for _, dir := range dirs {
+		opts.Quarantine = func(reason string, raw []byte) error { return spool.Quarantine(filepath.Dir(dir), reason, raw) }
+		var bar *progressbar.ProgressBar
+		if !*quiet {
+			opts.Progress = func(s replay.Summary, segs int) {
+				if bar == nil {
+					bar = progressbar.NewOptions(segs, progressbar.OptionSetWriter(stderr),
+						progressbar.OptionSetDescription("replay "+dir), progressbar.OptionShowCount(),
+						progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+				}
+				_ = bar.Set(s.Segments + s.SegmentsSkipped)
+				bar.Describe(fmt.Sprintf("replay %s: %d records", dir, s.Records))
+			}
+		}
+		s, err := replay.Run(ctx, dir, w, presence, opts)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		total = add(total, s)
+		if err != nil {
+			printSummary(stdout, total, *asJSON, *dryRun)
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintln(stderr, "replayer: interrupted; run again to resume")
+				return 130
+			}
+			fmt.Fprintln(stderr, "replayer:", err)
+			return 1
+		}
+	}
+	printSummary(stdout, total, *asJSON, *dryRun)
+	return 0
+}
+
+func add(a, b replay.Summary) replay.Summary {
+	a.Segments += b.Segments
+	a.SegmentsSkipped += b.SegmentsSkipped
+	a.Records += b.Records
+	a.Events += b.Events
+	a.Calls += b.Calls
+	a.AlreadyPresent += b.AlreadyPresent
+	a.Corrupt += b.Corrupt
+	a.Quarantined += b.Quarantined
+	return a
+}
+
+func printSummary(w io.Writer, s replay.Summary, asJSON, dry bool) {
+	if asJSON {
+		_ = json.NewEncoder(w).Encode(s)
+		return
+	}
+	verb := "loaded"
+	if dry {
+		verb = "would load (dry run)"
+	}
+	fmt.Fprintf(w, "%s %d segments (%d skipped: claimed or active), %d records (%d raw events), %d calls (%d already present), %d corrupt lines, %d quarantined\n",
+		verb, s.Segments, s.SegmentsSkipped, s.Records, s.Events, s.Calls, s.AlreadyPresent, s.Corrupt, s.Quarantined)
+}
+
+// pgPresence counts calls already in PostgreSQL.
+type pgPresence struct{ w *pg.Writer }
+
+func (p pgPresence) Existing(ctx context.Context, ids []string) (int, error) {
+	var n int
+	err := p.w.Pool().QueryRow(ctx, `SELECT count(*) FROM calls WHERE call_id = ANY($1)`, ids).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count existing calls: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// PGStore reads calls from PostgreSQL.
+type PGStore struct {
+	w  *pg.Writer // owns the pool
+	st *pg.Store
+}
+
+// OpenPG connects to PostgreSQL at url.
+func OpenPG(ctx context.Context, url string) (*PGStore, error) {
+	cfg := pg.Config{URL: url}
+	w, err := pg.NewWriter(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &PGStore{w: w, st: pg.NewStore(w.Pool(), cfg)}, nil
+}
+
+// Source names the store.
+func (s *PGStore) Source() string { return "postgres" }
+
+// Close closes the pool.
+func (s *PGStore) Close() error { return s.w.Close() }
+
+// List pages through PostgreSQL until f's limit.
+func (s *PGStore) List(ctx context.Context, f Filter) ([]record.Call, error) {
+	want := f.limit()
+	pf := pg.Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, Status: f.Status,
+		TraceID: f.TraceID, Text: f.Text, MinTokens: f.MinTokens, MaxTokens: f.MaxTokens, ErrorsOnly: f.ErrorsOnly}
+	var out []record.Call
+	for len(out) < want {
+		pf.Limit = min(want-len(out), 1000)
+		calls, next, err := s.st.List(ctx, pf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, calls...)
+		if next == nil {
+			break
+		}
+		pf.After = next
+	}
+	return out, nil
+}
+
+// Get returns the call with this call id or either trace id.
+func (s *PGStore) Get(ctx context.Context, id string) (*record.Call, error) {
+	c, err := s.st.Get(ctx, id)
+	if errors.Is(err, pg.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return c, err
+}
+
+// Stats aggregates in PostgreSQL by provider and model.
+func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
+	rows, err := s.st.Stats(ctx, pg.StatsFilter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, GroupBy: pg.GroupByModel})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StatsRow, 0, len(rows))
+	for _, r := range rows {
+		sr := StatsRow{Provider: r.Provider, Model: r.Model, Calls: r.Calls, Errors: r.Errors, Pending: r.Pending,
+			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens,
+			Cost: map[string]decimal.Decimal{}}
+		for _, c := range r.Costs {
+			sr.Cost[c.Currency] = c.TotalCost
+		}
+		out = append(out, sr)
+	}
+	return out, nil
+}

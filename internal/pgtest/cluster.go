@@ -52,14 +52,16 @@ func newCluster(bin binaries) (*Cluster, error) {
 		return nil, fmt.Errorf("pgtest: make cluster dir: %w", err)
 	}
 	c := &Cluster{bin: bin, dir: dir}
-	if err := c.init(); err != nil {
+	if err := c.setup(); err != nil {
 		c.destroy()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Cluster) init() error {
+// setup records the owner, initialises the data directory and starts the
+// server.
+func (c *Cluster) setup() error {
 	if err := os.WriteFile(filepath.Join(c.dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return fmt.Errorf("pgtest: write owner: %w", err)
 	}

@@ -21,8 +21,9 @@ var (
 	ErrUnstorable = errors.New("value cannot be stored")
 )
 
-// PoisonError reports the calls of a batch that PostgreSQL rejected as
-// data (a permanent error): every other call of the batch was written.
+// PoisonError reports the calls of a batch that cannot be stored (a
+// permanent error, see isPermanent): every other call of the batch was
+// written.
 // Calls[i] was rejected for Errs[i]. The caller quarantines them; writing
 // them again will fail the same way.
 type PoisonError struct {
@@ -61,11 +62,11 @@ func IsRetryable(err error) bool {
 }
 
 // isPermanent reports whether the data itself is at fault: ErrUnstorable,
-// or PostgreSQL rejected it with one of the
-// SQLSTATE classes 21 (cardinality violation), 22 (data exception: bad
-// encoding, out of range), 23 (integrity constraint violation) and 54
-// (program limit exceeded: a value too large to index). The same rows fail
-// again, whatever the server's health.
+// or PostgreSQL rejected it with an error of the SQLSTATE classes 21
+// (cardinality violation), 22 (data exception: bad encoding, out of range),
+// 23 (integrity constraint violation) or 54 (program limit exceeded: a value
+// too large to index). The same rows fail again, whatever the server's
+// health.
 func isPermanent(err error) bool {
 	if _, ok := errors.AsType[*PoisonError](err); ok || errors.Is(err, ErrUnstorable) {
 		return true

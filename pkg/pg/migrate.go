@@ -49,14 +49,17 @@ type migration struct {
 // session advisory lock meanwhile, so concurrent migrators apply each
 // migration once; running it again applies nothing. An applied migration
 // whose file changed is an error naming it (ErrChecksumMismatch), and
-// nothing is applied then.
+// nothing is applied then. Migrations may take long on big tables, so only
+// ctx bounds Migrate (each statement keeps the session's lock_timeout).
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err error) {
 	return migrate(ctx, pool, migrations.FS)
 }
 
 // MigrationStatus returns every migration of this binary and of the
-// database, in version order.
+// database, in version order. It is bounded by the default query timeout.
 func MigrationStatus(ctx context.Context, pool *pgxpool.Pool) ([]MigrationState, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultConfig().QueryTimeout)
+	defer cancel()
 	return migrationStatus(ctx, pool, migrations.FS)
 }
 

@@ -38,7 +38,7 @@ func NewWriter(ctx context.Context, cfg Config, log *slog.Logger) (*Writer, erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	cc := pool.Config().ConnConfig
-	log.Info("postgres writer ready", "host", cc.Host, "port", cc.Port, "database", cc.Database,
+	log.Info("postgres writer created", "host", cc.Host, "port", cc.Port, "database", cc.Database,
 		"max_conns", cfg.MaxConns, "write_timeout", cfg.WriteTimeout)
 	return &Writer{pool: pool, cfg: cfg, log: log}, nil
 }

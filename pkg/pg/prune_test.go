@@ -1,0 +1,92 @@
+package pg
+
+import (
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	now := at("2025-06-01T00:00:00Z")
+	day := 24 * time.Hour
+	type spec struct {
+		age     time.Duration
+		err     bool
+		wantRow bool // kept
+		bodies  bool // bodies kept
+	}
+	specs := map[string]spec{
+		"fresh":          {age: day, wantRow: true, bodies: true},
+		"fresh-error":    {age: day, err: true, wantRow: true, bodies: true},
+		"month":          {age: 29 * day, wantRow: true, bodies: true},
+		"old-body":       {age: 31 * day, wantRow: true},
+		"old-body-2":     {age: 45 * day, wantRow: true},
+		"old-body-3":     {age: 60 * day, wantRow: true},
+		"old-error":      {age: 89 * day, err: true, wantRow: true},
+		"expired-error":  {age: 91 * day, err: true},
+		"expired-error2": {age: 200 * day, err: true},
+		"year":           {age: 364 * day, wantRow: true},
+		"expired":        {age: 366 * day},
+		"expired-2":      {age: 700 * day},
+		"expired-3":      {age: 800 * day},
+	}
+	var calls []record.Call
+	for id, sp := range specs {
+		c := fullCall(id)
+		c.StartedAt = now.Add(-sp.age)
+		if sp.err {
+			c.Status = event.StatusError
+		}
+		calls = append(calls, c)
+	}
+	write(t, w, calls...)
+
+	r := DefaultRetention()
+	r.BatchSize = 2 // several batches of each kind
+	got, err := Prune(t.Context(), w.Pool(), r, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (PruneResult{BodiesCleared: 5, ErrorsDeleted: 2, CallsDeleted: 3}); got != want {
+		t.Fatalf("Prune() = %+v, want %+v", got, want)
+	}
+	for id, sp := range specs {
+		c, err := s.Get(t.Context(), id)
+		if (err == nil) != sp.wantRow {
+			t.Errorf("Get(%s) after Prune = %v, want kept %v", id, err, sp.wantRow)
+			continue
+		}
+		if c != nil && (c.RequestBody != nil) != sp.bodies {
+			t.Errorf("%s after Prune: request body kept %v, want %v", id, c.RequestBody != nil, sp.bodies)
+		}
+		if c != nil && (c.ResponseBody != nil) != sp.bodies {
+			t.Errorf("%s after Prune: response body kept %v, want %v", id, c.ResponseBody != nil, sp.bodies)
+		}
+	}
+	again, err := Prune(t.Context(), w.Pool(), r, now)
+	if err != nil || again != (PruneResult{}) {
+		t.Fatalf("Prune() again = %+v, %v, want nothing to do", again, err)
+	}
+	// A redelivered fragment does not bring a pruned body back.
+	write(t, w, calls...)
+	if c := get(t, s, "old-body"); c.RequestBody != nil {
+		t.Fatalf("old-body after rewriting its fragments: request body %q, want still pruned", *c.RequestBody)
+	}
+}
+
+func TestPruneZeroKeepsForever(t *testing.T) {
+	t.Parallel()
+	w, _ := setup(t, Config{})
+	now := at("2025-06-01T00:00:00Z")
+	c := fullCall("ancient")
+	c.StartedAt = now.Add(-10 * 365 * 24 * time.Hour)
+	write(t, w, c)
+	got, err := Prune(t.Context(), w.Pool(), Retention{}, now)
+	if err != nil || got != (PruneResult{}) {
+		t.Fatalf("Prune(zero retention) = %+v, %v, want nothing pruned", got, err)
+	}
+}

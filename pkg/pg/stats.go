@@ -1,0 +1,177 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
+)
+
+// What Stats groups by.
+const (
+	GroupByNone     = ""
+	GroupByProvider = "provider"
+	GroupByModel    = "model" // provider and model
+	GroupByDay      = "day"   // UTC day of started_at
+)
+
+// StatsFilter selects and groups the calls of Stats.
+type StatsFilter struct {
+	Since, Until time.Time // started_at in [Since, Until); zero: unbounded
+	Provider     string
+	Model        string
+	GroupBy      string // a GroupBy constant
+}
+
+// StatsRow sums one group of calls. Counts and tokens add up over the
+// group; costs are per currency, never summed across currencies.
+type StatsRow struct {
+	Provider string    // GroupByProvider, GroupByModel
+	Model    string    // GroupByModel
+	Day      time.Time // GroupByDay: UTC midnight
+
+	Calls, Success, Errors, Abandoned, Pending int64
+
+	PromptTokens, CompletionTokens, TotalTokens     int64
+	CachedTokens, ReasoningTokens, CacheWriteTokens int64
+
+	// AvgLatencyMS is the mean latency of the calls that have one.
+	AvgLatencyMS float64
+
+	// Costs has one entry per currency of the group's priced calls, by
+	// currency code.
+	Costs []CurrencyCost
+}
+
+// CurrencyCost sums the costs of the calls priced in one currency.
+type CurrencyCost struct {
+	Currency                         string
+	Calls                            int64 // calls with a total cost
+	InputCost, OutputCost, TotalCost decimal.Decimal
+}
+
+// Stats returns per-group counts, tokens and costs, in group order.
+func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
+	var keys []string
+	switch f.GroupBy {
+	case GroupByNone:
+	case GroupByProvider:
+		keys = []string{"provider"}
+	case GroupByModel:
+		keys = []string{"provider", "coalesce(model, '')"}
+	case GroupByDay:
+		keys = []string{"date_trunc('day', started_at AT TIME ZONE 'UTC')"}
+	default:
+		return nil, fmt.Errorf("stats: group by %q: want provider, model or day", f.GroupBy)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	where, args := Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model}.where()
+	selectKeys, groupKeys := "", "currency"
+	for i, k := range keys {
+		selectKeys += fmt.Sprintf("%s AS k%d, ", k, i)
+		groupKeys = fmt.Sprintf("k%d, ", i) + groupKeys
+	}
+	groupKeys = strings.TrimSuffix(groupKeys, ", ")
+	sql := "SELECT " + selectKeys + `currency,
+		count(*),
+		count(*) FILTER (WHERE status = 'success'),
+		count(*) FILTER (WHERE status = 'error'),
+		count(*) FILTER (WHERE status = 'abandoned'),
+		count(*) FILTER (WHERE status IS NULL),
+		coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(total_tokens), 0),
+		coalesce(sum(cached_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cache_write_tokens), 0),
+		coalesce(sum(latency_ms), 0), count(latency_ms),
+		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost)
+		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + groupKeys
+	rows, err := s.pool.Query(ctx, sql, args)
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	var (
+		out                       []StatsRow
+		lat                       []latency // per group of out
+		provider, model, currency *string
+		day                       time.Time
+		r                         StatsRow
+		latencySum                float64
+		latencyN, priced          int64
+		in, outCost, total        pgtype.Numeric
+	)
+	targets := []any{}
+	switch f.GroupBy {
+	case GroupByProvider:
+		targets = append(targets, &provider)
+	case GroupByModel:
+		targets = append(targets, &provider, &model)
+	case GroupByDay:
+		targets = append(targets, &day)
+	}
+	targets = append(targets, &currency, &r.Calls, &r.Success, &r.Errors, &r.Abandoned, &r.Pending,
+		&r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CacheWriteTokens,
+		&latencySum, &latencyN, &priced, &in, &outCost, &total)
+	_, err = pgx.ForEachRow(rows, targets, func() error {
+		key := StatsRow{Provider: str(provider), Model: str(model)}
+		if f.GroupBy == GroupByDay {
+			key.Day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+		}
+		if n := len(out); n == 0 || !sameGroup(out[n-1], key) {
+			out = append(out, key)
+			lat = append(lat, latency{})
+		}
+		g := &out[len(out)-1]
+		g.Calls += r.Calls
+		g.Success += r.Success
+		g.Errors += r.Errors
+		g.Abandoned += r.Abandoned
+		g.Pending += r.Pending
+		g.PromptTokens += r.PromptTokens
+		g.CompletionTokens += r.CompletionTokens
+		g.TotalTokens += r.TotalTokens
+		g.CachedTokens += r.CachedTokens
+		g.ReasoningTokens += r.ReasoningTokens
+		g.CacheWriteTokens += r.CacheWriteTokens
+		l := &lat[len(out)-1]
+		l.sum += latencySum
+		l.n += latencyN
+		if l.n > 0 {
+			g.AvgLatencyMS = l.sum / float64(l.n)
+		}
+		if priced == 0 {
+			return nil
+		}
+		cc := CurrencyCost{Currency: str(currency), Calls: priced}
+		for _, p := range []struct {
+			dst *decimal.Decimal
+			src pgtype.Numeric
+		}{{&cc.InputCost, in}, {&cc.OutputCost, outCost}, {&cc.TotalCost, total}} {
+			d, err := toDecimal(p.src)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				*p.dst = *d
+			}
+		}
+		g.Costs = append(g.Costs, cc)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return out, nil
+}
+
+// latency sums the latencies of a group, for its mean.
+type latency struct {
+	sum float64
+	n   int64
+}
+
+func sameGroup(a, b StatsRow) bool {
+	return a.Provider == b.Provider && a.Model == b.Model && a.Day.Equal(b.Day)
+}

@@ -1,0 +1,405 @@
+package pg
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/pkg/cost"
+	"github.com/harborai/ingest/pkg/parse"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+func TestWriteRoundTrip(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	minimal := record.Call{CallID: "minimal", Provider: "openai", StartedAt: at("2025-01-01T00:00:00Z")}
+	noPrice := fullCall("no-price")
+	noPrice.Cost = &cost.Info{PricingSource: cost.SourceNotFound, PricingTimestamp: at("2025-01-15T08:00:02Z")}
+	noUsage := fullCall("usage-missing")
+	noUsage.Usage = &parse.Usage{UsageMissing: true, Consistency: parse.Unchecked}
+	emptyBodies := fullCall("empty-bodies")
+	emptyBodies.RequestBody, emptyBodies.ResponseBody = new(string), new(string)
+	tests := []struct {
+		name string
+		call record.Call
+	}{
+		{name: "every field", call: fullCall("full")},
+		{name: "minimal", call: minimal},
+		{name: "not priced", call: noPrice},
+		{name: "usage missing", call: noUsage},
+		{name: "empty bodies", call: emptyBodies},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			write(t, w, tt.call)
+			sameCall(t, get(t, s, tt.call.CallID), tt.call)
+		})
+	}
+}
+
+func TestWriteConvertsWhatPostgresCannotHold(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	c := fullCall("nul")
+	req, resp := "a\x00b", "bad \xff utf-8 and \x00"
+	c.RequestBody, c.ResponseBody = &req, &resp
+	c.ErrorMessage = "vendor said \x00"
+	c.Usage.Raw = []byte(`{"note":"\u0000 and \ud800 and \\u0000 and \ud83d\ude00"}`)
+	c.Cost.Currency = " usd"
+	c.Tags.Metadata = map[string]string{"k": "v\x00"}
+	write(t, w, c)
+
+	want := c
+	wreq, wresp := "a\uFFFDb", "bad \uFFFD utf-8 and \uFFFD"
+	want.RequestBody, want.ResponseBody = &wreq, &wresp
+	want.ErrorMessage = "vendor said \uFFFD"
+	u := *c.Usage
+	u.Raw = []byte(`{"note":"\ufffd and \ufffd and \\u0000 and \ud83d\ude00"}`)
+	want.Usage = &u
+	k := *c.Cost
+	k.Currency = "USD"
+	want.Cost = &k
+	want.Tags.Metadata = map[string]string{"k": "v\uFFFD"}
+	sameCall(t, get(t, s, "nul"), want)
+}
+
+func TestWriteSameBatchTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
+	w, _ := setup(t, Config{})
+	batch := []record.Call{fullCall("a"), fullCall("b")}
+	pending := fullCall("c")
+	pending.ResponseEventID, pending.Usage, pending.Cost, pending.Status = "", nil, nil, ""
+	batch = append(batch, pending)
+	write(t, w, batch...)
+	before := map[string]string{}
+	for _, c := range batch {
+		before[c.CallID] = rowJSON(t, w.Pool(), c.CallID) + xmin(t, w, c.CallID)
+	}
+	write(t, w, batch...)
+	write(t, w, append(batch, batch...)...) // duplicates inside one batch too
+	for _, c := range batch {
+		if got := rowJSON(t, w.Pool(), c.CallID) + xmin(t, w, c.CallID); got != before[c.CallID] {
+			t.Errorf("row %s after writing its batch again:\n got %s\nwant %s", c.CallID, got, before[c.CallID])
+		}
+	}
+	var n int
+	if err := w.Pool().QueryRow(t.Context(), "SELECT count(*) FROM calls").Scan(&n); err != nil || n != len(batch) {
+		t.Fatalf("rows = %d, %v, want %d", n, err, len(batch))
+	}
+}
+
+// xmin is the row version: unchanged when no UPDATE touched the row.
+func xmin(t *testing.T, w *Writer, id string) string {
+	t.Helper()
+	var s string
+	if err := w.Pool().QueryRow(t.Context(), "SELECT xmin::text FROM calls WHERE call_id = $1", id).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return " xmin=" + s
+}
+
+// fragments returns the pieces of one call as the ingestor may see them:
+// its request, its response, a late call event repeating both sides with a
+// larger event id and other content, and a second response with a smaller
+// event id than the first (it wins the response side). The header differs
+// per fragment so that the header rule shows.
+func fragments(id string) []record.Call {
+	full := fullCall(id)
+	header := func(model string) record.Call {
+		return record.Call{
+			CallID: id, HBTraceID: full.HBTraceID, TraceID: full.TraceID, SpanID: full.SpanID,
+			Provider: full.Provider, Model: model, Endpoint: full.Endpoint, Stream: true,
+			StartedAt: full.StartedAt, Tags: full.Tags,
+		}
+	}
+	response := func(c record.Call, eventID, status string, tokens int64) record.Call {
+		c.ResponseEventID, c.Status, c.HTTPStatus, c.FinishedAt = eventID, status, full.HTTPStatus, full.FinishedAt
+		c.LatencyMS, c.ResponseBody = ptr(float64(tokens)), ptr("body of "+eventID)
+		c.Usage = &parse.Usage{PromptTokens: ptr(tokens), Method: "openai.chat", Confidence: 1, Raw: []byte(fmt.Sprintf(`{"prompt_tokens": %d}`, tokens))}
+		c.Cost = full.Cost
+		return c
+	}
+	req := header("from-request")
+	req.RequestEventID, req.RequestBody = "0002-req", ptr("request body")
+
+	resp := response(header("from-response"), "0003-resp", "success", 10)
+
+	late := response(header("from-late-call-event"), "0009-call", "error", 99)
+	late.RequestEventID, late.RequestBody = "0009-call", ptr("late request body")
+	late.SpoolReason = "z-reason"
+
+	early := response(header("from-early-response"), "0001-resp", "success", 11)
+	early.SpoolReason = "a-reason"
+	return []record.Call{req, resp, late, early}
+}
+
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := append(append(append([]int{}, p[:i]...), n-1), p[i:]...)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func TestWriteFragmentsConvergeInAnyOrder(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	// The expected row: record.Merge folded in the original order.
+	frags := fragments("x")
+	want := frags[0]
+	for _, f := range frags[1:] {
+		want = record.Merge(want, f)
+	}
+	if want.Model != "from-early-response" || want.RequestEventID != "0002-req" || want.ResponseEventID != "0001-resp" || want.SpoolReason != "a-reason" {
+		t.Fatalf("record.Merge of the fragments = %+v, want early header and response, first request", want)
+	}
+	type mode struct {
+		name  string
+		write func(t *testing.T, frags []record.Call)
+	}
+	modes := []mode{
+		{"one batch per fragment", func(t *testing.T, frags []record.Call) {
+			for _, f := range frags {
+				write(t, w, f)
+			}
+		}},
+		{"all in one batch", func(t *testing.T, frags []record.Call) { write(t, w, frags...) }},
+		{"each fragment twice", func(t *testing.T, frags []record.Call) {
+			for _, f := range frags {
+				write(t, w, f, f)
+				write(t, w, f)
+			}
+		}},
+		{"pairs", func(t *testing.T, frags []record.Call) {
+			write(t, w, frags[0], frags[1])
+			write(t, w, frags[2], frags[3], frags[0])
+		}},
+	}
+	var ref string
+	for _, m := range modes {
+		for _, perm := range permutations(len(frags)) {
+			id := fmt.Sprintf("%s-%v", strings.ReplaceAll(m.name, " ", "-"), perm)
+			ordered := make([]record.Call, len(perm))
+			for i, p := range perm {
+				ordered[i] = fragments(id)[p]
+			}
+			m.write(t, ordered)
+			want.CallID = id
+			got := get(t, s, id)
+			sameCall(t, got, want)
+			row := rowJSON(t, w.Pool(), id, "call_id", "ingested_at", "updated_at")
+			if ref == "" {
+				ref = row
+			} else if row != ref {
+				t.Fatalf("%s %v: row differs from the first order's:\n got %s\nwant %s", m.name, perm, row, ref)
+			}
+		}
+	}
+}
+
+func TestWritePendingThenResponse(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	frags := fragments("p")
+	write(t, w, frags[0])
+	got := get(t, s, "p")
+	if got.Status != "" || got.DisplayStatus() != record.StatusPending || got.HasResponse() || got.Usage != nil || got.Cost != nil {
+		t.Fatalf("request only: Get = status %q usage %v cost %v, want pending without response", got.Status, got.Usage, got.Cost)
+	}
+	var viewStatus string
+	if err := w.Pool().QueryRow(t.Context(), "SELECT status FROM api_logs WHERE log_id = 'p'").Scan(&viewStatus); err != nil || viewStatus != "pending" {
+		t.Fatalf("api_logs.status = %q, %v, want pending", viewStatus, err)
+	}
+	write(t, w, frags[1])
+	got = get(t, s, "p")
+	sameCall(t, got, record.Merge(frags[0], frags[1]))
+	if got.Status != "success" || got.RequestBody == nil || *got.RequestBody != "request body" {
+		t.Fatalf("after the response: status %q request body %v, want success and the request kept", got.Status, got.RequestBody)
+	}
+}
+
+func TestWriteIsolatesPoison(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	var batch []record.Call
+	for i := range 10 {
+		batch = append(batch, fullCall(fmt.Sprintf("call-%02d", i)))
+	}
+	batch[3].Usage.PromptTokens = ptr(int64(-1)) // calls_tokens_non_negative
+	batch[7].Cost.TotalCost = dec("5")           // calls_total_cost_is_sum
+	batch[8].Cost.Currency = "dollars"           // calls_currency_iso
+	batch[5].HTTPStatus = ptr(1 << 40)           // beyond the integer column
+	batch = append(batch, batch[3])              // a duplicate of a poison call
+	err := w.Write(t.Context(), batch)
+	var perr *PoisonError
+	if !errors.As(err, &perr) {
+		t.Fatalf("Write() = %v, want a *PoisonError", err)
+	}
+	if IsRetryable(err) {
+		t.Errorf("IsRetryable(%v) = true, want false", err)
+	}
+	var ids []string
+	for i, c := range perr.Calls {
+		ids = append(ids, c.CallID)
+		var pgErr *pgconn.PgError
+		switch {
+		case c.CallID == "call-05":
+			if !errors.Is(perr.Errs[i], ErrUnstorable) {
+				t.Errorf("rejection of %s = %v, want ErrUnstorable", c.CallID, perr.Errs[i])
+			}
+		case !errors.As(perr.Errs[i], &pgErr) || pgErr.Code != "23514":
+			t.Errorf("rejection of %s = %v, want a check violation (23514)", c.CallID, perr.Errs[i])
+		}
+	}
+	slices.Sort(ids)
+	if got, want := strings.Join(ids, ","), "call-03,call-05,call-07,call-08"; got != want {
+		t.Fatalf("PoisonError.Calls = %s, want %s", got, want)
+	}
+	for i := range 10 {
+		id := fmt.Sprintf("call-%02d", i)
+		_, err := s.Get(t.Context(), id)
+		if poison := i == 3 || i == 5 || i == 7 || i == 8; poison != errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(%s) = %v, poison %v", id, err, poison)
+		}
+	}
+}
+
+func TestWriteFrozenServerTimesOut(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Dedicated(t)
+	const writeTimeout = time.Second
+	w, _ := setup(t, Config{URL: c.NewDB(t), WriteTimeout: writeTimeout, ProbeTimeout: 500 * time.Millisecond})
+	write(t, w, fullCall("before"))
+
+	c.Freeze(t)
+	tests := []struct {
+		name  string
+		limit time.Duration
+		op    func() error
+	}{
+		{name: "write", limit: writeTimeout, op: func() error { return w.Write(t.Context(), []record.Call{fullCall("frozen")}) }},
+		{name: "probe", limit: 500 * time.Millisecond, op: func() error { return w.Probe(t.Context()) }},
+		{name: "ping", limit: 500 * time.Millisecond, op: func() error { return w.Ping(t.Context()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			err := tt.op()
+			elapsed := time.Since(start)
+			if err == nil || !IsRetryable(err) {
+				t.Fatalf("%s on a frozen server = %v, want a retryable error", tt.name, err)
+			}
+			if elapsed > tt.limit+time.Second {
+				t.Fatalf("%s on a frozen server returned after %v, want within its %v timeout", tt.name, elapsed, tt.limit)
+			}
+		})
+	}
+	if err := c.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	write(t, w, fullCall("after"))
+}
+
+func TestWriteUnhealthyServerIsRetryable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, url string, w *Writer)
+		code    string
+	}{
+		{
+			name: "read-only",
+			prepare: func(t *testing.T, url string, w *Writer) {
+				if _, err := w.Pool().Exec(t.Context(), "SELECT 1"); err != nil {
+					t.Fatal(err)
+				}
+				w.Pool().Reset() // new sessions take the database's new default
+				if _, err := pool(t, url).Exec(t.Context(), "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: "25006",
+		},
+		{
+			name: "lock held",
+			prepare: func(t *testing.T, url string, w *Writer) {
+				holder := pool(t, url)
+				tx, err := holder.Begin(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = tx.Rollback(t.Context()) })
+				if _, err := tx.Exec(t.Context(), "LOCK TABLE calls IN ACCESS EXCLUSIVE MODE"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: "55P03",
+		},
+		{
+			name: "schema missing",
+			prepare: func(t *testing.T, url string, w *Writer) {
+				if _, err := w.Pool().Exec(t.Context(), "DROP TABLE calls CASCADE; DROP TABLE harborai_heartbeat"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: "42P01",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url := newDB(t)
+			w, _ := setup(t, Config{URL: url, LockTimeout: 200 * time.Millisecond})
+			tt.prepare(t, url, w)
+			err := w.Write(ctxTimeout(t, 10*time.Second), []record.Call{fullCall("a"), fullCall("b")})
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != tt.code || !IsRetryable(err) {
+				t.Fatalf("Write() = %v, want retryable SQLSTATE %s", err, tt.code)
+			}
+			if tt.name != "lock held" {
+				if err := w.Probe(t.Context()); err == nil || !IsRetryable(err) {
+					t.Fatalf("Probe() = %v, want a retryable error", err)
+				}
+			}
+		})
+	}
+}
+
+func TestProbeAndPing(t *testing.T) {
+	t.Parallel()
+	w, _ := setup(t, Config{})
+	if err := w.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping() = %v", err)
+	}
+	for range 2 {
+		if err := w.Probe(t.Context()); err != nil {
+			t.Fatalf("Probe() = %v", err)
+		}
+	}
+}
+
+func TestNewWriterWithoutServer(t *testing.T) {
+	t.Parallel()
+	w, err := NewWriter(t.Context(), Config{URL: "postgres://u@127.0.0.1:1/db?sslmode=disable", ConnectTimeout: time.Second}, nil)
+	if err != nil {
+		t.Fatalf("NewWriter() with no server = %v, want a writer (connections are lazy)", err)
+	}
+	defer w.Close()
+	err = w.Write(t.Context(), []record.Call{fullCall("a")})
+	if err == nil || !IsRetryable(err) {
+		t.Fatalf("Write() with no server = %v, want a retryable error", err)
+	}
+}

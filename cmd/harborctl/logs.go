@@ -17,6 +17,9 @@ import (
 )
 
 func logsCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "show" {
+		return showCmd(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f store.Filter

@@ -15,6 +15,8 @@ const usage = `usage: harborctl <command> [flags]
 
 commands:
   logs     list stored calls (newest first); --json prints one JSON object per call
+  logs show ID   one call in full (by call id, hb_trace_id or trace id)
+  db       migrate | status | prune (PostgreSQL)
   stats    calls, tokens and cost by provider and model (cost per currency)
   usage    parse a raw response body (FILE or stdin) and print its token usage as JSON
 
@@ -34,6 +36,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "logs":
 		return logsCmd(args[1:], stdout, stderr)
+	case "db":
+		return dbCmd(args[1:], stdout, stderr)
 	case "stats":
 		return statsCmd(args[1:], stdout, stderr)
 	case "usage":

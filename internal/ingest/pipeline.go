@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +35,9 @@ type Config struct {
 	AckWait time.Duration
 	// ShutdownTimeout bounds the final flush at shutdown.
 	ShutdownTimeout time.Duration
-	Build           BuildOptions
+	// Writers is the number of batches written at once (>= 1).
+	Writers int
+	Build   BuildOptions
 }
 
 // DefaultConfig returns the documented defaults.
@@ -44,6 +48,7 @@ func DefaultConfig() Config {
 		WriteTimeout:    15 * time.Second,
 		AckWait:         60 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
+		Writers:         2,
 		Build:           BuildOptions{KeepBodies: true},
 	}
 }
@@ -96,9 +101,13 @@ func (p *Pipeline) Ready() bool { return p.ready.Load() }
 // Stored returns the number of events acknowledged after a successful write.
 func (p *Pipeline) Stored() int64 { return p.stored.Load() }
 
-// Run consumes until ctx is cancelled, then flushes the open batch within
-// the shutdown timeout. Events not written by then are left unacknowledged
-// and JetStream redelivers them.
+// Run consumes until ctx is cancelled, then writes the batches already
+// taken within the shutdown timeout. Events not written by then are left
+// unacknowledged (or handed back) and JetStream redelivers them.
+//
+// Two stages run at once: the batcher decodes and builds the next batch
+// while Writers goroutines write the previous ones, so parsing and pricing
+// overlap with the store's I/O.
 func (p *Pipeline) Run(ctx context.Context) error {
 	msgs := make(chan jetstream.Msg, 2*p.cfg.BatchSize)
 	cc, err := p.cons.Consume(func(m jetstream.Msg) {
@@ -116,22 +125,53 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.ready.Store(true)
 	defer p.ready.Store(false)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() { p.watchLag(ctx) })
 
-	batch := make([]jetstream.Msg, 0, p.cfg.BatchSize)
+	// Writes get until ShutdownTimeout after ctx ends to finish what was taken.
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	stopTimer := context.AfterFunc(ctx, func() { time.AfterFunc(p.cfg.ShutdownTimeout, cancelWrites) })
+	defer stopTimer()
+
+	prepared := make(chan preparedBatch, max(p.cfg.Writers, 1))
+	var wg sync.WaitGroup
+	wg.Go(func() { p.watchLag(ctx) })
+	for range max(p.cfg.Writers, 1) {
+		wg.Go(func() {
+			for b := range prepared {
+				p.commit(wctx, b)
+			}
+		})
+	}
+	p.batch(ctx, msgs, prepared)
+	cc.Stop()
+	close(prepared)
+	wg.Wait()
+	for {
+		select {
+		case m := <-msgs: // buffered, never started: hand back
+			_ = m.Nak()
+		default:
+			return nil
+		}
+	}
+}
+
+// batch collects messages into batches of up to BatchSize, waiting at most
+// FlushInterval after the first, prepares them and hands them to the
+// writers, until ctx ends.
+func (p *Pipeline) batch(ctx context.Context, msgs <-chan jetstream.Msg, out chan<- preparedBatch) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		batch = batch[:0]
+		batch := make([]jetstream.Msg, 0, p.cfg.BatchSize)
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
 		case <-ctx.Done():
-			return p.shutdown(cc, msgs, nil)
+			return
 		}
 		timer.Reset(p.cfg.FlushInterval)
+		done := false
 	fill:
 		for len(batch) < p.cfg.BatchSize {
 			select {
@@ -140,36 +180,28 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			case <-timer.C:
 				break fill
 			case <-ctx.Done():
-				timer.Stop()
-				return p.shutdown(cc, msgs, batch)
+				done = true
+				break fill
 			}
 		}
 		timer.Stop()
-		p.handle(ctx, batch)
-	}
-}
-
-// shutdown stops taking work, writes the open batch and hands back what was
-// buffered but not started.
-func (p *Pipeline) shutdown(cc jetstream.ConsumeContext, msgs chan jetstream.Msg, open []jetstream.Msg) error {
-	cc.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
-	defer cancel()
-	if len(open) > 0 {
-		p.handle(ctx, open)
-	}
-	for {
-		select {
-		case m := <-msgs:
-			_ = m.Nak()
-		default:
-			return nil
+		if b, ok := p.prepare(batch); ok {
+			out <- b // the open batch is written even at shutdown
+		}
+		if done {
+			return
 		}
 	}
 }
 
-// handle decodes, builds, writes and acknowledges one batch.
-func (p *Pipeline) handle(ctx context.Context, batch []jetstream.Msg) {
+// preparedBatch is a batch decoded and built, ready to write.
+type preparedBatch struct {
+	calls []record.Call
+	msgs  []jetstream.Msg
+}
+
+// prepare decodes and builds a batch, quarantining malformed events.
+func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 	calls := make([]record.Call, 0, len(batch))
 	good := make([]jetstream.Msg, 0, len(batch))
 	for _, m := range batch {
@@ -186,25 +218,33 @@ func (p *Pipeline) handle(ctx context.Context, batch []jetstream.Msg) {
 		good = append(good, m)
 	}
 	if len(good) == 0 {
-		return
+		return preparedBatch{}, false
 	}
 	calls = MergeBatch(calls)
-	if err := p.write(ctx, calls, good); err != nil {
+	// One order for every batch: concurrent writers then lock rows in the
+	// same order and cannot deadlock each other.
+	slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+	return preparedBatch{calls: calls, msgs: good}, true
+}
+
+// commit writes a prepared batch and acknowledges its events.
+func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
+	if err := p.write(ctx, b.calls, b.msgs); err != nil {
 		// Not stored: JetStream redelivers these events.
-		for _, m := range good {
+		for _, m := range b.msgs {
 			_ = m.NakWithDelay(time.Second)
 		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			p.log.Error("write batch", "sink", p.sinkName, "events", len(good), "err", err)
+			p.log.Error("write batch", "sink", p.sinkName, "events", len(b.msgs), "err", err)
 		}
 		return
 	}
-	for _, m := range good {
+	for _, m := range b.msgs {
 		_ = m.Ack()
 	}
-	p.stored.Add(int64(len(good)))
-	p.metrics.BatchSize.Observe(float64(len(good)))
-	p.metrics.observeStored(calls)
+	p.stored.Add(int64(len(b.msgs)))
+	p.metrics.BatchSize.Observe(float64(len(b.msgs)))
+	p.metrics.observeStored(b.calls)
 }
 
 // write retries the batch with backoff until it is stored or ctx ends,

@@ -15,16 +15,4 @@ type Sink interface {
 }
 
 // MergeBatch merges fragments of the same call, keeping first-seen order.
-func MergeBatch(calls []record.Call) []record.Call {
-	idx := make(map[string]int, len(calls))
-	out := calls[:0:0]
-	for _, c := range calls {
-		if i, ok := idx[c.CallID]; ok {
-			out[i] = record.Merge(out[i], c)
-			continue
-		}
-		idx[c.CallID] = len(out)
-		out = append(out, c)
-	}
-	return out
-}
+func MergeBatch(calls []record.Call) []record.Call { return record.MergeBatch(calls, nil) }

@@ -25,6 +25,7 @@ type Config struct {
 	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
 	MaxEventBytes   int           // larger events are rejected
 	BatchSize       int           // events per batch write
+	Writers         int           // batches written at once
 	FlushInterval   time.Duration // how long a partial batch waits
 	ShutdownTimeout time.Duration // bound on the final flush at shutdown
 	KeepBodies      bool          // store request and response bodies
@@ -41,6 +42,7 @@ func DefaultConfig() Config {
 		StreamMaxBytes:  4 << 30,
 		MaxEventBytes:   8 << 20,
 		BatchSize:       1000,
+		Writers:         2,
 		FlushInterval:   50 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second,
 		KeepBodies:      true,
@@ -76,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		errs = append(errs, fmt.Errorf("HARBORAI_BATCH_SIZE %d: want 1..10000", c.BatchSize))
+	}
+	if c.Writers < 1 || c.Writers > 64 {
+		errs = append(errs, fmt.Errorf("HARBORAI_WRITERS %d: want 1..64", c.Writers))
 	}
 	if c.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("HARBORAI_FLUSH_INTERVAL %s: must be positive", c.FlushInterval))
@@ -177,6 +182,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	num64(&c.StreamMaxBytes, "stream-max-bytes", "HARBORAI_STREAM_MAX_BYTES", "JetStream stream size bound in bytes (0 = unlimited)")
 	num(&c.MaxEventBytes, "max-event-bytes", "HARBORAI_MAX_EVENT_BYTES", "largest event accepted")
 	num(&c.BatchSize, "batch-size", "HARBORAI_BATCH_SIZE", "events per batch write")
+	num(&c.Writers, "writers", "HARBORAI_WRITERS", "batches written at once")
 	dur(&c.FlushInterval, "flush-interval", "HARBORAI_FLUSH_INTERVAL", "longest wait of a partial batch")
 	dur(&c.ShutdownTimeout, "shutdown-timeout", "HARBORAI_SHUTDOWN_TIMEOUT", "bound on the final flush at shutdown")
 	boolean(&c.Migrate, "migrate", "HARBORAI_MIGRATE", "apply the PostgreSQL schema migrations at start")

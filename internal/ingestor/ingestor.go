@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize = cfg.BatchSize
 	pcfg.FlushInterval = cfg.FlushInterval
+	pcfg.Writers = cfg.Writers
 	pcfg.MaxEventBytes = cfg.MaxEventBytes
 	pcfg.AckWait = scfg.AckWait
 	pcfg.ShutdownTimeout = cfg.ShutdownTimeout

@@ -11,9 +11,11 @@ import (
 // NATS server's default max payload).
 const MaxSize = 8 << 20
 
-// Encode returns the event's wire form.
+// Encode returns the event's wire form, timestamps in UTC.
 func Encode(e *Event) ([]byte, error) {
-	b, err := json.Marshal(e)
+	c := *e
+	c.toUTC()
+	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.EventID, err)
 	}
@@ -49,8 +51,24 @@ func Decode(data []byte, maxSize int) (*Event, error) {
 	if err := dec.Decode(&e); err != nil {
 		return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: err.Error()}
 	}
+	e.toUTC()
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	return &e, nil
+}
+
+// toUTC puts every timestamp in UTC, copying the parts it changes so a
+// caller's event is never modified.
+func (e *Event) toUTC() {
+	e.StartedAt = e.StartedAt.UTC()
+	if e.Response != nil {
+		r := *e.Response
+		r.FinishedAt = r.FinishedAt.UTC()
+		if r.FirstByteAt != nil {
+			t := r.FirstByteAt.UTC()
+			r.FirstByteAt = &t
+		}
+		e.Response = &r
+	}
 }

@@ -4,12 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
 
 const maxIDLen = 128
+
+// Timestamps must lie where hb_trace_id's 13-digit milliseconds can hold
+// them (2001-09-09 to 2286-11-20).
+var (
+	minTime = time.UnixMilli(1_000_000_000_000).UTC()
+	maxTime = time.UnixMilli(10_000_000_000_000).UTC()
+)
+
+// notIDRune reports runes not allowed in ids: spaces, control and other
+// non-printing characters.
+func notIDRune(r rune) bool {
+	return !unicode.IsPrint(r) || unicode.IsSpace(r)
+}
 
 // Validate checks the event against the schema and returns every problem
 // found, joined; each is an *InvalidError.
@@ -27,8 +42,8 @@ func (e *Event) Validate() error {
 			bad(field, "required")
 		case len(v) > maxIDLen:
 			bad(field, "longer than %d bytes", maxIDLen)
-		case !utf8.ValidString(v) || strings.ContainsAny(v, "\x00 \t\r\n"):
-			bad(field, "must be printable text without spaces")
+		case !utf8.ValidString(v) || strings.IndexFunc(v, notIDRune) >= 0:
+			bad(field, "must be printable text without spaces or control characters")
 		}
 	}
 	checkID("event_id", e.EventID)
@@ -48,17 +63,26 @@ func (e *Event) Validate() error {
 	if strings.TrimSpace(e.Provider) == "" {
 		bad("provider", "required")
 	}
-	if e.StartedAt.IsZero() {
+	switch {
+	case e.StartedAt.IsZero():
 		bad("started_at", "required")
+	case e.StartedAt.Before(minTime) || !e.StartedAt.Before(maxTime):
+		bad("started_at", "%s is outside %s..%s", e.StartedAt.UTC().Format(time.RFC3339), minTime.Format(time.DateOnly), maxTime.Format(time.DateOnly))
 	}
 	switch e.Kind {
 	case KindRequest:
 		if e.Request == nil {
 			bad("request", "required for a request event")
 		}
+		if e.Response != nil {
+			bad("response", "not allowed in a request event (use kind call)")
+		}
 	case KindResponse:
 		if e.Response == nil {
 			bad("response", "required for a response event")
+		}
+		if e.Request != nil {
+			bad("request", "not allowed in a response event (use kind call)")
 		}
 	case KindCall:
 		if e.Request == nil {

@@ -118,18 +118,7 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 // order of their first fragment. Call ids are cleaned as callRow does, so
 // two ids that would be stored alike are one call.
 func mergeBatch(calls []record.Call) []record.Call {
-	out := make([]record.Call, 0, len(calls))
-	index := make(map[string]int, len(calls))
-	for _, c := range calls {
-		c.CallID = cleanText(c.CallID)
-		if i, ok := index[c.CallID]; ok {
-			out[i] = record.Merge(out[i], c)
-			continue
-		}
-		index[c.CallID] = len(out)
-		out = append(out, c)
-	}
-	return out
+	return record.MergeBatch(calls, cleanText)
 }
 
 // writeOrSplit writes rows; on a permanent error it halves them until the

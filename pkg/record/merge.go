@@ -50,3 +50,23 @@ func copyResponse(dst, src *Call) {
 	dst.ErrorType, dst.ErrorMessage, dst.ResponseBody = src.ErrorType, src.ErrorMessage, src.ResponseBody
 	dst.Usage, dst.Cost = src.Usage, src.Cost
 }
+
+// MergeBatch merges the fragments of each call in calls, keeping the order
+// in which call ids first appear. key, when not nil, maps a call id to the
+// id it is stored under (a store that normalises ids).
+func MergeBatch(calls []Call, key func(string) string) []Call {
+	out := make([]Call, 0, len(calls))
+	index := make(map[string]int, len(calls))
+	for _, c := range calls {
+		if key != nil {
+			c.CallID = key(c.CallID)
+		}
+		if i, ok := index[c.CallID]; ok {
+			out[i] = Merge(out[i], c)
+			continue
+		}
+		index[c.CallID] = len(out)
+		out = append(out, c)
+	}
+	return out
+}

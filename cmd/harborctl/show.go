@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/harborai/ingest/internal/cli"
+	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// showCmd prints one call as a tree: harborctl logs show ID.
+func showCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("logs show", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the call as JSON")
+	full := fs.Bool("full", false, "print whole bodies (default: the first 400 characters)")
+	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
+	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID")
+		return 2
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *pgURL, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl logs show:", err)
+		return 1
+	}
+	defer st.Close()
+	fmt.Fprintf(stderr, "source: %s\n", st.Source())
+	c, err := st.Get(ctx, fs.Arg(0))
+	if errors.Is(err, store.ErrNotFound) {
+		fmt.Fprintf(stderr, "harborctl logs show: no call with id %q in %s\n", fs.Arg(0), st.Source())
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "harborctl logs show:", err)
+		return 1
+	}
+	links := apmLinks(c.TraceID)
+	if *asJSON {
+		out := struct {
+			store.View
+			RequestBody  *string           `json:"request_body,omitempty"`
+			ResponseBody *string           `json:"response_body,omitempty"`
+			RawUsage     json.RawMessage   `json:"raw_usage,omitempty"`
+			APMLinks     map[string]string `json:"apm_links,omitempty"`
+		}{View: store.NewView(c), RequestBody: c.RequestBody, ResponseBody: c.ResponseBody, APMLinks: links}
+		if c.Usage != nil {
+			out.RawUsage = c.Usage.Raw
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+		return 0
+	}
+	printTree(stdout, c, links, *full)
+	return 0
+}
+
+func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) {
+	fmt.Fprintf(w, "call %s  [%s]\n", c.CallID, c.DisplayStatus())
+	fmt.Fprintf(w, "├─ trace     hb_trace_id %s\n│            trace_id %s  span_id %s\n", c.HBTraceID, c.TraceID, c.SpanID)
+	fmt.Fprintf(w, "├─ request   %s  %s / %s  stream=%v\n", c.StartedAt.UTC().Format("2006-01-02 15:04:05.000Z"), c.Provider, c.Model, c.Stream)
+	if c.Endpoint != "" {
+		fmt.Fprintf(w, "│            %s\n", c.Endpoint)
+	}
+	if c.RequestBody != nil {
+		fmt.Fprintf(w, "│            body: %s\n", clip(*c.RequestBody, full))
+	}
+	if !c.HasResponse() {
+		fmt.Fprintln(w, "└─ response  (not seen yet)")
+		return
+	}
+	resp := "├─ response  "
+	if c.HTTPStatus != nil {
+		resp += fmt.Sprintf("HTTP %d  ", *c.HTTPStatus)
+	}
+	if c.LatencyMS != nil {
+		resp += fmt.Sprintf("latency %.1f ms  ", *c.LatencyMS)
+	}
+	if c.TTFTMS != nil {
+		resp += fmt.Sprintf("first byte %.1f ms  ", *c.TTFTMS)
+	}
+	if c.TokensPerSecond != nil {
+		resp += fmt.Sprintf("%.1f tok/s  ", *c.TokensPerSecond)
+	}
+	if c.ServedModel != "" {
+		resp += "served by " + c.ServedModel
+	}
+	fmt.Fprintln(w, strings.TrimRight(resp, " "))
+	if c.ErrorType != "" || c.ErrorMessage != "" {
+		fmt.Fprintf(w, "│            error: %s %s\n", c.ErrorType, c.ErrorMessage)
+	}
+	if c.ResponseBody != nil {
+		fmt.Fprintf(w, "│            body: %s\n", clip(*c.ResponseBody, full))
+	}
+	if u := c.Usage; u != nil {
+		if u.UsageMissing {
+			fmt.Fprintln(w, "├─ tokens    ** usage not reported **")
+		} else {
+			fmt.Fprintf(w, "├─ tokens    ** prompt %s ** (cached %s, cache write %s)  ** completion %s ** (reasoning %s)  ** total %s **\n",
+				count(u.PromptTokens), count(u.CachedTokens), count(u.CacheWriteTokens), count(u.CompletionTokens), count(u.ReasoningTokens), count(u.TotalTokens))
+			fmt.Fprintf(w, "│            %s, confidence %.2f, method %s\n", u.Consistency, u.Confidence, u.Method)
+			if len(u.Raw) > 0 {
+				fmt.Fprintf(w, "│            raw usage: %s\n", clip(string(u.Raw), full))
+			}
+		}
+	}
+	if ci := c.Cost; ci != nil {
+		if ci.TotalCost == nil {
+			fmt.Fprintf(w, "├─ cost      none (pricing_source %s%s)\n", ci.PricingSource, suffix(ci.PricingError))
+		} else {
+			fmt.Fprintf(w, "├─ cost      input %s + output %s = %s %s  (pricing_source %s)\n", ci.InputCost, ci.OutputCost, ci.TotalCost, ci.Currency, ci.PricingSource)
+			if ci.InputPrice != nil && ci.OutputPrice != nil {
+				fmt.Fprintf(w, "│            prices per %d tokens: input %s, output %s", ci.Unit, ci.InputPrice, ci.OutputPrice)
+				if ci.CachedInputPrice != nil {
+					fmt.Fprintf(w, ", cached input %s", ci.CachedInputPrice)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	if c.SpoolReason != "" {
+		fmt.Fprintf(w, "├─ spooled   %s\n", c.SpoolReason)
+	}
+	if len(links) == 0 {
+		fmt.Fprintln(w, "└─ links     (set HARBORAI_APM_JAEGER_URL, HARBORAI_APM_ZIPKIN_URL or HARBORAI_APM_GRAFANA_URL)")
+		return
+	}
+	fmt.Fprintln(w, "└─ links")
+	for _, k := range []string{"jaeger", "zipkin", "grafana"} {
+		if v, ok := links[k]; ok {
+			fmt.Fprintf(w, "             %-8s %s\n", k, v)
+		}
+	}
+}
+
+// apmLinks builds trace links from the configured base URLs.
+func apmLinks(traceID string) map[string]string {
+	links := map[string]string{}
+	if b := cli.Env("HARBORAI_APM_JAEGER_URL", ""); b != "" {
+		links["jaeger"] = strings.TrimRight(b, "/") + "/trace/" + traceID
+	}
+	if b := cli.Env("HARBORAI_APM_ZIPKIN_URL", ""); b != "" {
+		links["zipkin"] = strings.TrimRight(b, "/") + "/zipkin/traces/" + traceID
+	}
+	if b := cli.Env("HARBORAI_APM_GRAFANA_URL", ""); b != "" {
+		links["grafana"] = strings.TrimRight(b, "/") + "/explore?trace=" + traceID
+	}
+	return links
+}
+
+func clip(s string, full bool) string {
+	s = strings.ReplaceAll(s, "\n", "⏎")
+	if full || len([]rune(s)) <= 400 {
+		return s
+	}
+	return string([]rune(s)[:400]) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/ingest"
-	"github.com/harborai/ingest/pkg/cost"
+	"github.com/harborai/ingest/internal/pricing"
 )
 
 // Deps are injected into the daemon.
@@ -35,14 +35,6 @@ type Deps struct {
 	// Started is called once the ingestor consumes, with the NATS URL
 	// publishers should use and the HTTP address ("" when none).
 	Started func(natsURL, httpAddr string)
-}
-
-// Ingestor is the running daemon.
-type Ingestor struct {
-	cfg      Config
-	deps     Deps
-	metrics  *ingest.Metrics
-	pipeline *ingest.Pipeline
 }
 
 // Run starts the ingestor and blocks until ctx is cancelled and it has shut
@@ -62,10 +54,19 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		deps.Lookup = func(string) (string, bool) { return "", false }
 	}
 	log := deps.Logger
-	pricer, err := cost.NewPricer(cost.Options{Lookup: deps.Lookup, Environ: deps.Environ})
+	// Dynamic prices (internal/pricing, docs/pricing.md): the price
+	// variables and the table are checked now; the dynamic prices are loaded
+	// once the sink is open (after the migrations) and refreshed every
+	// HARBORAI_PRICING_REFRESH (default 1m) by pricer.Run below.
+	pricer, err := pricing.OpenLive(ctx, pricing.LiveConfig{
+		PostgresURL: cfg.PostgresURL, DataDir: cfg.DataDir,
+		Lookup: deps.Lookup, Environ: deps.Environ, Logger: log.With("component", "pricing"),
+	})
 	if err != nil {
 		return fmt.Errorf("prices: %w", err)
 	}
+	defer pricer.Close()
+	// End of dynamic prices set-up.
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -108,6 +109,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	metrics.State.Set(float64(state))
+	if err := pricer.Start(ctx); err != nil { // dynamic prices: the first load
+		_ = sink.Close()
+		closeQuietly(httpLn)
+		return fmt.Errorf("prices: %w", err)
+	}
 
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize = cfg.BatchSize
@@ -149,6 +155,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			}
 		})
 	}
+	priceCtx, stopPrices := context.WithCancel(ctx) // dynamic prices: periodic refresh until shutdown
+	wg.Go(func() { pricer.Run(priceCtx) })
 	log.Info("ingestor started", "nats", publicURL, "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
 	wg.Go(func() {
 		for !pipe.Ready() && ctx.Err() == nil {
@@ -172,6 +180,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		log.Error("close sink", "err", err)
 	}
 	stopHTTP()
+	stopPrices()
 	wg.Wait()
 	return runErr
 }

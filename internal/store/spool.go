@@ -48,8 +48,8 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 		}
 		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
 			var c record.Call
-			if err := json.Unmarshal(rec.Data, &c); err != nil || c.CallID == "" {
-				s.Corrupt++
+			if json.Unmarshal(rec.Data, &c) != nil || c.CallID == "" {
+				s.Corrupt++ // not a call record: counted, reading goes on
 				return nil
 			}
 			if prev, ok := byID[c.CallID]; ok {
@@ -63,7 +63,7 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 		}
 		// The active segment's last line may be an append in progress.
 		for _, c := range st.Corrupt {
-			if !(c.Reason == spool.ReasonTorn && !seg.Sealed) {
+			if c.Reason != spool.ReasonTorn || seg.Sealed {
 				s.Corrupt++
 			}
 		}

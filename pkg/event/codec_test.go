@@ -234,10 +234,9 @@ func TestEncodeError(t *testing.T) {
 	}
 }
 
-// TestEncodeWritesUTC is a known bug: SPEC §2 says the wire timestamps are
-// UTC and docs/event.schema.json requires "Z", but Encode writes a time in
-// whatever zone it carries; pkg/harborai passes the caller's FinishedAt and
-// FirstByteAt through unchanged.
+// TestEncodeWritesUTC checks that the wire timestamps are UTC ("Z", SPEC
+// §2, docs/event.schema.json) whatever zone the caller's times are in, and
+// that Encode leaves the caller's event as it was.
 func TestEncodeWritesUTC(t *testing.T) {
 	shanghai := time.FixedZone("CST", 8*3600)
 	e := newEvent(event.KindCall)
@@ -245,9 +244,14 @@ func TestEncodeWritesUTC(t *testing.T) {
 	e.Response.FinishedAt = e.Response.FinishedAt.In(shanghai)
 	first := e.Response.FirstByteAt.In(shanghai)
 	e.Response.FirstByteAt = &first
+	resp := e.Response
 	b, err := event.Encode(e)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e.StartedAt.Location() != shanghai || e.Response != resp || e.Response.FinishedAt.Location() != shanghai ||
+		e.Response.FirstByteAt != &first || first.Location() != shanghai {
+		t.Errorf("Encode() modified the caller's event")
 	}
 	var wire struct {
 		StartedAt string `json:"started_at"`
@@ -266,11 +270,27 @@ func TestEncodeWritesUTC(t *testing.T) {
 	}
 }
 
-// TestDecodeRejectsTimestampsEncodeCannotWrite is a known bug (also a seed
-// of FuzzDecode's corpus): time.Time accepts an offset of +24:00 or more
-// when decoding but refuses to encode it, so Decode accepts an event that
-// Encode (and so the publisher-sdk bridge, which re-encodes) cannot write.
-// RFC 3339 allows offset hours 00-23 only.
+// TestDecodeReturnsUTC checks that Decode reads a numeric offset and
+// returns the instant in UTC.
+func TestDecodeReturnsUTC(t *testing.T) {
+	data := strings.Replace(minimal, "2026-11-26T08:00:00Z", "2026-11-26T16:00:00.5+08:00", 1)
+	data = strings.Replace(data, `"finished_at":"2026-11-26T08:00:01Z"`, `"finished_at":"2026-11-26T03:00:01-05:00","first_byte_at":"2026-11-26T08:00:00.7+00:00"`, 1)
+	e, err := event.Decode([]byte(data), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{testStart.Add(500 * time.Millisecond), testStart.Add(time.Second), testStart.Add(700 * time.Millisecond)}
+	for i, got := range []time.Time{e.StartedAt, e.Response.FinishedAt, *e.Response.FirstByteAt} {
+		if !got.Equal(want[i]) || got.Location() != time.UTC {
+			t.Errorf("Decode() time %d = %v, want %v in UTC", i, got, want[i])
+		}
+	}
+}
+
+// TestDecodeRejectsTimestampsEncodeCannotWrite: time.Time reads an offset
+// of +24:00 or more (RFC 3339 allows hours 00-23) but refuses to write it;
+// Decode must not hand out an event Encode (and so the publisher-sdk
+// bridge, which re-encodes) cannot write. A seed of FuzzDecode's corpus too.
 func TestDecodeRejectsTimestampsEncodeCannotWrite(t *testing.T) {
 	for _, ts := range []string{"2026-11-26T08:00:00+24:00", "2026-11-26T08:00:00-99:59"} {
 		data := strings.Replace(minimal, "2026-11-26T08:00:00Z", ts, 1)

@@ -7,5 +7,6 @@
 // schema_version SchemaVersion. Every event of a call repeats the call's
 // header (ids, provider, model, start time, custom pricing, tags) so each one
 // can be processed on its own and a call converges to the same stored row
-// whatever order its events arrive in. docs/events.md holds the JSON Schema.
+// whatever order its events arrive in. docs/events.md documents it and
+// docs/event.schema.json is its JSON Schema.
 package event

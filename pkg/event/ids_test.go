@@ -223,11 +223,10 @@ func TestFillIDs(t *testing.T) {
 	})
 }
 
-// TestFillIDsGivesValidHBTraceIDs is a known bug: Validate accepts any
-// started_at, but an hb_trace_id holds 13 digits of epoch milliseconds, so
-// FillIDs (and NewHBTraceID) write an id that is not in the format for a
-// start before 1970 or after 2286-11-20 ("hb_-315619200000_..."). Either
-// Validate bounds started_at or the id saturates.
+// TestFillIDsGivesValidHBTraceIDs checks that FillIDs gives every valid
+// event an hb_trace_id in the format: it holds 13 digits of epoch
+// milliseconds, so a start before 1970 or after 2286-11-20 would give
+// "hb_-315619200000_..." (Validate refuses such starts).
 func TestFillIDsGivesValidHBTraceIDs(t *testing.T) {
 	for _, start := range []time.Time{
 		time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC),

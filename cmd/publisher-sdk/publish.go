@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,13 +75,24 @@ func publishFile(name string, stdin io.Reader, pub *harborai.Publisher, sum *pub
 		defer f.Close()
 		r = f
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), event.MaxSize+1)
+	br := bufio.NewReaderSize(r, 1<<20)
 	line := 0
-	for sc.Scan() {
+	for {
+		raw, tooLong, err := readLine(br, event.MaxSize)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: line %d: %w", name, line+1, err)
+		}
 		line++
-		raw := sc.Bytes()
-		if len(raw) == 0 {
+		if tooLong {
+			sum.Lines++
+			sum.Rejected++
+			fmt.Fprintf(stderr, "%s:%d: event larger than %d bytes, skipped\n", name, line, event.MaxSize)
+			continue
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
 		sum.Lines++
@@ -94,8 +106,29 @@ func publishFile(name string, stdin io.Reader, pub *harborai.Publisher, sum *pub
 			time.Sleep(time.Millisecond) // a file is not an app call: wait for room
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: line %d: %w", name, line+1, err)
-	}
 	return nil
+}
+
+// readLine returns the next line without its newline. A line longer than
+// limit is read to its end and reported as tooLong, so one bad line cannot
+// stop the rest. io.EOF comes only when no line is left.
+func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) <= limit+1 {
+			buf = append(buf, chunk...)
+		} else {
+			tooLong = true
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && (len(buf) > 0 || tooLong):
+			return bytes.TrimRight(buf, "\r\n"), tooLong, nil
+		case err != nil:
+			return nil, false, err
+		}
+		return bytes.TrimRight(buf, "\r\n"), tooLong, nil
+	}
 }

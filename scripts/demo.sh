@@ -53,3 +53,9 @@ trap - EXIT
 totals=$(sed -n 's/^total: [0-9]* calls, //p' .demo/stats.txt)
 echo "summary: $CALLS calls published, $stored stored, $totals"
 echo "(inspect: HARBORAI_DATA_DIR=$DATA ./bin/harborctl logs --json)"
+
+# Part two, when PostgreSQL server binaries are here: the same story into a
+# throwaway PostgreSQL, and the spool of part one replayed into it.
+if [ "${DEMO_POSTGRES:-auto}" != "0" ] && ./scripts/demo-postgres.sh "$CALLS" "$DATA"; then :; else
+  [ "${DEMO_POSTGRES:-auto}" = "0" ] || echo "(PostgreSQL part skipped: see above)"
+fi

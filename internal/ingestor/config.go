@@ -20,6 +20,10 @@ type Config struct {
 	DataDir         string        // JetStream store, spool and quarantine
 	PostgresURL     string        // "" = the spool is the store
 	Migrate         bool          // apply the schema migrations at start
+	PruneInterval   time.Duration // how often retention runs (0 = never; PostgreSQL only)
+	RetainBodies    time.Duration // clear bodies older than this (0 = keep)
+	RetainErrors    time.Duration // delete error calls older than this (0 = keep)
+	RetainCalls     time.Duration // delete calls older than this (0 = keep)
 	MetricsAddr     string        // "" = no HTTP endpoint
 	Environment     string        // tags calls that do not carry one
 	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
@@ -47,6 +51,10 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		KeepBodies:      true,
 		Migrate:         true,
+		PruneInterval:   time.Hour,
+		RetainBodies:    30 * 24 * time.Hour,
+		RetainErrors:    90 * 24 * time.Hour,
+		RetainCalls:     365 * 24 * time.Hour,
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -90,6 +98,14 @@ func (c Config) Validate() error {
 	}
 	if c.StreamMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("HARBORAI_STREAM_MAX_BYTES %d: must be >= 0 (0 = unlimited)", c.StreamMaxBytes))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"HARBORAI_PRUNE_INTERVAL", c.PruneInterval}, {"HARBORAI_RETAIN_BODIES", c.RetainBodies}, {"HARBORAI_RETAIN_ERRORS", c.RetainErrors}, {"HARBORAI_RETAIN_CALLS", c.RetainCalls}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must be >= 0 (0 = off)", d.name, d.v))
+		}
 	}
 	if c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20 {
 		errs = append(errs, fmt.Errorf("HARBORAI_MAX_EVENT_BYTES %d: want 1024..67108864", c.MaxEventBytes))
@@ -186,6 +202,10 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	dur(&c.FlushInterval, "flush-interval", "HARBORAI_FLUSH_INTERVAL", "longest wait of a partial batch")
 	dur(&c.ShutdownTimeout, "shutdown-timeout", "HARBORAI_SHUTDOWN_TIMEOUT", "bound on the final flush at shutdown")
 	boolean(&c.Migrate, "migrate", "HARBORAI_MIGRATE", "apply the PostgreSQL schema migrations at start")
+	dur(&c.PruneInterval, "prune-interval", "HARBORAI_PRUNE_INTERVAL", "how often retention runs in PostgreSQL (0 = never)")
+	dur(&c.RetainBodies, "retain-bodies", "HARBORAI_RETAIN_BODIES", "clear request/response bodies older than this (0 = keep)")
+	dur(&c.RetainErrors, "retain-errors", "HARBORAI_RETAIN_ERRORS", "delete error calls older than this (0 = keep)")
+	dur(&c.RetainCalls, "retain-calls", "HARBORAI_RETAIN_CALLS", "delete calls older than this (0 = keep)")
 	boolean(&c.KeepBodies, "keep-bodies", "HARBORAI_KEEP_BODIES", "store request and response bodies")
 	str(&c.LogLevel, "log-level", "HARBORAI_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "HARBORAI_LOG_FORMAT", "text or json")

@@ -42,6 +42,8 @@ type Metrics struct {
 	State           prometheus.Gauge
 	PostgresHealth  prometheus.Gauge
 	ConsistencyFix  prometheus.Counter
+	SpoolSegments   prometheus.Gauge
+	SpoolBytes      prometheus.Gauge
 }
 
 // NewMetrics registers the collectors with reg.
@@ -67,6 +69,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		State:           f.NewGauge(prometheus.GaugeOpts{Name: "harborai_fallback_logger_state", Help: "0 PostgreSQL, 1 file (spool), 2 initializing, 3 error."}),
 		PostgresHealth:  f.NewGauge(prometheus.GaugeOpts{Name: "harborai_postgres_health_status", Help: "1 when PostgreSQL is configured and healthy, 0 otherwise."}),
 		ConsistencyFix:  f.NewCounter(prometheus.CounterOpts{Name: "harborai_token_consistency_fixes_total", Help: "Derived fields corrected by the consistency checker."}),
+		SpoolSegments:   f.NewGauge(prometheus.GaugeOpts{Name: "harborai_spool_segments", Help: "Spool segments not yet loaded into PostgreSQL (or held as the store)."}),
+		SpoolBytes:      f.NewGauge(prometheus.GaugeOpts{Name: "harborai_spool_bytes", Help: "Bytes on disk of those segments."}),
 	}
 }
 

@@ -41,6 +41,22 @@ func TestUserPricingCaseEndToEnd(t *testing.T) {
 	if want := "0.002 0.0015 0.0035 CNY environment_variable"; got != want {
 		t.Fatalf("stored cost = %q, want %q", got, want)
 	}
+	// The same call as the operator's dashboard sees it.
+	fams := r.scrape(t)
+	for _, m := range []struct {
+		name, label, value string
+		want               float64
+	}{
+		{"harborai_cost_total", "currency", "CNY", 0.0035},
+		{"harborai_tokens_total", "type", "prompt", 1000},
+		{"harborai_tokens_total", "type", "completion", 500},
+		{"harborai_calls_total", "status", "success", 1},
+		{"harborai_fallback_logger_state", "", "", 1},
+	} {
+		if got := counter(fams, m.name, m.label, m.value); got != m.want {
+			t.Errorf("%s{%s=%q} = %v, want %v", m.name, m.label, m.value, got, m.want)
+		}
+	}
 }
 
 // TestInvalidPriceVariableStopsStartup: a bad price variable is an error at

@@ -79,7 +79,7 @@ func publishFile(name string, stdin io.Reader, pub *harborai.Publisher, sum *pub
 	line := 0
 	for {
 		raw, tooLong, err := readLine(br, event.MaxSize)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -124,7 +124,7 @@ func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
-		case err == io.EOF && (len(buf) > 0 || tooLong):
+		case errors.Is(err, io.EOF) && (len(buf) > 0 || tooLong):
 			return bytes.TrimRight(buf, "\r\n"), tooLong, nil
 		case err != nil:
 			return nil, false, err

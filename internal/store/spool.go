@@ -48,7 +48,7 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 		}
 		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
 			var c record.Call
-			if json.Unmarshal(rec.Data, &c) != nil || c.CallID == "" {
+			if !decodeCall(rec.Data, &c) {
 				s.Corrupt++ // not a call record: counted, reading goes on
 				return nil
 			}
@@ -119,4 +119,9 @@ func (s *SpoolStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 		return nil, err
 	}
 	return Aggregate(calls), nil
+}
+
+// decodeCall reports whether data is a call record.
+func decodeCall(data []byte, c *record.Call) bool {
+	return json.Unmarshal(data, c) == nil && c.CallID != ""
 }

@@ -18,6 +18,7 @@ commands:
   logs show ID   one call in full (by call id, hb_trace_id or trace id)
   db       migrate | status | prune (PostgreSQL)
   stats    calls, tokens and cost by provider and model (cost per currency)
+  pricing  list | show | set | unset | history | reprice: prices, their sources, re-pricing stored calls
   usage    parse a raw response body (FILE or stdin) and print its token usage as JSON
 
 Reads PostgreSQL when $HARBORAI_POSTGRES_URL is set, else the spool in
@@ -40,6 +41,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return dbCmd(args[1:], stdout, stderr)
 	case "stats":
 		return statsCmd(args[1:], stdout, stderr)
+	case "pricing":
+		return pricingCmd(args[1:], stdout, stderr)
 	case "usage":
 		return usageCmd(args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":

@@ -20,6 +20,7 @@ import (
 	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/ingest"
 	"github.com/harborai/ingest/internal/pricing"
+	"github.com/harborai/ingest/pkg/pg"
 )
 
 // Deps are injected into the daemon.
@@ -173,7 +174,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			deps.Started(publicURL, httpAddr)
 		}
 	})
-	defer os.Remove(RuntimeFile(cfg.DataDir))
+	defer func() { _ = os.Remove(RuntimeFile(cfg.DataDir)) }()
+	wg.Go(func() { watchSpool(ctx, SpoolDir(cfg.DataDir), metrics) })
+	if pw, ok := sink.(*pg.Writer); ok {
+		wg.Go(func() { runRetention(ctx, cfg, pw, log.With("component", "retention")) })
+	}
 	runErr := pipe.Run(ctx)
 	log.Info("ingestor stopping", "stored_events", pipe.Stored())
 	if err := sink.Close(); err != nil {

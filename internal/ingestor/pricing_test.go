@@ -41,7 +41,12 @@ func TestUserPricingCaseEndToEnd(t *testing.T) {
 	if want := "0.002 0.0015 0.0035 CNY environment_variable"; got != want {
 		t.Fatalf("stored cost = %q, want %q", got, want)
 	}
-	// The same call as the operator's dashboard sees it.
+	// The same call as the operator's dashboard sees it (counted just
+	// after the write is acknowledged).
+	waitFor(t, 10*time.Second, "the call counted", func() (bool, string) {
+		n := counter(r.scrape(t), "harborai_calls_total", "status", "success")
+		return n == 1, fmt.Sprintf("harborai_calls_total = %v", n)
+	})
 	fams := r.scrape(t)
 	for _, m := range []struct {
 		name, label, value string

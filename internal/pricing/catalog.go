@@ -71,6 +71,9 @@ type Row struct {
 	// Scope says which calls price variables apply to when they are not
 	// one model's ("every deepseek model without a more specific ...").
 	Scope string `json:"scope,omitempty"`
+	// Match is Scope in a word: "*" (every model of the provider), "gpt-4
+	// family", "key GPT_5_5" (a model no table lists, by its variable key).
+	Match string `json:"match,omitempty"`
 	Quote
 	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
 	// Origin: the entry ("#3"), the variables ("DEEPSEEK_*_PRICE") or the
@@ -115,11 +118,11 @@ func (s Sources) List(at time.Time, provider, model string) ([]Row, error) {
 		}
 		eff := e.EffectiveFrom
 		rows = append(rows, Row{Source: cost.SourceDynamic, Provider: e.Provider, Model: e.Model, Quote: quoteOfEntry(e),
-			EffectiveFrom: &eff, Origin: e.Origin() + " set " + e.SetAt.UTC().Format(time.RFC3339), Note: e.Note})
+			EffectiveFrom: &eff, Origin: e.Origin() + " (set " + e.SetAt.UTC().Format(time.RFC3339) + ")", Note: e.Note})
 	}
 	for _, ep := range s.envPrices(table) {
 		rows = append(rows, Row{Source: cost.SourceEnvironmentVariable, Provider: ep.provider, Model: ep.model,
-			Scope: ep.scope, Quote: quoteOfRates(p.Currency(), envUnit, ep.rates), Origin: ep.prefix + "_*_PRICE"})
+			Scope: ep.scope, Match: ep.match, Quote: quoteOfRates(p.Currency(), envUnit, ep.rates), Origin: ep.prefix + "_*_PRICE"})
 	}
 	for _, tp := range tableAt(table, at) {
 		eff := tp.EffectiveFrom

@@ -26,6 +26,7 @@ type envPrice struct {
 	prefix          string
 	provider, model string // model "" when the variables are not one known model's
 	scope           string // which calls they apply to, when model is ""
+	match           string // scope in a word: "*", "gpt-4 family", "key GPT_5_5"
 	rates           cost.Rates
 }
 
@@ -91,16 +92,19 @@ func (s Sources) envPrices(table []cost.Price) []envPrice {
 		ep := envPrice{prefix: prefix, rates: r}
 		switch pm, isModel := models[prefix]; {
 		case prefix == gpt4Prefix:
-			ep.provider, ep.scope = "openai", "the gpt-4 family: gpt-4 and gpt-4-* (not gpt-4o, gpt-4.1, gpt-4.5)"
+			ep.provider, ep.match = "openai", "gpt-4 family"
+			ep.scope = "the gpt-4 family: gpt-4 and gpt-4-* (not gpt-4o, gpt-4.1, gpt-4.5)"
 		case providers[prefix] != "":
-			ep.provider, ep.scope = providers[prefix], "every "+providers[prefix]+" model without a more specific price variable"
+			ep.provider, ep.match = providers[prefix], "*"
+			ep.scope = "every " + providers[prefix] + " model without a more specific price variable"
 		case isModel:
 			ep.provider, ep.model = pm[0], pm[1]
 		default:
-			ep.scope = "calls whose PROVIDER_MODEL key is " + prefix
+			ep.match, ep.scope = "key "+prefix, "calls whose provider, or provider and model, upper-cased with - and . as _, are "+prefix
 			for _, pk := range providerKeys {
 				if rest, ok := strings.CutPrefix(prefix, pk+"_"); ok {
-					ep.provider, ep.scope = providers[pk], "models whose name, upper-cased with - and . as _, is "+rest
+					ep.provider, ep.match = providers[pk], "key "+rest
+					ep.scope = "models whose name, upper-cased with - and . as _, is " + rest
 					break
 				}
 			}
@@ -161,7 +165,8 @@ func envOrigin(prices []envPrice, provider, model string) (envPrice, bool) {
 	pk := cost.EnvKey(provider) + "_"
 	var best *envPrice
 	for i, ep := range prices {
-		if ep.prefix != own && !(strings.HasPrefix(ep.prefix, pk) && strings.HasPrefix(own, ep.prefix+"_")) {
+		extends := strings.HasPrefix(ep.prefix, pk) && strings.HasPrefix(own, ep.prefix+"_") // a base model's
+		if ep.prefix != own && !extends {
 			continue
 		}
 		if best == nil || len(ep.prefix) > len(best.prefix) {

@@ -65,7 +65,7 @@ func (s Sources) Explain(provider, model string, at time.Time) (Explanation, err
 	dyn := Candidate{Source: cost.SourceDynamic}
 	if e, ok := p.DynamicAt(provider, model, at); ok {
 		eff := e.EffectiveFrom
-		dyn.EffectiveFrom, dyn.Origin, dyn.Note = &eff, e.Origin()+" set "+e.SetAt.UTC().Format(time.RFC3339), e.Note
+		dyn.EffectiveFrom, dyn.Origin, dyn.Note = &eff, e.Origin()+" (set "+e.SetAt.UTC().Format(time.RFC3339)+")", e.Note
 		if e.Removed {
 			dyn.Note = strings.TrimSpace("removed (harborctl pricing unset) " + e.Note)
 		} else {

@@ -150,8 +150,11 @@ func writeAtomic(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // lockFile takes an exclusive flock on path (created, mode 0600), waiting
@@ -168,8 +171,8 @@ func lockFile(path string) (func(), error) {
 		}
 	}
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("lock price file %s: %w", path, err)
 	}
-	return func() { f.Close() }, nil // closing releases the lock
+	return func() { _ = f.Close() }, nil // closing releases the lock
 }

@@ -49,6 +49,40 @@ func RefreshInterval(lookup func(string) (string, bool)) (time.Duration, error) 
 	return d, nil
 }
 
+// Live is the ingestor's pricer: a Pricer over the store's entries that
+// Refresh replaces atomically, so calls being priced never wait for the
+// store. It is safe for concurrent use.
+type Live struct {
+	store Store
+	opts  cost.Options
+	every time.Duration
+	log   *slog.Logger
+	owned bool // Close closes the store
+
+	cur    atomic.Pointer[Pricer]
+	mu     sync.Mutex // serialises Refresh
+	loaded bool       // the entries were read at least once
+	last   string     // fingerprint of the entries in use
+	failed string     // the last refresh error, logged once
+}
+
+// NewLive returns a Live pricer with no dynamic prices yet: it validates
+// opts (the price variables and the table) but reads nothing from store.
+// every is the refresh interval of Run (0: none after the first load). log
+// may be nil.
+func NewLive(store Store, opts cost.Options, every time.Duration, log *slog.Logger) (*Live, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p, err := NewPricer(opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{store: store, opts: opts, every: every, log: log}
+	l.cur.Store(p)
+	return l, nil
+}
+
 // LiveConfig configures the ingestor's pricer (see OpenLive).
 type LiveConfig struct {
 	PostgresURL string // "" = the price file under DataDir
@@ -82,46 +116,12 @@ func OpenLive(ctx context.Context, c LiveConfig) (*Live, error) {
 	return l, nil
 }
 
-// Close closes the store when OpenLive opened it.
-func (l *Live) Close() error {
+// Close closes the store when OpenLive opened it (closing a pool or a file
+// store has nothing to report).
+func (l *Live) Close() {
 	if l.owned {
-		return l.store.Close()
+		_ = l.store.Close()
 	}
-	return nil
-}
-
-// Live is the ingestor's pricer: a Pricer over the store's entries that
-// Refresh replaces atomically, so calls being priced never wait for the
-// store. It is safe for concurrent use.
-type Live struct {
-	store Store
-	opts  cost.Options
-	every time.Duration
-	log   *slog.Logger
-	owned bool // Close closes the store
-
-	cur    atomic.Pointer[Pricer]
-	mu     sync.Mutex // serialises Refresh
-	loaded bool       // the entries were read at least once
-	last   string     // fingerprint of the entries in use
-	failed string     // the last refresh error, logged once
-}
-
-// NewLive returns a Live pricer with no dynamic prices yet: it validates
-// opts (the price variables and the table) but reads nothing from store.
-// every is the refresh interval of Run (0: none after the first load). log
-// may be nil.
-func NewLive(store Store, opts cost.Options, every time.Duration, log *slog.Logger) (*Live, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p, err := NewPricer(opts, nil)
-	if err != nil {
-		return nil, err
-	}
-	l := &Live{store: store, opts: opts, every: every, log: log}
-	l.cur.Store(p)
-	return l, nil
 }
 
 // Cost prices a call with the prices of the last successful refresh.

@@ -111,10 +111,9 @@ type CurrencyTotals struct {
 	New decimal.Decimal `json:"new"`
 }
 
+// count counts a call that is not re-priced.
 func (s *Summary) count(outcome string) {
 	switch outcome {
-	case OutcomeRepriced:
-		s.Repriced++
 	case OutcomeUnchanged:
 		s.Unchanged++
 	case OutcomeUnpriced:
@@ -187,6 +186,7 @@ func Reprice(ctx context.Context, pool *pgxpool.Pool, p Coster, opts RepriceOpti
 			}
 			sum.count(outcome)
 		}
+		sum.Examined += int64(len(calls))
 		applied := make([]bool, len(updates))
 		if opts.DryRun {
 			for i := range applied {
@@ -195,7 +195,6 @@ func Reprice(ctx context.Context, pool *pgxpool.Pool, p Coster, opts RepriceOpti
 		} else if applied, err = pg.UpdateCosts(ctx, pool, updates, note); err != nil {
 			return sum, fmt.Errorf("reprice: %w", err)
 		}
-		sum.Examined += int64(len(calls))
 		for i := range updates {
 			u := &updates[i]
 			if !applied[i] {

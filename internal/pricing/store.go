@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 
 	"github.com/harborai/ingest/pkg/pg"
@@ -17,7 +18,7 @@ type Store interface {
 	History(ctx context.Context, provider, model string) ([]Entry, error)
 	// Source names the store: "postgres" or "file <path>".
 	Source() string
-	Close() error
+	io.Closer
 }
 
 // FileName is the price file under the data directory, used when there is

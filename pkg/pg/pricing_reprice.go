@@ -64,7 +64,7 @@ func CountPricedCalls(ctx context.Context, pool *pgxpool.Pool, f RepriceFilter) 
 	where, args := f.where(nil)
 	var n int64
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM calls"+where, args).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count priced calls: %w", err)
+		return 0, fmt.Errorf("count priced calls: %w", schemaHint(err))
 	}
 	return n, nil
 }
@@ -225,7 +225,7 @@ func UpdateCosts(ctx context.Context, pool *pgxpool.Pool, updates []CostUpdate, 
 		return res.Close()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update costs of %d calls: %w", len(updates), err)
+		return nil, fmt.Errorf("update costs of %d calls: %w", len(updates), schemaHint(err))
 	}
 	return applied, nil
 }

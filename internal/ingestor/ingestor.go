@@ -181,12 +181,12 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	runErr := pipe.Run(ctx)
 	log.Info("ingestor stopping", "stored_events", pipe.Stored())
+	stopHTTP()
+	stopPrices()
+	wg.Wait() // nothing uses the sink any more
 	if err := sink.Close(); err != nil {
 		log.Error("close sink", "err", err)
 	}
-	stopHTTP()
-	stopPrices()
-	wg.Wait()
 	return runErr
 }
 

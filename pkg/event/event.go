@@ -61,8 +61,9 @@ type Request struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Body is the raw request body as text.
 	Body string `json:"body,omitempty"`
-	// BodyOmitted says why Body is empty although the request had one
-	// ("too_large", "disabled").
+	// BodyOmitted says why Body is empty or partial although the request
+	// had one: "too_large" (dropped to fit the broker), "truncated" (head and
+	// tail kept), "incomplete", "encoded" (compressed), "disabled".
 	BodyOmitted string `json:"body_omitted,omitempty"`
 }
 

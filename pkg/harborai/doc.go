@@ -9,10 +9,23 @@
 // JetStream drops repeats), and counts what it had to drop when the queue
 // is full. Close flushes within the caller's deadline.
 //
+// Most applications need two lines: a publisher, and an *http.Client whose
+// transport records every call to an LLM vendor (OpenAI, Azure OpenAI,
+// Anthropic, DeepSeek, Doubao, Qianfan, Gemini, Qwen, Moonshot, Zhipu, or any
+// base URL given with WithBaseURL), streams included, for any SDK that
+// accepts an *http.Client:
+//
 //	pub, err := harborai.Connect("nats://127.0.0.1:4222")
 //	if err != nil { ... }
 //	defer pub.Close(context.Background())
+//	client := pub.HTTPClient(nil) // hand it to the OpenAI/Anthropic SDK
+//
+// Applications that log after the fact use the explicit API:
+//
 //	call := pub.NewCall(ctx, harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
 //	call.Request(event.Request{Body: reqBody})
 //	call.Response(event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: respBody})
+//
+// docs/client.md has the whole story: options, metrics, the local spool,
+// tracing, and what is and is not recorded.
 package harborai

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type options struct {
@@ -17,6 +18,9 @@ type options struct {
 	environment string
 	service     string
 	now         func() time.Time
+
+	spoolDir       string
+	tracerProvider trace.TracerProvider
 }
 
 func defaultOptions() options {
@@ -24,7 +28,7 @@ func defaultOptions() options {
 		queueSize:  10000,
 		queueBytes: 64 << 20,
 		maxPending: 4096,
-		ackTimeout: 5 * time.Second,
+		ackTimeout: 10 * time.Second,
 		logger:     slog.New(slog.DiscardHandler),
 		now:        time.Now,
 	}
@@ -45,7 +49,7 @@ func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = m
 func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = max(n, 1) } }
 
 // WithAckTimeout is how long a publish waits for its ack before it is
-// retried (default 5s).
+// retried (default 10s).
 func WithAckTimeout(d time.Duration) Option { return func(o *options) { o.ackTimeout = d } }
 
 // WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
@@ -59,3 +63,21 @@ func WithEnvironment(env string) Option { return func(o *options) { o.environmen
 
 // WithService sets the service tag of calls that carry none.
 func WithService(name string) Option { return func(o *options) { o.service = name } }
+
+// WithSpool keeps events that cannot wait in memory in a local spool in dir,
+// in the pkg/spool format (one encoded event per record), instead of
+// dropping them: events that find the queue full, and events still unsent
+// when Close gives up. They are counted in Stats.Spooled; the replayer
+// ingests the directory (`replayer dir`). Writes happen on a background
+// goroutine, never on the caller's; one Publisher per directory (the spool
+// locks it). Connect fails when dir cannot be opened.
+func WithSpool(dir string) Option { return func(o *options) { o.spoolDir = dir } }
+
+// WithTracerProvider makes the Transport give each recorded call an
+// OpenTelemetry CLIENT span from tp, following the GenAI semantic
+// conventions, whose trace and span ids are the call's. tp is the
+// application's own; the global provider is never read nor replaced.
+// Without this option no span work is done.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}

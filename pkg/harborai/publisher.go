@@ -2,6 +2,7 @@ package harborai
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,8 @@ type Publisher struct {
 	failures   atomic.Int64 // consecutive publish failures, for backoff
 
 	c         counters
+	spill     *spiller      // WithSpool's local spool; nil without
+	held      *nats.Msg     // the message run had in hand when Close gave up
 	bo        retry.Backoff // the run goroutine's backoff while publishes fail
 	closing   chan struct{}
 	abort     chan struct{} // Close's deadline passed: give up
@@ -83,6 +86,13 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		abort:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	if o.spoolDir != "" {
+		s, err := openSpiller(o.spoolDir, o, &p.c)
+		if err != nil {
+			return nil, err
+		}
+		p.spill = s
+	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(o.maxPending),
 		jetstream.WithPublishAsyncTimeout(o.ackTimeout),
@@ -90,11 +100,13 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		jetstream.WithPublishAsyncErrHandler(p.onErr),
 	)
 	if err != nil {
+		p.closeSpool()
 		return nil, fmt.Errorf("harborai: jetstream: %w", err)
 	}
 	p.js = js
 	if o.registerer != nil {
 		if err := o.registerer.Register(newCollector(&p.c)); err != nil {
+			p.closeSpool()
 			return nil, fmt.Errorf("harborai: register metrics: %w", err)
 		}
 	}
@@ -103,8 +115,9 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 }
 
 // Publish queues ev for publishing and returns at once. It returns
-// ErrDropped when the queue is full and ErrClosed after Close; either way
-// the event is counted, and the application's own work is unaffected.
+// ErrDropped when the queue is full (with WithSpool: when the spool's queue
+// is full too) and ErrClosed after Close; either way the event is counted,
+// and the application's own work is unaffected.
 // The publisher owns ev from here on.
 func (p *Publisher) Publish(ev *event.Event) error {
 	p.c.attempted.Add(1)
@@ -117,8 +130,7 @@ func (p *Publisher) Publish(ev *event.Event) error {
 	size := eventSize(ev)
 	if p.queueBytes.Add(size) > p.opts.queueBytes {
 		p.queueBytes.Add(-size)
-		p.c.dropQueueFull.Add(1)
-		return ErrDropped
+		return p.overflow(ev)
 	}
 	select {
 	case p.queue <- ev:
@@ -127,8 +139,7 @@ func (p *Publisher) Publish(ev *event.Event) error {
 		return nil
 	default:
 		p.queueBytes.Add(-size)
-		p.c.dropQueueFull.Add(1)
-		return ErrDropped
+		return p.overflow(ev)
 	}
 }
 
@@ -137,7 +148,8 @@ func (p *Publisher) Stats() Stats { return p.c.stats() }
 
 // Close stops accepting events and publishes what is queued, waiting for
 // the acks until ctx ends. Events still unsent then are counted as dropped
-// and Close returns ctx's error. Close is idempotent.
+// (with WithSpool: written to the spool, a local disk write that ctx does
+// not bound) and Close returns ctx's error. Close is idempotent.
 func (p *Publisher) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed.Swap(true) {
@@ -152,6 +164,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 		p.abortOnce.Do(func() { close(p.abort) })
 		<-p.done
 	}
+	p.closeSpool()
 	if n := p.c.buffered.Swap(0); n > 0 {
 		p.c.dropUnsent.Add(n)
 		p.opts.logger.Warn("harborai: events unsent at close", "count", n)
@@ -203,6 +216,7 @@ func (p *Publisher) run() {
 			return
 		}
 		if m != nil && !p.send(m) {
+			p.held = m // unsent when Close gave up: for the spool
 			return
 		}
 	}
@@ -218,9 +232,18 @@ func (p *Publisher) encode(ev *event.Event) *nats.Msg {
 		return nil
 	}
 	data, err := event.Encode(ev)
-	if err != nil {
+	if err == nil && p.tooLarge(data) {
+		// Bodies are what makes an event large: keep the call without the
+		// request body, and without the response body if it must be.
+		data, err = event.Encode(withoutBodies(ev, false))
+		if err == nil && p.tooLarge(data) {
+			data, err = event.Encode(withoutBodies(ev, true))
+		}
+	}
+	if err != nil || p.tooLarge(data) {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
+		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(data), "err", err)
 		return nil
 	}
 	m := nats.NewMsg(event.Subject(ev.Kind))
@@ -233,6 +256,30 @@ func (p *Publisher) encode(ev *event.Event) *nats.Msg {
 		m.Header[event.HeaderTraceparent] = []string{tp} // as written: NATS headers are case-sensitive
 	}
 	return m
+}
+
+// tooLarge reports whether data exceeds the connected server's max payload
+// (with room for the headers).
+func (p *Publisher) tooLarge(data []byte) bool {
+	limit := p.nc.MaxPayload()
+	return limit > 0 && int64(len(data))+1024 > limit
+}
+
+// withoutBodies returns a copy of ev without its request body, and without
+// its response body too when response is set, each marked as too large.
+func withoutBodies(ev *event.Event, response bool) *event.Event {
+	c := *ev
+	if c.Request != nil && c.Request.Body != "" {
+		r := *c.Request
+		r.Body, r.BodyOmitted = "", "too_large"
+		c.Request = &r
+	}
+	if response && c.Response != nil && c.Response.Body != "" {
+		r := *c.Response
+		r.Body, r.BodyOmitted = "", "too_large"
+		c.Response = &r
+	}
+	return &c
 }
 
 // send publishes m asynchronously, waiting with backoff while the broker is
@@ -256,8 +303,22 @@ func (p *Publisher) send(m *nats.Msg) bool {
 			continue
 		}
 		p.inflight.Add(1)
+		if p.spill != nil {
+			p.spill.track(m)
+		}
 		if _, err := p.js.PublishMsgAsync(m); err != nil {
+			if p.spill != nil {
+				p.spill.untrack(m)
+			}
 			p.inflight.Add(-1)
+			if errors.Is(err, nats.ErrMaxPayload) {
+				// The server's limit is below what encode checked (it was not
+				// connected then): retrying cannot help.
+				p.c.dropInvalid.Add(1)
+				p.c.buffered.Add(-1)
+				p.opts.logger.Warn("harborai: event larger than the server's max payload dropped", "bytes", len(m.Data))
+				return true
+			}
 			p.failures.Add(1)
 			p.c.retried.Add(1)
 			continue
@@ -266,15 +327,24 @@ func (p *Publisher) send(m *nats.Msg) bool {
 	}
 }
 
-func (p *Publisher) onAck(_ jetstream.JetStream, _ *nats.Msg, _ *jetstream.PubAck) {
+func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
 	p.inflight.Add(-1)
+	if p.spill != nil && !p.spill.untrack(m) {
+		return // spooled at Close already, and counted there
+	}
 	p.failures.Store(0)
 	p.c.published.Add(1)
 	p.c.buffered.Add(-1)
 }
 
 func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
-	p.failures.Add(1)
+	if p.spill != nil && !p.spill.untrack(m) {
+		p.inflight.Add(-1)
+		return // spooled at Close already
+	}
+	// No backoff here: an ack that timed out is re-sent at once (the send
+	// loop backs off only while the connection is down or a publish fails
+	// outright), so a burst of slow acks cannot slow every later event.
 	p.c.retried.Add(1)
 	p.opts.logger.Debug("harborai: publish failed, will retry", "err", err)
 	// Same message, same Nats-Msg-Id: JetStream drops it if the first try

@@ -6,21 +6,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Stats are the publisher's counters. Once the publisher is closed,
-// Accepted == Published + Dropped - DroppedOnPublish, i.e. every accepted
-// event was either published or counted as dropped.
+// Stats are the publisher's counters. Whenever the publisher is quiet (no
+// Publish running, nothing being written), and so once it is closed,
+// Attempted == Published + Dropped + Spooled + Buffered: every event given
+// to Publish is accounted for exactly once.
 type Stats struct {
 	Attempted int64 // events given to Publish
-	Accepted  int64 // events queued
+	Accepted  int64 // events queued (in memory, or for the spool)
 	Published int64 // events acknowledged by JetStream
 	Retried   int64 // publish attempts repeated after a failure
-	Dropped   int64 // events given up: queue full, invalid, or unsent at Close
-	Buffered  int64 // events queued or awaiting their ack now
+	Dropped   int64 // events given up: queue full, invalid, spool write failed, or unsent at Close
+	Spooled   int64 // events written to the local spool (WithSpool)
+	Buffered  int64 // events queued, awaiting their ack, or waiting for the spool now
 }
 
 type counters struct {
 	attempted, accepted, published, retried, buffered  atomic.Int64
 	dropQueueFull, dropInvalid, dropClosed, dropUnsent atomic.Int64
+	spooled, dropSpoolFailed                           atomic.Int64
 }
 
 func (c *counters) stats() Stats {
@@ -29,15 +32,16 @@ func (c *counters) stats() Stats {
 		Accepted:  c.accepted.Load(),
 		Published: c.published.Load(),
 		Retried:   c.retried.Load(),
-		Dropped:   c.dropQueueFull.Load() + c.dropInvalid.Load() + c.dropClosed.Load() + c.dropUnsent.Load(),
+		Dropped:   c.dropQueueFull.Load() + c.dropInvalid.Load() + c.dropClosed.Load() + c.dropUnsent.Load() + c.dropSpoolFailed.Load(),
+		Spooled:   c.spooled.Load(),
 		Buffered:  c.buffered.Load(),
 	}
 }
 
 // collector exposes the counters to Prometheus.
 type collector struct {
-	c                                                *counters
-	attempted, published, retried, dropped, buffered *prometheus.Desc
+	c                                                         *counters
+	attempted, published, retried, dropped, spooled, buffered *prometheus.Desc
 }
 
 func newCollector(c *counters) *collector {
@@ -49,6 +53,7 @@ func newCollector(c *counters) *collector {
 		published: d("events_published_total", "Events acknowledged by JetStream."),
 		retried:   d("publish_retries_total", "Publish attempts repeated after a failure."),
 		dropped:   d("events_dropped_total", "Events dropped, by reason.", "reason"),
+		spooled:   d("events_spooled_total", "Events written to the local spool."),
 		buffered:  d("events_buffered", "Events queued or awaiting their ack."),
 	}
 }
@@ -58,6 +63,7 @@ func (k *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- k.published
 	ch <- k.retried
 	ch <- k.dropped
+	ch <- k.spooled
 	ch <- k.buffered
 }
 
@@ -69,5 +75,7 @@ func (k *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropInvalid.Load()), "invalid")
 	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropClosed.Load()), "closed")
 	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropUnsent.Load()), "unsent_at_close")
+	ch <- prometheus.MustNewConstMetric(k.dropped, prometheus.CounterValue, float64(k.c.dropSpoolFailed.Load()), "spool_failed")
+	ch <- prometheus.MustNewConstMetric(k.spooled, prometheus.CounterValue, float64(k.c.spooled.Load()))
 	ch <- prometheus.MustNewConstMetric(k.buffered, prometheus.GaugeValue, float64(k.c.buffered.Load()))
 }

@@ -1,0 +1,90 @@
+package harborai_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/ingestor"
+	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+// TestPublishNeverBlocks: with nothing draining the queue (the broker is a
+// closed port), Publish returns at once, queue-full events are counted as
+// dropped, and after Close every attempt is accounted for.
+func TestPublishNeverBlocks(t *testing.T) {
+	checkLeaks(t)
+	srv := natstest.Start(t)
+	url := srv.ClientURL()
+	srv.Shutdown() // nothing listens there any more
+	pub, err := harborai.Connect(url, harborai.WithQueueSize(100))
+	if err != nil {
+		t.Fatalf("Connect() = %v, want nil even with the broker down", err)
+	}
+	const n = 5000
+	var dropped int
+	start := time.Now()
+	for i := range n {
+		call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+		err := call.Request(event.Request{Body: "{}"})
+		switch {
+		case errors.Is(err, harborai.ErrDropped):
+			dropped++
+		case err != nil:
+			t.Fatalf("Request #%d = %v", i, err)
+		}
+	}
+	elapsed := time.Since(start)
+	if dropped < n-200 {
+		t.Errorf("%d of %d events dropped with a 100-event queue and no broker, want nearly all", dropped, n)
+	}
+	if elapsed > 5*time.Second { // generous: a blocking Publish would take n * seconds
+		t.Errorf("%d publishes took %s with the broker down", n, elapsed)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := pub.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close() = %v, want the deadline: the queued events could not be sent", err)
+	}
+	st := pub.Stats()
+	if st.Attempted != n || st.Published+st.Dropped+st.Spooled+st.Buffered != st.Attempted {
+		t.Errorf("Stats() = %+v: published + dropped + spooled + buffered != attempted", st)
+	}
+	if err := pub.Publish(&event.Event{}); !errors.Is(err, harborai.ErrClosed) {
+		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	}
+	if err := pub.Close(context.Background()); err != nil {
+		t.Errorf("second Close() = %v, want nil (idempotent)", err)
+	}
+}
+
+// TestOversizeRequestBodyIsOmitted: an event above the server's max payload
+// is published without its request body (marked too_large) rather than
+// stalling the publisher; the call is stored with its usage.
+func TestOversizeRequestBodyIsOmitted(t *testing.T) {
+	in := testutil.StartIngestor(t, ingestor.DefaultConfig(), nil)
+	evs := testutil.CallEvents(2)
+	for _, ev := range evs {
+		if ev.Request != nil && ev.CallID == "call-000000" {
+			ev.Request.Body = `{"messages":"` + strings.Repeat("长", 3<<20) + `"}` // 9 MiB of UTF-8
+		}
+	}
+	testutil.Publish(t, in.NATSURL, evs)
+	calls := testutil.WaitComplete(t, in.Store(t), 2)
+	for _, c := range calls {
+		if c.CallID != "call-000000" {
+			continue
+		}
+		if c.RequestBody != nil {
+			t.Errorf("stored request body of %d bytes, want it omitted", len(*c.RequestBody))
+		}
+		if c.Usage == nil || c.Usage.PromptTokens == nil || *c.Usage.PromptTokens != 100 {
+			t.Errorf("usage = %+v, want the response's 100 prompt tokens", c.Usage)
+		}
+	}
+}

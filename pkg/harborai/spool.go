@@ -1,0 +1,198 @@
+package harborai
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/spool"
+)
+
+// spiller is the local spool of WithSpool: it writes the events the queue
+// cannot hold, and those unsent at Close, to pkg/spool segments, each record
+// the encoded event. The replayer recognises such a payload as an event
+// (it has schema_version and kind) and decodes it with event.Decode.
+//
+// Publish hands events over without waiting (offer); a goroutine owned by
+// the spiller writes them in batches. Messages in flight are tracked so
+// that Close can spool those whose ack never came, and so that each event
+// is counted once, as published or as spooled, whichever happens first.
+type spiller struct {
+	w        *spool.Writer
+	in       chan *event.Event
+	inBytes  atomic.Int64
+	maxBytes int64
+	c        *counters
+	log      *slog.Logger
+	done     chan struct{}
+	inflight sync.Map // Nats-Msg-Id -> *nats.Msg published and not yet acked
+	once     sync.Once
+}
+
+// spillBatch bounds the records of one spool append.
+const spillBatch = 256
+
+func openSpiller(dir string, o options, c *counters) (*spiller, error) {
+	w, err := spool.Open(spool.Options{Dir: dir, Logger: o.logger})
+	if err != nil {
+		return nil, fmt.Errorf("harborai: open spool %s: %w", dir, err)
+	}
+	s := &spiller{
+		w:        w,
+		in:       make(chan *event.Event, o.queueSize),
+		maxBytes: o.queueBytes,
+		c:        c,
+		log:      o.logger,
+		done:     make(chan struct{}),
+	}
+	go s.run()
+	return s, nil
+}
+
+// overflow takes an event the queue cannot hold: to the spool when there is
+// one and it has room, else dropped.
+func (p *Publisher) overflow(ev *event.Event) error {
+	if p.spill != nil {
+		p.c.buffered.Add(1)
+		if p.spill.offer(ev) {
+			p.c.accepted.Add(1)
+			return nil
+		}
+		p.c.buffered.Add(-1)
+	}
+	p.c.dropQueueFull.Add(1)
+	return ErrDropped
+}
+
+// offer queues ev for the spool without waiting; false when full.
+func (s *spiller) offer(ev *event.Event) bool {
+	size := eventSize(ev)
+	if s.inBytes.Add(size) > s.maxBytes {
+		s.inBytes.Add(-size)
+		return false
+	}
+	select {
+	case s.in <- ev:
+		return true
+	default:
+		s.inBytes.Add(-size)
+		return false
+	}
+}
+
+// run writes what offer queued until close.
+func (s *spiller) run() {
+	defer close(s.done)
+	batch := make([][]byte, 0, spillBatch)
+	for ev := range s.in {
+		batch = s.add(batch[:0], ev)
+	more:
+		for len(batch) < spillBatch {
+			select {
+			case ev, ok := <-s.in:
+				if !ok {
+					break more
+				}
+				batch = s.add(batch, ev)
+			default:
+				break more
+			}
+		}
+		s.write(batch)
+	}
+}
+
+// add appends ev's encoding to batch; an invalid event is dropped and
+// counted.
+func (s *spiller) add(batch [][]byte, ev *event.Event) [][]byte {
+	s.inBytes.Add(-eventSize(ev))
+	if err := ev.Validate(); err != nil {
+		s.c.dropInvalid.Add(1)
+		s.c.buffered.Add(-1)
+		return batch
+	}
+	data, err := event.Encode(ev)
+	if err != nil {
+		s.c.dropInvalid.Add(1)
+		s.c.buffered.Add(-1)
+		return batch
+	}
+	return append(batch, data)
+}
+
+// write appends payloads, buffered events, to the spool and counts them.
+func (s *spiller) write(payloads [][]byte) {
+	if len(payloads) == 0 {
+		return
+	}
+	n := int64(len(payloads))
+	if err := s.w.Append(context.Background(), payloads); err != nil {
+		s.c.dropSpoolFailed.Add(n)
+		s.log.Warn("harborai: spool append failed, events dropped", "count", n, "err", err)
+	} else {
+		s.c.spooled.Add(n)
+	}
+	s.c.buffered.Add(-n)
+}
+
+// track and untrack follow a message between its publish and its ack or
+// failure. untrack reports false when Close has spooled the message already:
+// its ack or failure then counts for nothing.
+func (s *spiller) track(m *nats.Msg) { s.inflight.Store(m.Header.Get(event.HeaderMsgID), m) }
+
+func (s *spiller) untrack(m *nats.Msg) bool {
+	_, ok := s.inflight.LoadAndDelete(m.Header.Get(event.HeaderMsgID))
+	return ok
+}
+
+// closeSpool writes to the spool, at Close once the run goroutine has
+// returned, every event still queued, waiting for a retry or awaiting its
+// ack, then closes the spool. Without a spool, or once done, it does
+// nothing.
+func (p *Publisher) closeSpool() {
+	if p.spill != nil {
+		p.spill.once.Do(p.spillUnsent)
+	}
+}
+
+func (p *Publisher) spillUnsent() {
+	s := p.spill
+	var payloads [][]byte
+	for drained := false; !drained; {
+		select {
+		case ev := <-p.queue:
+			p.queueBytes.Add(-eventSize(ev))
+			if m := p.encode(ev); m != nil {
+				payloads = append(payloads, m.Data)
+			}
+		case m := <-p.retries:
+			payloads = append(payloads, m.Data)
+		default:
+			drained = true
+		}
+	}
+	if p.held != nil {
+		payloads = append(payloads, p.held.Data)
+	}
+	s.inflight.Range(func(id, m any) bool {
+		if _, ok := s.inflight.LoadAndDelete(id); ok {
+			payloads = append(payloads, m.(*nats.Msg).Data)
+		}
+		return true
+	})
+	for len(payloads) > 0 {
+		n := min(len(payloads), spillBatch)
+		s.write(payloads[:n])
+		payloads = payloads[n:]
+	}
+	close(s.in)
+	<-s.done
+	if err := s.w.Close(); err != nil {
+		p.opts.logger.Warn("harborai: close spool", "err", err)
+	}
+}

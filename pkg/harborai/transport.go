@@ -1,0 +1,284 @@
+package harborai
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// Transport is an http.RoundTripper that records the calls an application
+// makes to LLM vendors through any SDK that accepts an *http.Client. It
+// recognises the vendors' endpoints (and any base URL given with
+// WithBaseURL); every other request goes to the base transport untouched,
+// after a host lookup.
+//
+// For a recognised call it assigns the call's ids, publishes a request
+// event, and hands the response body to the application through a
+// wrapper that passes each byte on as soon as it is read and keeps a copy;
+// the response event follows when the application reaches the end of the
+// body or closes it. On the caller's goroutine the Transport only copies
+// and enqueues: publishing is the Publisher's background work, and the
+// Publisher's trouble never becomes the application's error.
+type Transport struct {
+	pub    *Publisher
+	base   http.RoundTripper
+	match  matcher
+	opts   transportOptions
+	tracer trace.Tracer // nil: no spans
+}
+
+// NewTransport returns a Transport recording calls through base
+// (http.DefaultTransport when nil) to pub. A nil pub records nothing.
+func NewTransport(pub *Publisher, base http.RoundTripper, opts ...TransportOption) *Transport {
+	o := defaultTransportOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	m, errs := newMatcher(o.bases)
+	t := &Transport{pub: pub, base: base, match: m, opts: o}
+	if pub != nil {
+		for _, err := range errs {
+			pub.opts.logger.Warn("harborai: transport option ignored", "err", err)
+		}
+		t.tracer = pub.tracer()
+	}
+	return t
+}
+
+// HTTPClient returns a copy of base (a zero http.Client when nil) whose
+// transport records LLM calls: the one line an application adds.
+//
+//	client := pub.HTTPClient(nil)
+func (p *Publisher) HTTPClient(base *http.Client, opts ...TransportOption) *http.Client {
+	c := new(http.Client)
+	if base != nil {
+		*c = *base
+	}
+	c.Transport = NewTransport(p, c.Transport, opts...)
+	return c
+}
+
+// RoundTrip implements http.RoundTripper. It returns what the base
+// transport returns; the response body of a recorded call is wrapped.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.pub == nil {
+		return t.base.RoundTrip(req)
+	}
+	a, ok := t.match.lookup(req)
+	if !ok {
+		return t.base.RoundTrip(req)
+	}
+	return t.record(req, a)
+}
+
+// CloseIdleConnections closes the base transport's idle connections, so
+// http.Client.CloseIdleConnections works through the Transport.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// record makes one recognised call.
+func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
+	started := time.Now()
+	body, out, err := takeBody(req, t.opts.maxBody)
+	if err != nil {
+		return nil, err // the base transport would have failed the same way
+	}
+	f := inspectBody(body.text)
+	info := CallInfo{
+		Provider:  a.provider,
+		Model:     modelFromPath(req.URL.Path),
+		Endpoint:  endpointOf(req.URL),
+		Stream:    f.stream || streams(req),
+		StartedAt: started,
+	}
+	if info.Model == "" {
+		info.Model = f.model
+	}
+	if ci, ok := callInfoFrom(req.Context()); ok {
+		info.Tags, info.CustomPricing = ci.Tags, ci.CustomPricing
+		if ci.Provider != "" {
+			info.Provider = ci.Provider
+		}
+		if ci.Model != "" {
+			info.Model = ci.Model
+		}
+	}
+
+	hide := false
+	if a.includeUsage && info.Stream && t.opts.includeUsage && !body.truncated {
+		if nb, ok := withIncludeUsage(body.text, f); ok {
+			body.text, hide = nb, true
+			out = withBody(req, nb)
+		}
+	}
+
+	rec := &recording{provider: info.Provider, stream: info.Stream, ctx: req.Context()}
+	if t.tracer != nil {
+		var ctx context.Context
+		ctx, rec.span = t.startSpan(req.Context(), a, info, req.URL)
+		out = out.WithContext(ctx)
+	}
+	rec.call = t.pub.NewCall(req.Context(), info)
+	if rec.span != nil {
+		adoptSpan(rec.call, rec.span)
+	}
+	if t.opts.onCall != nil {
+		t.opts.onCall(req, rec.call)
+	}
+	_ = rec.call.Request(event.Request{
+		Method:      req.Method,
+		URL:         redactURL(req.URL),
+		Headers:     redactHeaders(req.Header),
+		Body:        body.kept(t.opts.maxBody),
+		BodyOmitted: body.omitted(t.opts.maxBody),
+	})
+
+	resp, err := t.base.RoundTrip(out)
+	if err != nil {
+		rec.finish(event.Response{
+			Status:       event.StatusError,
+			ErrorType:    errorType(err),
+			ErrorMessage: redactMessage(err.Error(), req.URL),
+		}, nil)
+		return nil, err
+	}
+	if out != req {
+		resp.Request = req
+	}
+	wrapBody(resp, rec, t.opts.maxBody, hide)
+	return resp, nil
+}
+
+// errorType classifies a transport or body read error.
+func errorType(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "transport"
+}
+
+func httpErrorType(status int) string { return "http_" + strconv.Itoa(status) }
+
+// reqBody is the request body as the transport read it.
+type reqBody struct {
+	text      string
+	truncated bool // the body is longer than text
+	disabled  bool // bodies are not kept (WithMaxBodyBytes(0))
+}
+
+func (b reqBody) kept(limit int) string {
+	if len(b.text) > limit {
+		return b.text[:limit]
+	}
+	return b.text
+}
+
+func (b reqBody) omitted(limit int) string {
+	switch {
+	case b.disabled:
+		return "disabled"
+	case b.truncated || len(b.text) > limit:
+		return "truncated"
+	}
+	return ""
+}
+
+// takeBody reads up to limit+1 bytes of req's body and returns the request
+// to send: req itself when the body could be read through GetBody, else a
+// copy of req whose body replays what was read, followed by the rest.
+func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return reqBody{}, req, nil
+	}
+	if limit == 0 {
+		return reqBody{disabled: true}, req, nil
+	}
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			text, truncated, err := readUpTo(rc, limit, req.ContentLength)
+			_ = rc.Close()
+			if err == nil {
+				return reqBody{text: text, truncated: truncated}, req, nil
+			}
+		}
+	}
+	text, truncated, err := readUpTo(req.Body, limit, req.ContentLength)
+	if err != nil {
+		_ = req.Body.Close()
+		return reqBody{}, nil, err
+	}
+	out := *req
+	if truncated {
+		out.Body = readCloser{io.MultiReader(strings.NewReader(text), req.Body), req.Body}
+		out.GetBody = nil
+	} else {
+		_ = req.Body.Close()
+		out.Body = io.NopCloser(strings.NewReader(text))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }
+	}
+	return reqBody{text: text, truncated: truncated}, &out, nil
+}
+
+// readUpTo reads r up to limit+1 bytes; truncated reports that there were
+// more than limit.
+func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error) {
+	size := 512
+	if contentLength > 0 {
+		size = int(min(contentLength, int64(limit))) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := min(cap(buf), limit+1)
+		n, err := r.Read(buf[len(buf):room])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return string(buf), true, nil
+		}
+		if err == io.EOF {
+			return string(buf), false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+	}
+}
+
+// withBody returns a copy of req sending body.
+func withBody(req *http.Request, body string) *http.Request {
+	out := *req
+	out.Body = io.NopCloser(strings.NewReader(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	out.ContentLength = int64(len(body))
+	if out.Header.Get("Content-Length") != "" {
+		out.Header = out.Header.Clone()
+		out.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	return &out
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

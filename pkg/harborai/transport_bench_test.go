@@ -1,0 +1,165 @@
+package harborai_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/emulator"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+// The client's benchmarks (SPEC §13): the caller-side cost of Publish, and
+// calls through the Transport against calls through a plain http.Client,
+// both to the loopback emulator, with events published to an in-process
+// NATS server in the background.
+//
+//	go test -run '^$' -bench 'Publish|Transport|PlainClient' -benchmem ./pkg/harborai
+
+func sampleEvent() *event.Event {
+	body := `{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"你好！这是模拟的回答，used by HarborAI to test token usage."},"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}`
+	now := time.Now().UTC()
+	return &event.Event{
+		SchemaVersion: event.SchemaVersion, Kind: event.KindResponse,
+		EventID: event.NewID(), CallID: event.NewID(), HBTraceID: event.NewHBTraceID(now),
+		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7",
+		Provider: "openai", Model: "gpt-4o-mini", StartedAt: now,
+		Response: &event.Response{Status: event.StatusSuccess, HTTPStatus: 200, FinishedAt: now, Body: body},
+	}
+}
+
+// BenchmarkPublish is the cost of Publish on the caller's goroutine.
+// "enqueue" paces the calls so the queue never fills (the normal case) and
+// reports the p50 and p99 of single calls; "saturated" publishes as fast as
+// it can, so most calls find the queue full and take the drop path.
+func BenchmarkPublish(b *testing.B) {
+	srv := startBroker(b)
+	tmpl := sampleEvent()
+
+	b.Run("enqueue", func(b *testing.B) {
+		pub := connect(b, srv.ClientURL())
+		lat := make([]time.Duration, 0, 1<<16)
+		b.ReportAllocs()
+		for b.Loop() {
+			for pub.Stats().Buffered > 2000 { // let the background catch up, untimed
+				b.StopTimer()
+				time.Sleep(100 * time.Microsecond)
+				b.StartTimer()
+			}
+			ev := *tmpl
+			start := time.Now()
+			_ = pub.Publish(&ev)
+			lat = append(lat, time.Since(start))
+		}
+		b.StopTimer()
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		st := pub.Stats()
+		b.ReportMetric(float64(st.Dropped), "dropped")
+	})
+
+	b.Run("saturated", func(b *testing.B) {
+		pub := connect(b, srv.ClientURL())
+		b.ReportAllocs()
+		for b.Loop() {
+			ev := *tmpl
+			_ = pub.Publish(&ev)
+		}
+		b.StopTimer()
+		st := pub.Stats()
+		b.ReportMetric(float64(st.Dropped)/float64(st.Attempted), "dropped/op")
+	})
+}
+
+// BenchmarkTransport calls the emulator through the Transport; compare with
+// BenchmarkPlainClient. ttfb-µs is the mean time to the first body byte.
+func BenchmarkTransport(b *testing.B) {
+	srv := startBroker(b)
+	emu := startEmulator(b)
+	pub := connect(b, srv.ClientURL())
+	client := pub.HTTPClient(&http.Client{Transport: baseTransport(b)}, emulatorBases(emu)...)
+	benchCalls(b, client, emu)
+}
+
+// BenchmarkPlainClient is BenchmarkTransport's baseline.
+func BenchmarkPlainClient(b *testing.B) {
+	emu := startEmulator(b)
+	benchCalls(b, &http.Client{Transport: baseTransport(b)}, emu)
+}
+
+func benchCalls(b *testing.B, client *http.Client, emu *emulator.Server) {
+	for _, stream := range []bool{false, true} {
+		name := "chat"
+		if stream {
+			name = "stream"
+		}
+		b.Run(name, func(b *testing.B) {
+			vc := vendorCall{vendor: "openai", model: models["openai"], stream: stream}
+			var ttfb time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				ttfb += benchCall(b, client, vc.request(b, context.Background(), emu, "benchmark"))
+			}
+			b.ReportMetric(float64(ttfb.Microseconds())/float64(b.N), "ttfb-µs")
+		})
+	}
+}
+
+// BenchmarkTransportVsPlain alternates calls through the Transport and
+// through a plain client, so both see the same machine, and reports the
+// ratio of their median latencies and the difference of their median
+// times to the first byte.
+func BenchmarkTransportVsPlain(b *testing.B) {
+	srv := startBroker(b)
+	emu := startEmulator(b)
+	pub := connect(b, srv.ClientURL())
+	plain := &http.Client{Transport: baseTransport(b)}
+	recorded := pub.HTTPClient(&http.Client{Transport: baseTransport(b)}, emulatorBases(emu)...)
+	for _, stream := range []bool{false, true} {
+		name := "chat"
+		if stream {
+			name = "stream"
+		}
+		b.Run(name, func(b *testing.B) {
+			vc := vendorCall{vendor: "openai", model: models["openai"], stream: stream}
+			var lp, lr, tp, tr []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				tp = append(tp, benchCall(b, plain, vc.request(b, context.Background(), emu, "benchmark")))
+				lp = append(lp, time.Since(start))
+				start = time.Now()
+				tr = append(tr, benchCall(b, recorded, vc.request(b, context.Background(), emu, "benchmark")))
+				lr = append(lr, time.Since(start))
+			}
+			b.ReportMetric(float64(median(lr))/float64(median(lp)), "latency-ratio")
+			b.ReportMetric(float64((median(tr)-median(tp)).Nanoseconds())/1e3, "ttfb-delta-µs")
+		})
+	}
+}
+
+// benchCall makes one call, reads it whole and returns the time to its
+// first body byte.
+func benchCall(b *testing.B, client *http.Client, req *http.Request) time.Duration {
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatalf("Do() = %v", err)
+	}
+	var one [1]byte
+	if _, err := io.ReadFull(resp.Body, one[:]); err != nil {
+		b.Fatalf("read = %v", err)
+	}
+	ttfb := time.Since(start)
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		b.Fatalf("read = %v", err)
+	}
+	resp.Body.Close()
+	return ttfb
+}
+
+var _ = harborai.DefaultMaxBodyBytes

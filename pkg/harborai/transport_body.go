@@ -1,0 +1,274 @@
+package harborai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// recording is one call the Transport records, from its request to its
+// response event.
+type recording struct {
+	call     *Call
+	span     trace.Span // nil without tracing
+	provider string
+	stream   bool
+	ctx      context.Context // the request's, to tell the caller's cancellation apart
+}
+
+// finish publishes the response event (body is the response body as read,
+// nil when there is none) and ends the span. It runs once per call.
+func (r *recording) finish(resp event.Response, body []byte) {
+	if resp.FinishedAt.IsZero() {
+		resp.FinishedAt = time.Now().UTC()
+	}
+	if len(body) > 0 {
+		resp.Body = string(body)
+	}
+	_ = r.call.Response(resp) // the publisher counts what it drops
+	if r.span != nil {
+		endSpan(r, &resp, body)
+	}
+}
+
+// errClosedEarly stands for the caller's Close before the end of the body.
+var errClosedEarly = errors.New("closed before EOF")
+
+// body wraps a recorded response body: each Read passes the bytes on as
+// they come and copies them, up to the size limit, for the response event,
+// which is published at EOF, at a read error or at Close.
+type body struct {
+	rc     io.ReadCloser
+	rec    *recording
+	status int
+	length int64 // Content-Length, -1 when unknown
+	limit  int
+	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
+	hide   *usageFilter // hides the usage-only chunk; nil when not asked
+	hidErr error        // the error to return once hide is drained
+	gotOne bool         // a byte reached the caller (Read's own)
+
+	mu        sync.Mutex // Read against Close
+	first     time.Time  // when the first byte reached the caller
+	buf       []byte
+	read      int64
+	truncated bool
+	tail      []byte // the last bytes, once over the limit
+	done      bool
+}
+
+// wrapBody wraps resp.Body for rec. Upgraded connections (101) are not
+// wrapped: their body is also a writer.
+func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
+	b := &body{rc: resp.Body, rec: rec, status: resp.StatusCode, length: resp.ContentLength, limit: limit}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		b.omit = "encoded" // compressed bytes: the caller asked for them raw
+	}
+	if limit == 0 {
+		b.omit = "disabled"
+	}
+	if hide && resp.StatusCode == http.StatusOK {
+		b.hide = &usageFilter{out: make([]byte, 0, 4<<10)}
+	}
+	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		b.mu.Lock()
+		b.end(io.EOF)
+		b.mu.Unlock()
+		return
+	}
+	switch {
+	case b.omit != "":
+	case b.length >= 0:
+		b.buf = make([]byte, 0, min(b.length, int64(limit)))
+	default:
+		b.buf = make([]byte, 0, min(2<<10, limit))
+	}
+	resp.Body = b
+}
+
+// Read implements io.Reader.
+func (b *body) Read(p []byte) (int, error) {
+	if b.hide != nil {
+		return b.readHiding(p)
+	}
+	n, err := b.rc.Read(p)
+	if n > 0 || err != nil {
+		b.mu.Lock()
+		if n > 0 && !b.gotOne {
+			b.gotOne, b.first = true, time.Now()
+		}
+		b.capture(p[:n])
+		if err != nil {
+			b.end(err)
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// readHiding reads through the usage filter: the event gets the raw bytes,
+// the caller the filtered ones.
+func (b *body) readHiding(p []byte) (int, error) {
+	for {
+		if n := b.hide.drain(p); n > 0 {
+			if !b.gotOne {
+				b.mu.Lock()
+				b.gotOne, b.first = true, time.Now()
+				b.mu.Unlock()
+			}
+			return n, nil
+		}
+		if b.hidErr != nil {
+			b.mu.Lock()
+			b.end(b.hidErr)
+			b.mu.Unlock()
+			return 0, b.hidErr
+		}
+		// Read into a buffer of our own: the filter works by lines, and a
+		// caller reading a byte at a time must not cost a call per byte.
+		buf := b.hide.scratch(len(p))
+		n, err := b.rc.Read(buf)
+		if n > 0 {
+			b.mu.Lock()
+			b.capture(buf[:n])
+			b.mu.Unlock()
+			b.hide.write(buf[:n])
+		}
+		if err != nil {
+			b.hide.flush()
+			b.hidErr = err
+		} else if n == 0 {
+			return 0, nil
+		}
+	}
+}
+
+// Close implements io.Closer. Closing before EOF abandons the call unless
+// what was read is already the whole body.
+func (b *body) Close() error {
+	err := b.rc.Close()
+	b.mu.Lock()
+	b.end(errClosedEarly)
+	b.mu.Unlock()
+	return err
+}
+
+// capture copies p for the event; b.mu is held.
+func (b *body) capture(p []byte) {
+	if b.done {
+		return
+	}
+	b.read += int64(len(p))
+	if b.omit != "" {
+		return
+	}
+	if room := b.limit - len(b.buf); room > 0 {
+		n := min(room, len(p))
+		b.buf = append(b.buf, p[:n]...)
+		p = p[n:]
+		if len(p) == 0 {
+			return
+		}
+	}
+	b.truncated = true
+	keep := tailKeep(b.limit)
+	b.tail = append(b.tail, p...)
+	if len(b.tail) > 2*keep {
+		b.tail = append(b.tail[:0], b.tail[len(b.tail)-keep:]...)
+	}
+}
+
+// tailKeep is how much of the end of a body over the limit the event
+// keeps: a stream's usage comes last.
+func tailKeep(limit int) int { return min(64<<10, limit/4) }
+
+// truncatedBody is the head of a body over the limit joined to the lines
+// of its tail, at most limit bytes in all.
+func (b *body) truncatedBody() []byte {
+	t := b.tail[len(b.tail)-min(tailKeep(b.limit), len(b.tail)):]
+	if i := bytes.IndexByte(t, '\n'); i >= 0 {
+		t = t[i+1:] // from the first whole line
+	}
+	head := b.buf[:max(0, b.limit-len(t)-1)]
+	out := make([]byte, 0, len(head)+1+len(t))
+	out = append(append(append(out, head...), '\n'), t...)
+	return out
+}
+
+// markerWindow is how much of the end of a body complete looks at.
+const markerWindow = 512
+
+// end publishes the call's response once; b.mu is held. err is io.EOF at
+// the end of the body, errClosedEarly at Close, or the read error.
+func (b *body) end(err error) {
+	if b.done {
+		return
+	}
+	b.done = true
+	resp := event.Response{HTTPStatus: b.status, FinishedAt: time.Now().UTC()}
+	if !b.first.IsZero() {
+		first := b.first.UTC()
+		resp.FirstByteAt = &first
+	}
+	var kept []byte
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, errClosedEarly) && b.complete():
+		resp.Status = event.StatusSuccess
+	case errors.Is(err, errClosedEarly), errors.Is(err, context.Canceled) && b.rec.ctx.Err() != nil:
+		resp.Status = event.StatusAbandoned
+	default:
+		// A cut body is left out: no usage is read from half a reply.
+		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err), err.Error()
+		resp.BodyOmitted = "incomplete"
+	}
+	if b.status >= 400 {
+		resp.Status = event.StatusError
+		if resp.ErrorType == "" {
+			resp.ErrorType = httpErrorType(b.status)
+		}
+	}
+	switch {
+	case resp.BodyOmitted != "":
+	case b.omit != "":
+		if b.read > 0 {
+			resp.BodyOmitted = b.omit
+		}
+	case b.truncated:
+		kept, resp.BodyOmitted = b.truncatedBody(), "truncated"
+	default:
+		kept = b.buf
+	}
+	b.rec.finish(resp, kept)
+	b.buf, b.tail = nil, nil
+}
+
+// complete reports whether what was read is the whole body, for a caller
+// that closes without reading EOF (SDKs stop at a stream's last event, JSON
+// decoders at the end of the document).
+func (b *body) complete() bool {
+	if b.length >= 0 && b.read == b.length {
+		return true
+	}
+	last := b.buf
+	if b.truncated {
+		last = b.tail
+	}
+	if len(last) > markerWindow {
+		last = last[len(last)-markerWindow:]
+	}
+	for _, m := range streamEnds {
+		if bytes.Contains(last, []byte(m)) {
+			return true
+		}
+	}
+	return !b.rec.stream && !b.truncated && len(b.buf) > 0 && json.Valid(b.buf)
+}

@@ -1,0 +1,278 @@
+package harborai
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestMatcherLookup(t *testing.T) {
+	m, errs := newMatcher([]baseURL{
+		{"openai", "http://127.0.0.1:8080/openai/v1"},
+		{"wenxin", "http://127.0.0.1:8080/wenxin/v2"},
+		{"wenxin", "http://127.0.0.1:8080/wenxin_v1"},
+		{"kimi", "http://gateway.local/kimi/"},
+		{"my-llm", "http://gateway.local/custom/v1"},
+		{"openai", "not a url"},
+	})
+	if len(errs) != 1 {
+		t.Fatalf("newMatcher() errors = %v, want 1 for the bad URL", errs)
+	}
+	tests := []struct {
+		name, method, url string
+		want              api
+		ok                bool
+	}{
+		{"openai chat", "POST", "https://api.openai.com/v1/chat/completions", api{"openai", opChat, true}, true},
+		{"openai responses", "POST", "https://api.openai.com/v1/responses", api{"openai", opChat, false}, true},
+		{"openai embeddings", "POST", "https://api.openai.com/v1/embeddings", api{"openai", opEmbeddings, false}, true},
+		{"openai legacy completions", "POST", "https://api.openai.com/v1/completions", api{"openai", opCompletion, false}, true},
+		{"openai models listing", "GET", "https://api.openai.com/v1/models", api{}, false},
+		{"openai file upload", "POST", "https://api.openai.com/v1/files", api{}, false},
+		{"openai thread message", "POST", "https://api.openai.com/v1/threads/t1/messages", api{}, false},
+		{"openai with port", "POST", "https://api.openai.com:443/v1/chat/completions", api{"openai", opChat, true}, true},
+		{"azure", "POST", "https://my-res.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21", api{"azure", opChat, true}, true},
+		{"azure foundry", "POST", "https://my-res.cognitiveservices.azure.com/openai/deployments/d/chat/completions", api{"azure", opChat, true}, true},
+		{"azure other path", "POST", "https://my-res.openai.azure.com/other/chat/completions", api{}, false},
+		{"anthropic", "POST", "https://api.anthropic.com/v1/messages", api{"anthropic", opChat, false}, true},
+		{"deepseek", "POST", "https://api.deepseek.com/chat/completions", api{"deepseek", opChat, true}, true},
+		{"deepseek v1", "POST", "https://api.deepseek.com/v1/chat/completions", api{"deepseek", opChat, true}, true},
+		{"doubao", "POST", "https://ark.cn-beijing.volces.com/api/v3/chat/completions", api{"doubao", opChat, true}, true},
+		{"doubao other region", "POST", "https://ark.cn-shanghai.volces.com/api/v3/chat/completions", api{"doubao", opChat, true}, true},
+		{"wenxin v2", "POST", "https://qianfan.baidubce.com/v2/chat/completions", api{"wenxin", opChat, true}, true},
+		{"wenxin v1", "POST", "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions_pro?access_token=x", api{"wenxin", opChat, false}, true},
+		{"wenxin v1 endpoint named completions", "POST", "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions", api{"wenxin", opChat, false}, true},
+		{"gemini", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent", api{"gemini", opChat, false}, true},
+		{"gemini stream", "POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", api{"gemini", opChat, false}, true},
+		{"qwen compatible", "POST", "https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions", api{"qwen", opChat, true}, true},
+		{"qwen native", "POST", "https://dashscope.aliyuncs.com/api/v1/services/aigc/text-generation/generation", api{"qwen", opChat, false}, true},
+		{"moonshot", "POST", "https://api.moonshot.cn/v1/chat/completions", api{"moonshot", opChat, true}, true},
+		{"zhipu", "POST", "https://open.bigmodel.cn/api/paas/v4/chat/completions", api{"zhipu", opChat, true}, true},
+		{"configured base", "POST", "http://127.0.0.1:8080/openai/v1/chat/completions", api{"openai", opChat, true}, true},
+		{"configured bases do not overlap", "POST", "http://127.0.0.1:8080/wenxin_v1/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/eb", api{"wenxin", opChat, false}, true},
+		{"configured alias", "POST", "http://gateway.local/kimi/v1/chat/completions", api{"moonshot", opChat, true}, true},
+		{"configured unknown provider", "POST", "http://gateway.local/custom/v1/chat/completions", api{"my-llm", opChat, false}, true},
+		{"configured host, other path", "POST", "http://127.0.0.1:8080/elsewhere/chat/completions", api{}, false},
+		{"unrelated host", "POST", "https://example.com/v1/chat/completions", api{}, false},
+		{"look-alike host", "POST", "https://api.openai.com.evil.example/v1/chat/completions", api{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, tt.url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := m.lookup(req)
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("lookup(%s %s) = %+v, %v, want %+v, %v", tt.method, tt.url, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestModelAndStream(t *testing.T) {
+	tests := []struct {
+		name, url, body string
+		header          http.Header
+		model           string
+		stream          bool
+	}{
+		{"body", "https://api.openai.com/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true}`, nil, "gpt-4o-mini", true},
+		{"body escaped", "https://api.openai.com/v1/chat/completions", `{"messages":[{"role":"user","content":"{\"model\":\"x\"}"}],"model":"gpt-\u0034o"}`, nil, "gpt-4o", false},
+		{"nested model ignored", "https://api.openai.com/v1/chat/completions", `{"tools":[{"model":"nope"}],"stream":false}`, nil, "", false},
+		{"azure deployment", "https://r.openai.azure.com/openai/deployments/my-gpt4o/chat/completions?api-version=1", `{"messages":[]}`, nil, "my-gpt4o", false},
+		{"gemini path", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", `{"contents":[]}`, nil, "gemini-2.0-flash", true},
+		{"qianfan v1 endpoint", "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions_pro", `{"stream":true}`, nil, "completions_pro", true},
+		{"dashscope sse header", "https://dashscope.aliyuncs.com/api/v1/services/aigc/text-generation/generation", `{"model":"qwen-plus"}`, http.Header{"X-Dashscope-Sse": {"enable"}}, "qwen-plus", true},
+		{"truncated body keeps first members", "https://api.openai.com/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"abc`, nil, "gpt-4o", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", tt.url, strings.NewReader(tt.body))
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			f := inspectBody(tt.body)
+			model := modelFromPath(req.URL.Path)
+			if model == "" {
+				model = f.model
+			}
+			if stream := f.stream || streams(req); model != tt.model || stream != tt.stream {
+				t.Errorf("model, stream = %q, %v, want %q, %v", model, stream, tt.model, tt.stream)
+			}
+		})
+	}
+}
+
+func TestWithIncludeUsage(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		ok               bool
+	}{
+		{"absent", `{"model":"m","stream":true}`, `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, true},
+		{"absent, spaces kept", "{\n  \"model\": \"m\",\n  \"stream\": true\n}\n", "{\n  \"model\": \"m\",\n  \"stream\": true,\"stream_options\":{\"include_usage\":true}\n}\n", true},
+		{"empty options", `{"stream":true,"stream_options":{}}`, `{"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{"other options", `{"stream":true,"stream_options":{"x":1}}`, `{"stream":true,"stream_options":{"include_usage":true,"x":1}}`, true},
+		{"null options", `{"stream":true,"stream_options":null}`, `{"stream":true,"stream_options":{"include_usage":true}}`, true},
+		{"caller said true", `{"stream":true,"stream_options":{"include_usage":true}}`, "", false},
+		{"caller said false", `{"stream":true,"stream_options":{"include_usage":false}}`, "", false},
+		{"not an object", `[1,2]`, "", false},
+		{"invalid", `{"stream":true,`, "", false},
+		{"strings with braces", `{"messages":[{"content":"}{\"]"}],"stream":true}`, `{"messages":[{"content":"}{\"]"}],"stream":true,"stream_options":{"include_usage":true}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := withIncludeUsage(tt.body, inspectBody(tt.body))
+			if got != tt.want || ok != tt.ok {
+				t.Fatalf("withIncludeUsage(%q) = %q, %v, want %q, %v", tt.body, got, ok, tt.want, tt.ok)
+			}
+			if !ok {
+				return
+			}
+			var before, after map[string]any
+			if err := json.Unmarshal([]byte(tt.body), &before); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(got), &after); err != nil {
+				t.Fatalf("rewritten body is not JSON: %v", err)
+			}
+			delete(after, "stream_options")
+			if so, ok := before["stream_options"].(map[string]any); ok && len(so) > 0 {
+				before["stream_options"] = nil
+				after["stream_options"] = nil
+			}
+			delete(before, "stream_options")
+			delete(after, "stream_options")
+			if b, a := mustMarshal(t, before), mustMarshal(t, after); b != a {
+				t.Errorf("rewrite changed the rest of the body: %s -> %s", b, a)
+			}
+		})
+	}
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestUsageFilter(t *testing.T) {
+	chunk := `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}` + "\n\n"
+	last := `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}` + "\n\n"
+	usage := `data: {"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}` + "\n\n"
+	azureFirst := `data: {"choices":[],"prompt_filter_results":[{"prompt_index":0}]}` + "\n\n"
+	done := "data: [DONE]\n\n"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"usage chunk hidden", chunk + last + usage + done, chunk + last + done},
+		{"spaced usage chunk hidden", chunk + `data: {"choices": [ ], "usage": {"prompt_tokens": 1}}` + "\n\n" + done, chunk + done},
+		{"crlf", strings.ReplaceAll(chunk+usage+done, "\n", "\r\n"), strings.ReplaceAll(chunk+done, "\n", "\r\n")},
+		{"azure filter results kept", azureFirst + chunk + usage + done, azureFirst + chunk + done},
+		{"usage in a choice chunk kept", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n"},
+		{"no trailing newline", chunk + "data: partial", chunk + "data: partial"},
+		{"error event kept", `data: {"error":{"message":"boom"}}` + "\n\n", `data: {"error":{"message":"boom"}}` + "\n\n"},
+	}
+	for _, tt := range tests {
+		for _, size := range []int{1, 3, 17, 4096} {
+			t.Run(tt.name, func(t *testing.T) {
+				f := &usageFilter{}
+				var got bytes.Buffer
+				buf := make([]byte, 7)
+				in := []byte(tt.in)
+				for len(in) > 0 {
+					n := min(size, len(in))
+					f.write(in[:n])
+					in = in[n:]
+					for {
+						k := f.drain(buf)
+						if k == 0 {
+							break
+						}
+						got.Write(buf[:k])
+					}
+				}
+				f.flush()
+				for k := f.drain(buf); k > 0; k = f.drain(buf) {
+					got.Write(buf[:k])
+				}
+				if got.String() != tt.want {
+					t.Errorf("filtered in pieces of %d = %q, want %q", size, got.String(), tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	h := http.Header{
+		"Authorization":             {"Bearer sk-secret"},
+		"Api-Key":                   {"azure-secret"},
+		"X-Api-Key":                 {"anthropic-secret"},
+		"X-Goog-Api-Key":            {"google-secret"},
+		"Cookie":                    {"session=secret"},
+		"X-Auth-Token":              {"secret"},
+		"Ocp-Apim-Subscription-Key": {"secret"},
+		"X-Client-Secret":           {"secret"},
+		"Content-Type":              {"application/json"},
+		"Anthropic-Version":         {"2023-06-01"},
+		"X-Multi":                   {"a", "b"},
+	}
+	got := redactHeaders(h)
+	want := map[string]string{"Content-Type": "application/json", "Anthropic-Version": "2023-06-01", "X-Multi": "a, b"}
+	if len(got) != len(want) {
+		t.Errorf("redactHeaders() = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("redactHeaders()[%q] = %q, want %q", k, got[k], v)
+		}
+	}
+
+	urls := []struct{ name, in, want string }{
+		{"no query", "https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions"},
+		{"gemini key", "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent?key=AIza-secret&alt=sse", "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent?alt=sse"},
+		{"qianfan token", "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/eb?access_token=24.secret", "https://aip.baidubce.com/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/eb"},
+		{"azure version kept", "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21&api-key=secret", "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21"},
+		{"user info", "https://user:pass@gateway.local/v1/chat/completions", "https://gateway.local/v1/chat/completions"},
+	}
+	for _, tt := range urls {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := url.Parse(tt.in)
+			if got := redactURL(u); got != tt.want {
+				t.Errorf("redactURL(%s) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadUpTo(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		limit     int
+		cl        int64
+		want      string
+		truncated bool
+	}{
+		{"small", "hello", 10, -1, "hello", false},
+		{"exact", "hello", 5, 5, "hello", false},
+		{"over", "hello world", 5, 11, "hello ", true},
+		{"one byte reads", "hello world", 64, -1, "hello world", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, truncated, err := readUpTo(iotest.OneByteReader(strings.NewReader(tt.body)), tt.limit, tt.cl)
+			if err != nil || got != tt.want || truncated != tt.truncated {
+				t.Errorf("readUpTo(%q, %d) = %q, %v, %v, want %q, %v", tt.body, tt.limit, got, truncated, err, tt.want, tt.truncated)
+			}
+		})
+	}
+}

@@ -43,11 +43,11 @@ func TestEndToEndManyCalls(t *testing.T) {
 		n = 300
 	}
 	r := startIngestor(t, ingestor.DefaultConfig(), nil)
-	pub, err := harborai.Connect(r.natsURL, harborai.WithQueueSize(4*n))
+	pub, err := harborai.Connect(r.NATSURL, harborai.WithQueueSize(4*n))
 	if err != nil {
 		t.Fatalf("Connect() = %v", err)
 	}
-	raw, err := nats.Connect(r.natsURL)
+	raw, err := nats.Connect(r.NATSURL)
 	if err != nil {
 		t.Fatalf("nats.Connect() = %v", err)
 	}
@@ -174,7 +174,7 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.MaxEventBytes = 64 << 10
 	r := startIngestor(t, cfg, nil)
-	nc, err := nats.Connect(r.natsURL)
+	nc, err := nats.Connect(r.NATSURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 			t.Errorf("%s: harborai_events_rejected_total{reason=%q} = %v, want >= 1", tc.name, tc.reason, got)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(r.cfg.DataDir, "quarantine", "*"))
+	files, _ := filepath.Glob(filepath.Join(r.Cfg.DataDir, "quarantine", "*"))
 	var quarantined int
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
@@ -236,7 +236,7 @@ func TestBacklogConsumedAfterRestart(t *testing.T) {
 	cfg.NATSURL = srv.ClientURL()
 	cfg.DataDir = t.TempDir()
 	first := startIngestor(t, cfg, nil) // creates the stream and the durable consumer
-	if err := first.stop(); err != nil {
+	if err := first.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 

@@ -20,7 +20,7 @@ func TestUserPricingCaseEndToEnd(t *testing.T) {
 	r := startIngestor(t, ingestor.DefaultConfig(), env(map[string]string{
 		"DEEPSEEK_INPUT_PRICE": "0.002", "DEEPSEEK_OUTPUT_PRICE": "0.003", "COST_CURRENCY": "CNY",
 	}))
-	pub, err := harborai.Connect(r.natsURL)
+	pub, err := harborai.Connect(r.NATSURL)
 	if err != nil {
 		t.Fatal(err)
 	}

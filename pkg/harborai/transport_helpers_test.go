@@ -20,7 +20,7 @@ import (
 	"github.com/harborai/ingest/internal/emulator"
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
-	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/harborai"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -33,56 +33,25 @@ func checkLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, before) })
 }
 
-// pipeline is an ingestor running in the test's process, as
-// internal/ingestor's tests start it: embedded NATS on a free port, the
-// spool as the store.
+// pipeline is an ingestor running in the test's process (embedded NATS on
+// a free port, the spool as the store).
 type pipeline struct {
+	*testutil.Ingestor
 	natsURL string
-	dataDir string
 }
 
 func startPipeline(t *testing.T) *pipeline {
 	t.Helper()
 	cfg := ingestor.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.NATSListen = "127.0.0.1:0"
 	cfg.FlushInterval = 20 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- ingestor.Run(ctx, cfg, ingestor.Deps{Started: func(n, _ string) { started <- n }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("ingestor.Run() = %v, want nil", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("ingestor did not stop within 30s")
-		}
-	})
-	select {
-	case url := <-started:
-		return &pipeline{natsURL: url, dataDir: cfg.DataDir}
-	case err := <-done:
-		t.Fatalf("ingestor.Run() = %v before it started", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("ingestor did not start within 30s")
-	}
-	return nil
+	in := testutil.StartIngestor(t, cfg, nil)
+	return &pipeline{Ingestor: in, natsURL: in.NATSURL}
 }
 
 // calls reads the stored calls the way harborctl does.
 func (p *pipeline) calls(t *testing.T) []record.Call {
 	t.Helper()
-	calls, err := store.NewSpoolStore(ingestor.SpoolDir(p.dataDir)).List(context.Background(), store.Filter{Limit: 1 << 30})
-	if err != nil {
-		t.Fatalf("List() = %v", err)
-	}
-	return calls
+	return testutil.Calls(t, p.Store(t))
 }
 
 // waitCalls polls until n calls are stored with their response.
@@ -102,20 +71,9 @@ func (p *pipeline) waitCalls(t *testing.T, n int) []record.Call {
 	return calls
 }
 
-// waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, timeout, what, cond)
 }
 
 // startBroker starts NATS with the events stream, for tests that need a

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -24,8 +23,8 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var f store.Filter
 	asJSON := fs.Bool("json", false, "print one JSON object per call")
-	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
-	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	var sf storeFlags
+	sf.register(fs)
 	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
 	fs.StringVar(&f.Provider, "provider", "", "only this provider")
 	fs.StringVar(&f.Model, "model", "", "only this model")
@@ -46,9 +45,8 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 		f.Since = t
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *pgURL, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "harborctl logs:", err)
+	st := sf.open(ctx, stderr, "logs")
+	if st == nil {
 		return 1
 	}
 	defer st.Close()
@@ -57,7 +55,6 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "harborctl logs:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "source: %s\n", st.Source())
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for i := range calls {

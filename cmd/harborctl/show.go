@@ -20,8 +20,8 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the call as JSON")
 	full := fs.Bool("full", false, "print whole bodies (default: the first 400 characters)")
-	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
-	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	var sf storeFlags
+	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -30,13 +30,11 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *pgURL, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "harborctl logs show:", err)
+	st := sf.open(ctx, stderr, "logs show")
+	if st == nil {
 		return 1
 	}
 	defer st.Close()
-	fmt.Fprintf(stderr, "source: %s\n", st.Source())
 	c, err := st.Get(ctx, fs.Arg(0))
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "harborctl logs show: no call with id %q in %s\n", fs.Arg(0), st.Source())

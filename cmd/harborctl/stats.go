@@ -13,7 +13,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
 )
 
@@ -21,8 +20,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
-	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	var sf storeFlags
+	sf.register(fs)
 	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -37,9 +36,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		f.Since = t
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *pgURL, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "harborctl stats:", err)
+	st := sf.open(ctx, stderr, "stats")
+	if st == nil {
 		return 1
 	}
 	defer st.Close()
@@ -48,7 +46,6 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "harborctl stats:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "source: %s\n", st.Source())
 	if *asJSON {
 		_ = json.NewEncoder(stdout).Encode(rows)
 		return 0

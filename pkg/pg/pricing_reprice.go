@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/shopspring/decimal"
 
 	"github.com/harborai/ingest/pkg/cost"
 	"github.com/harborai/ingest/pkg/parse"
@@ -117,41 +115,19 @@ func (f RepriceFilter) where(after *Cursor) (string, pgx.NamedArgs) {
 
 func scanPricedCall(row pgx.Row) (PricedCall, error) {
 	var (
-		c                                          PricedCall
-		model, respEvent, currency                 *string
-		pricedAt                                   *time.Time
-		unit                                       *int64
-		inCost, outCost, totalCost                 pgtype.Numeric
-		inPrice, cachedPrice, writePrice, outPrice pgtype.Numeric
-		u                                          = &c.Usage
+		c                PricedCall
+		model, respEvent *string
+		cs               costScan
+		u                = &c.Usage
 	)
-	err := row.Scan(&c.CallID, &c.Provider, &model, &c.StartedAt, &respEvent,
-		&u.PromptTokens, &u.CompletionTokens, &u.TotalTokens, &u.CachedTokens, &u.ReasoningTokens, &u.CacheWriteTokens,
-		&inCost, &outCost, &totalCost, &currency, &c.Cost.PricingSource, &pricedAt, &unit,
-		&inPrice, &cachedPrice, &writePrice, &outPrice)
-	if err != nil {
+	targets := []any{&c.CallID, &c.Provider, &model, &c.StartedAt, &respEvent,
+		&u.PromptTokens, &u.CompletionTokens, &u.TotalTokens, &u.CachedTokens, &u.ReasoningTokens, &u.CacheWriteTokens}
+	if err := row.Scan(append(targets, cs.targets(&c.Cost.PricingSource)...)...); err != nil {
 		return PricedCall{}, err
 	}
 	c.Model, c.ResponseEventID, c.StartedAt = str(model), str(respEvent), c.StartedAt.UTC()
-	k := &c.Cost
-	k.Currency = str(currency)
-	if pricedAt != nil {
-		k.PricingTimestamp = pricedAt.UTC()
-	}
-	if unit != nil {
-		k.Unit = *unit
-	}
-	for _, f := range []struct {
-		dst **decimal.Decimal
-		src pgtype.Numeric
-	}{
-		{&k.InputCost, inCost}, {&k.OutputCost, outCost}, {&k.TotalCost, totalCost},
-		{&k.InputPrice, inPrice}, {&k.CachedInputPrice, cachedPrice},
-		{&k.CacheWritePrice, writePrice}, {&k.OutputPrice, outPrice},
-	} {
-		if *f.dst, err = toDecimal(f.src); err != nil {
-			return PricedCall{}, fmt.Errorf("call %s: %w", c.CallID, err)
-		}
+	if err := cs.fill(&c.Cost); err != nil {
+		return PricedCall{}, fmt.Errorf("call %s: %w", c.CallID, err)
 	}
 	return c, nil
 }

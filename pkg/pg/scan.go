@@ -14,6 +14,47 @@ import (
 	"github.com/harborai/ingest/pkg/record"
 )
 
+// costScan holds the scanned cost columns (input_cost .. output_price, in
+// the order of callColumns) until fill puts them in a cost.Info.
+type costScan struct {
+	inCost, outCost, totalCost                 pgtype.Numeric
+	currency                                   *string
+	pricedAt                                   *time.Time
+	unit                                       *int64
+	inPrice, cachedPrice, writePrice, outPrice pgtype.Numeric
+}
+
+// targets returns the scan targets, with source in its place.
+func (cs *costScan) targets(source any) []any {
+	return []any{&cs.inCost, &cs.outCost, &cs.totalCost, &cs.currency, source, &cs.pricedAt, &cs.unit,
+		&cs.inPrice, &cs.cachedPrice, &cs.writePrice, &cs.outPrice}
+}
+
+// fill sets k's currency, timestamp, unit, costs and prices.
+func (cs *costScan) fill(k *cost.Info) error {
+	k.Currency = str(cs.currency)
+	if cs.pricedAt != nil {
+		k.PricingTimestamp = cs.pricedAt.UTC()
+	}
+	if cs.unit != nil {
+		k.Unit = *cs.unit
+	}
+	for _, f := range []struct {
+		dst **decimal.Decimal
+		src pgtype.Numeric
+	}{
+		{&k.InputCost, cs.inCost}, {&k.OutputCost, cs.outCost}, {&k.TotalCost, cs.totalCost},
+		{&k.InputPrice, cs.inPrice}, {&k.CachedInputPrice, cs.cachedPrice},
+		{&k.CacheWritePrice, cs.writePrice}, {&k.OutputPrice, cs.outPrice},
+	} {
+		var err error
+		if *f.dst, err = toDecimal(f.src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scanCall reads a row of callColumns back into a call: the inverse of
 // callRow (NULL text is ""; times are UTC; costs keep their scale).
 func scanCall(row pgx.Row) (record.Call, error) {
@@ -24,17 +65,16 @@ func scanCall(row pgx.Row) (record.Call, error) {
 		errType, errMsg, spool                        *string
 		tags, raw                                     []byte
 		startedAt                                     time.Time
-		finishedAt, pricedAt                          *time.Time
+		finishedAt                                    *time.Time
 		prompt, completion, total, cached, reasoning  *int64
-		cacheWrite, unit                              *int64
+		cacheWrite                                    *int64
 		usageMissing, isError                         *bool
 		usageProvider, usageModel, usageErr           *string
-		method, consistency, currency, source         *string
+		method, consistency, source                   *string
 		confidence                                    *float64
-		inCost, outCost, totalCost                    pgtype.Numeric
-		inPrice, cachedPrice, writePrice, outPrice    pgtype.Numeric
+		cs                                            costScan
 	)
-	err := row.Scan(
+	targets := []any{
 		&c.CallID, &hb, &trace, &span, &parent,
 		&c.Provider, &model, &endpoint, &c.Stream, &startedAt, &tags, &env,
 		&reqEvent, &c.RequestBody,
@@ -43,10 +83,9 @@ func scanCall(row pgx.Row) (record.Call, error) {
 		&prompt, &completion, &total, &cached, &reasoning, &cacheWrite,
 		&usageMissing, &isError, &usageProvider, &usageModel, &usageErr, &raw,
 		&method, &confidence, &consistency,
-		&inCost, &outCost, &totalCost, &currency, &source, &pricedAt, &unit,
-		&inPrice, &cachedPrice, &writePrice, &outPrice,
-		&spool,
-	)
+	}
+	targets = append(targets, cs.targets(&source)...)
+	err := row.Scan(append(targets, &spool)...)
 	if err != nil {
 		return record.Call{}, err
 	}
@@ -81,24 +120,9 @@ func scanCall(row pgx.Row) (record.Call, error) {
 		c.Usage = u
 	}
 	if source != nil {
-		k := &cost.Info{Currency: str(currency), PricingSource: *source}
-		if pricedAt != nil {
-			k.PricingTimestamp = pricedAt.UTC()
-		}
-		if unit != nil {
-			k.Unit = *unit
-		}
-		for _, f := range []struct {
-			dst **decimal.Decimal
-			src pgtype.Numeric
-		}{
-			{&k.InputCost, inCost}, {&k.OutputCost, outCost}, {&k.TotalCost, totalCost},
-			{&k.InputPrice, inPrice}, {&k.CachedInputPrice, cachedPrice},
-			{&k.CacheWritePrice, writePrice}, {&k.OutputPrice, outPrice},
-		} {
-			if *f.dst, err = toDecimal(f.src); err != nil {
-				return record.Call{}, fmt.Errorf("call %s: %w", c.CallID, err)
-			}
+		k := &cost.Info{PricingSource: *source}
+		if err := cs.fill(k); err != nil {
+			return record.Call{}, fmt.Errorf("call %s: %w", c.CallID, err)
 		}
 		c.Cost = k
 	}

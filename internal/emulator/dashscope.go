@@ -141,7 +141,7 @@ func dashscopeStream(s *stream, c *call) {
 }
 
 func dashscopeFailure(k errKind) any {
-	code, msg := "InternalError", "An internal error has occured, please try again later or contact service support."
+	code, msg := "InternalError", "An internal error has occurred, please try again later or contact service support."
 	switch k {
 	case errRateLimit:
 		code, msg = "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."

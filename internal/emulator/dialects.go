@@ -213,7 +213,7 @@ func qwenCompatibleFailure(k errKind) any {
 	case errInvalid:
 		body = openAIError("<400> InternalError.Algo.InvalidParameter: Input should be a valid list: messages", "invalid_request_error", "invalid_parameter_error")
 	default:
-		body = openAIError("An internal error has occured, please try again later or contact service support.", "internal_error", "internal_error")
+		body = openAIError("An internal error has occurred, please try again later or contact service support.", "internal_error", "internal_error")
 	}
 	body["request_id"] = randomUUID()
 	return body

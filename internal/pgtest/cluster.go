@@ -175,7 +175,7 @@ func (c *Cluster) Start() error {
 func (c *Cluster) Stop(mode string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.thawLocked()
+	_ = c.thawLocked()
 	if !c.running {
 		return nil
 	}
@@ -268,7 +268,7 @@ func (c *Cluster) logTail() string {
 // destroy stops the server at once and removes the cluster's directory.
 func (c *Cluster) destroy() {
 	c.mu.Lock()
-	c.thawLocked()
+	_ = c.thawLocked()
 	running := c.running
 	c.running = false
 	c.mu.Unlock()

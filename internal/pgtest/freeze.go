@@ -30,7 +30,7 @@ func (c *Cluster) Freeze(t testing.TB) {
 	for _, p := range pids {
 		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil && !errors.Is(err, syscall.ESRCH) { // a backend may just have exited
 			c.frozen = pids
-			c.thawLocked()
+			_ = c.thawLocked()
 			t.Fatalf("pgtest: freeze: SIGSTOP %d: %v", p, err)
 		}
 	}

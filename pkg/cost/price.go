@@ -169,11 +169,11 @@ func (p Price) clone() Price {
 	p.Rates = p.Rates.clone()
 	p.Tiers = slices.Clone(p.Tiers)
 	for i := range p.Tiers {
-		p.Tiers[i].Rates = p.Tiers[i].Rates.clone()
+		p.Tiers[i].Rates = p.Tiers[i].clone()
 	}
 	p.Windows = slices.Clone(p.Windows)
 	for i := range p.Windows {
-		p.Windows[i].Rates = p.Windows[i].Rates.clone()
+		p.Windows[i].Rates = p.Windows[i].clone()
 	}
 	return p
 }

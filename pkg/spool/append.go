@@ -137,7 +137,7 @@ func (w *Writer) create() error {
 		}
 		if err := w.syncDir(); err != nil {
 			f.Close()
-			os.Remove(f.Name())
+			_ = os.Remove(f.Name())
 			return diskFull(fmt.Errorf("create segment %s: %w", name, err))
 		}
 		a := &active{f: f, name: name, created: created}

@@ -60,7 +60,7 @@ func Claim(seg Segment, owner string) (release func() error, err error) {
 		return err
 	}
 	if _, err := os.Stat(seg.Path); err != nil {
-		unlock()
+		_ = unlock()
 		return nil, fmt.Errorf("claim %s: %w", seg.Name, err)
 	}
 	info, _ := json.Marshal(claimInfo{Owner: owner, PID: os.Getpid(), Since: time.Now().UTC()})

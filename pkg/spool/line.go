@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"time"
@@ -35,7 +36,7 @@ func compactPayload(dst *bytes.Buffer, p []byte) error {
 	// Compact validates as json.Valid does, in the same pass, and leaves dst
 	// unchanged on invalid input.
 	if err := json.Compact(dst, p); err != nil {
-		return fmt.Errorf("%w: not valid JSON: %v", ErrInvalidPayload, err)
+		return fmt.Errorf("%w: not valid JSON: %w", ErrInvalidPayload, err)
 	}
 	if n := dst.Len() - start; n > MaxRecordBytes {
 		dst.Truncate(start)
@@ -119,7 +120,7 @@ func parseGeneral(line []byte) (json.RawMessage, time.Time, *lineError) {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(line, &l); err != nil {
-		if _, ok := err.(*json.UnmarshalTypeError); ok {
+		if typeErr := (*json.UnmarshalTypeError)(nil); errors.As(err, &typeErr) {
 			return nil, time.Time{}, &lineError{ReasonBadRecord, err.Error()}
 		}
 		return nil, time.Time{}, &lineError{ReasonInvalidJSON, err.Error()}

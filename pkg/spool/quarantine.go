@@ -57,7 +57,8 @@ func Quarantine(dir string, reason string, raw []byte) error {
 
 // quarantineLine returns one quarantine line, newline included.
 func quarantineLine(ts time.Time, reason string, raw []byte) []byte {
-	key, value := "data", raw
+	key := "data"
+	var value []byte
 	var compact bytes.Buffer
 	if json.Valid(raw) {
 		_ = json.Compact(&compact, raw)

@@ -91,7 +91,7 @@ func readSegment(path string, maxLine int, fn func(rec Record) error) (ReadStats
 	for {
 		l, err := readLine(br, buf[:0], maxLine)
 		buf = l.text
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			if file.err != nil {
 				return st, file.err // the disk, not the data
 			}
@@ -105,7 +105,7 @@ func readSegment(path string, maxLine int, fn func(rec Record) error) (ReadStats
 				return st, err
 			}
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return st, nil
 		}
 	}

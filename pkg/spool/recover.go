@@ -28,7 +28,7 @@ func (w *Writer) recover() error {
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, "."+segPrefix) && strings.HasSuffix(name, sealedExt+".tmp") {
-			os.Remove(filepath.Join(dir, name)) // a seal cut short
+			_ = os.Remove(filepath.Join(dir, name)) // a seal cut short
 			continue
 		}
 		n, ok := parseName(name)
@@ -54,14 +54,14 @@ func (w *Writer) recover() error {
 	for _, u := range unsealed {
 		path := filepath.Join(dir, u.name)
 		if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
-			os.Remove(path) // created, never written
+			_ = os.Remove(path) // created, never written
 			continue
 		}
 		// Both forms: the seal was renamed into place before the crash. The
 		// .gz is complete unless the directory was not synced (SyncNone).
 		if gz := path + ".gz"; exists(gz) && !gzipIntact(gz) {
 			w.log.Warn("removing incomplete sealed segment; sealing it again", "segment", u.name+".gz")
-			os.Remove(gz)
+			_ = os.Remove(gz)
 		}
 		w.pending = append(w.pending, u.name)
 	}
@@ -85,11 +85,11 @@ func (w *Writer) sweepSidecars(entries []fs.DirEntry) {
 			if err != nil {
 				continue
 			}
-			os.Remove(path)
+			_ = os.Remove(path)
 			f.Close()
 			continue
 		}
-		os.Remove(path)
+		_ = os.Remove(path)
 	}
 }
 

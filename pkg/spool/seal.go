@@ -76,7 +76,7 @@ func (w *Writer) seal(name string) error {
 			err = os.Rename(tmp, dst)
 		}
 		if err != nil {
-			os.Remove(tmp)
+			_ = os.Remove(tmp)
 			return fmt.Errorf("seal %s: %w", name, diskFull(err))
 		}
 	}

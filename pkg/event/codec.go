@@ -31,24 +31,24 @@ func Decode(data []byte, maxSize int) (*Event, error) {
 	if len(data) > maxSize {
 		return nil, &InvalidError{Reason: ReasonOversize, Detail: fmt.Sprintf("%d bytes, limit %d", len(data), maxSize)}
 	}
-	// Check the version first, so a future format is reported as such and
-	// not as whatever field it renamed.
-	var probe struct {
-		SchemaVersion json.RawMessage `json:"schema_version"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: err.Error()}
-	}
-	if v := string(bytes.TrimSpace(probe.SchemaVersion)); v != strconv.Itoa(SchemaVersion) {
-		if v == "" {
-			v = "missing"
-		}
-		return nil, &InvalidError{Reason: ReasonUnknownSchema, Field: "schema_version", Detail: fmt.Sprintf("got %s, this build reads %d", v, SchemaVersion)}
-	}
+	// One pass on the happy path; when it fails, look at the version first,
+	// so a future format is reported as such and not as whatever field it
+	// renamed or retyped.
 	var e Event
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&e); err != nil {
+	err := json.Unmarshal(data, &e)
+	if err != nil || e.SchemaVersion != SchemaVersion {
+		var probe struct {
+			SchemaVersion json.RawMessage `json:"schema_version"`
+		}
+		if perr := json.Unmarshal(data, &probe); perr != nil {
+			return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: perr.Error()}
+		}
+		if v := string(bytes.TrimSpace(probe.SchemaVersion)); v != strconv.Itoa(SchemaVersion) {
+			if v == "" {
+				v = "missing"
+			}
+			return nil, &InvalidError{Reason: ReasonUnknownSchema, Field: "schema_version", Detail: fmt.Sprintf("got %s, this build reads %d", v, SchemaVersion)}
+		}
 		return nil, &InvalidError{Reason: ReasonInvalidJSON, Detail: err.Error()}
 	}
 	e.toUTC()

@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin
 GOLANGCI_VERSION := v2.15.0
 
-.PHONY: all build demo test test-short vet lint fmt fuzz bench ci clean
+.PHONY: all build demo test test-short vet lint fmt fuzz bench bench-ingest bench-latency bench-jetstream bench-footprint bench-outage bench-query ci clean
 
 all: build
 
@@ -43,9 +43,23 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./pkg/event
 	$(GO) test -run='^$$' -fuzz=FuzzReadLine -fuzztime=$(FUZZTIME) ./pkg/spool
 
-## bench: run the benchmarks side by side with their baselines
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=5 ./pkg/harborai ./pkg/parse ./pkg/cost | tee $(BIN)/bench.txt
+## bench: run every benchmark side by side with its baseline and rewrite docs/benchmarks.md (~30-40 min)
+## bench-ingest, bench-latency (+ client), bench-jetstream, bench-footprint, bench-outage, bench-query: one part each
+BENCHRUN = $(GO) run ./bench/cmd/benchrun -out $(BIN)/bench -cmd "make $@"
+bench: build
+	$(BENCHRUN) all
+bench-ingest: build
+	$(BENCHRUN) ingest
+bench-latency: build
+	$(BENCHRUN) latency client
+bench-jetstream:
+	$(BENCHRUN) jetstream
+bench-footprint: build
+	$(BENCHRUN) footprint
+bench-outage: build
+	$(BENCHRUN) outage
+bench-query:
+	$(BENCHRUN) query
 
 ## ci: what .ci/run runs
 ci: test

@@ -1,0 +1,377 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/harborai/ingest/bench/report"
+	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// IngestRun is one load of the same N calls into a freshly migrated
+// database.
+type IngestRun struct {
+	Name   string `json:"name"`   // (a), (b) or (c)
+	Method string `json:"method"` // what was run
+	Events string `json:"events,omitempty"`
+	// Batch is the ingestor's HARBORAI_BATCH_SIZE (events), or the rows
+	// per COPY of the CopyFrom baseline.
+	Batch int           `json:"batch"`
+	Calls int           `json:"calls"`
+	Wall  time.Duration `json:"wall"`
+	// Published is when the publisher had all events acknowledged by
+	// JetStream (pipeline runs).
+	Published   time.Duration `json:"published,omitempty"`
+	CallsPerSec float64       `json:"calls_per_sec"`
+	// CPU over the run: the ingestor process (embedded NATS included), this
+	// benchmark process (the publisher and the event generator, or the
+	// CopyFrom client), psql, and PostgreSQL (postmaster and backends).
+	CPUIngestor time.Duration `json:"cpu_ingestor,omitempty"`
+	CPUBench    time.Duration `json:"cpu_bench,omitempty"`
+	CPUPsql     time.Duration `json:"cpu_psql,omitempty"`
+	CPUPostgres time.Duration `json:"cpu_postgres"`
+	PeakRSS     int64         `json:"peak_rss,omitempty"` // the ingestor's VmHWM
+	// From the ingestor's metrics: time inside batch writes, batches
+	// written, redeliveries.
+	WriteTime    time.Duration `json:"write_time,omitempty"`
+	Batches      int64         `json:"batches,omitempty"`
+	Redeliveries int64         `json:"redeliveries,omitempty"`
+	// Backlog is the largest consumer backlog seen (events in JetStream
+	// not yet delivered to the ingestor).
+	Backlog int64  `json:"backlog,omitempty"`
+	Counts  Counts `json:"counts"`
+}
+
+// IngestData is the ingest section's raw figures.
+type IngestData struct {
+	Calls      int         `json:"calls"`
+	BodyBytes  float64     `json:"body_bytes"`  // request + response body per call, mean
+	EventBytes [2]float64  `json:"event_bytes"` // encoded request, response event, mean
+	CallBytes  float64     `json:"call_bytes"`  // encoded call event, mean
+	CSVBytes   int64       `json:"csv_bytes"`
+	Runs       []IngestRun `json:"runs"`
+	// MaxRate is the pipeline's sustained rate at the default batch size
+	// (1000), in calls/s: the latency benchmark paces at fractions of it.
+	MaxRate float64      `json:"max_rate"`
+	Profile *ProfileData `json:"profile,omitempty"`
+}
+
+// BenchmarkIngest loads the same N calls three ways into freshly migrated
+// databases of one PostgreSQL cluster, side by side: (a) end to end,
+// publish through the client package -> embedded JetStream in
+// bin/ingestor -> PostgreSQL, at several batch sizes; (b) pgx CopyFrom of
+// the rows (a) stored, read back, in chunks of the same number of calls
+// per transaction; (c) psql \copy of the same rows as a CSV file. Then one
+// more pipeline run in-process under the CPU profiler, with
+// pg_stat_statements, to find the bottleneck. Run with -benchtime 1x.
+func BenchmarkIngest(b *testing.B) {
+	sec := newSection("ingest")
+	ctx := context.Background()
+	n := scaled(*flagCalls, 20_000)
+	batches := scaled([]int{250, 1000, 4000}, []int{1000})
+	cluster := pgtest.Start(b)
+	data := IngestData{Calls: n}
+	data.BodyBytes, data.EventBytes, data.CallBytes = sizes(Gen{Run: "size"}, 2000)
+
+	var (
+		cols    []string
+		rows    [][]any
+		csvPath = filepath.Join(b.TempDir(), "calls.csv")
+	)
+	for _, batch := range batches {
+		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
+		data.Runs = append(data.Runs, run)
+		if batch == 1000 || data.MaxRate == 0 {
+			data.MaxRate = run.CallsPerSec
+		}
+		if rows == nil {
+			var err error
+			if cols, rows, err = ExportRows(ctx, pool); err != nil {
+				b.Fatal(err)
+			}
+			if data.CSVBytes, err = ExportCSV(ctx, pool, cols, csvPath); err != nil {
+				b.Fatal(err)
+			}
+		}
+		drop(b, cluster, pool)
+		data.Runs = append(data.Runs, runCopyFrom(b, cluster, cols, rows, batch/2))
+	}
+	callBatch := 1000
+	run, pool := runPipeline(b, cluster, Gen{Run: "c1000"}, n, callBatch, true)
+	drop(b, cluster, pool)
+	data.Runs = append(data.Runs, run, runCopyFrom(b, cluster, cols, rows, callBatch))
+	data.Runs = append(data.Runs, runPsql(b, cluster, cols, csvPath, len(rows)))
+	sec.s.Env.PostgreSQL = ServerVersion(ctx, Pool(b, cluster.URL("postgres")))
+
+	profDir := *flagOut
+	if profDir == "" {
+		profDir = b.TempDir()
+	}
+	data.Profile = profilePipeline(b, cluster, Gen{Run: "p1000"}, scaled(n/5, 10_000), 1000, profDir)
+
+	b.ReportMetric(data.MaxRate, "calls/s")
+	sec.finish(b, ingestMarkdown(data), data)
+}
+
+// sizes measures the generator's mean body and encoded event sizes.
+func sizes(g Gen, n int) (body float64, events [2]float64, call float64) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for i := range n {
+		req, resp := g.Call(i, at)
+		body += float64(len(req.Request.Body) + len(resp.Response.Body))
+		for k, ev := range []*event.Event{req, resp} {
+			b, _ := event.Encode(ev)
+			events[k] += float64(len(b))
+		}
+		b, _ := event.Encode(g.CallEvent(i, at))
+		call += float64(len(b))
+	}
+	f := float64(n)
+	return body / f, [2]float64{events[0] / f, events[1] / f}, call / f
+}
+
+// prepare checkpoints the cluster so that no run pays for the previous
+// one's dirty buffers, and returns a fresh database.
+func prepare(b *testing.B, cluster *pgtest.Cluster) string {
+	b.Helper()
+	admin := Pool(b, cluster.URL("postgres"))
+	defer admin.Close()
+	if _, err := admin.Exec(context.Background(), "CHECKPOINT"); err != nil {
+		b.Fatalf("CHECKPOINT: %v", err)
+	}
+	return cluster.NewDB(b)
+}
+
+// runPipeline is (a): n calls published through the client package to
+// bin/ingestor (embedded NATS, HARBORAI_POSTGRES_URL, batch size batch),
+// timed from the first publish until the ingestor has stored every event
+// (its batch_size metric; every write is committed before it counts) and
+// checked in the table. It returns the database's pool, open.
+func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, callEvents bool) (IngestRun, *pgxpool.Pool) {
+	b.Helper()
+	url := prepare(b, cluster)
+	in := StartIngestor(b, filepath.Join(BinDir(), "ingestor"), map[string]string{
+		"HARBORAI_POSTGRES_URL": url,
+		"HARBORAI_BATCH_SIZE":   strconv.Itoa(batch),
+	})
+	pool := Pool(b, url)
+	pub, err := Connect(in.NATSURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	pctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	events := 2 * n
+	kind := "request+response"
+	if callEvents {
+		events, kind = n, "call"
+	}
+	b.Logf("(a) pipeline: %d calls as %s events, batch %d", n, kind, batch)
+
+	cpuIn, cpuSelf, cpuPG := ProcCPU(in.PID), SelfCPU(), TreeCPU(cluster.PID())
+	start := time.Now()
+	published := make(chan time.Duration, 1)
+	go func() {
+		err := Flood(pctx, pub, gen, 0, n, callEvents, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+		if err == nil {
+			err = WaitPublished(pctx, pub)
+		}
+		published <- time.Since(start)
+		if err != nil {
+			stop(fmt.Errorf("publish: %w", err))
+		}
+	}()
+	backlog, err := WaitStored(pctx, in.HTTPAddr, float64(events), 100*time.Millisecond)
+	if err != nil {
+		b.Fatalf("pipeline run: %v\n%s", err, in.Logs())
+	}
+	end := time.Now()
+	counts, err := Count(ctx, pool, gen.Run)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if counts.Complete < int64(n) { // a redelivered event counted twice
+		if end, counts, err = WaitComplete(ctx, pool, gen.Run, int64(n), 250*time.Millisecond); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, err := in.Metrics(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := IngestRun{
+		Name: "(a)", Method: "pipeline", Events: kind, Batch: batch, Calls: n,
+		Wall:        end.Sub(start),
+		CPUIngestor: ProcCPU(in.PID) - cpuIn,
+		CPUBench:    SelfCPU() - cpuSelf,
+		CPUPostgres: TreeCPU(cluster.PID()) - cpuPG,
+		WriteTime:   time.Duration(m.Get(`harborai_batch_write_seconds_sum`) * float64(time.Second)),
+		Batches:     int64(m.Get("harborai_batch_size_count")),
+		Backlog:     int64(backlog),
+		Counts:      counts,
+	}
+	_, run.PeakRSS = ProcMem(in.PID)
+	run.CallsPerSec = float64(n) / run.Wall.Seconds()
+	run.Published = <-published
+	run.Redeliveries = int64(m.Get("harborai_redeliveries_total"))
+	if err := pub.Close(ctx); err != nil {
+		b.Fatalf("publisher Close() = %v", err)
+	}
+	if err := in.Stop(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("(a) %d calls in %s: %.0f calls/s", n, run.Wall, run.CallsPerSec)
+	return run, pool
+}
+
+// runCopyFrom is (b): pgx CopyFrom of rows into calls of a freshly
+// migrated database, chunk rows per COPY.
+func runCopyFrom(b *testing.B, cluster *pgtest.Cluster, cols []string, rows [][]any, chunk int) IngestRun {
+	b.Helper()
+	ctx := context.Background()
+	url := prepare(b, cluster)
+	pool := Migrated(b, url)
+	defer drop(b, cluster, pool)
+	cpuSelf, cpuPG := SelfCPU(), TreeCPU(cluster.PID())
+	start := time.Now()
+	if err := CopyRows(ctx, pool, cols, rows, chunk); err != nil {
+		b.Fatal(err)
+	}
+	run := IngestRun{
+		Name: "(b)", Method: "pgx CopyFrom", Batch: chunk, Calls: len(rows),
+		Wall:        time.Since(start),
+		CPUBench:    SelfCPU() - cpuSelf,
+		CPUPostgres: TreeCPU(cluster.PID()) - cpuPG,
+	}
+	run.CallsPerSec = float64(len(rows)) / run.Wall.Seconds()
+	var err error
+	if run.Counts, err = Count(ctx, pool, ""); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("(b) CopyFrom %d rows, %d per COPY: %s, %.0f rows/s", len(rows), chunk, run.Wall, run.CallsPerSec)
+	return run
+}
+
+// runPsql is (c): psql \copy of the CSV file into calls of a freshly
+// migrated database.
+func runPsql(b *testing.B, cluster *pgtest.Cluster, cols []string, csvPath string, n int) IngestRun {
+	b.Helper()
+	ctx := context.Background()
+	url := prepare(b, cluster)
+	pool := Migrated(b, url)
+	defer drop(b, cluster, pool)
+	cmd := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url,
+		"-c", `\copy calls (`+strings.Join(cols, ", ")+`) FROM '`+csvPath+`' WITH (FORMAT csv)`)
+	cpuPG := TreeCPU(cluster.PID())
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("psql \\copy: %v\n%s", err, out)
+	}
+	run := IngestRun{
+		Name: "(c)", Method: `psql \copy (CSV)`, Calls: n,
+		Wall:        time.Since(start),
+		CPUPsql:     cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		CPUPostgres: TreeCPU(cluster.PID()) - cpuPG,
+	}
+	run.CallsPerSec = float64(n) / run.Wall.Seconds()
+	var err error
+	if run.Counts, err = Count(ctx, pool, ""); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("(c) psql \\copy %d rows: %s, %.0f rows/s", n, run.Wall, run.CallsPerSec)
+	return run
+}
+
+// perK is CPU seconds per 1000 calls.
+func perK(d time.Duration, calls int) string {
+	if d == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.3f", d.Seconds()/float64(calls)*1000)
+}
+
+func ingestMarkdown(d IngestData) string {
+	var psql IngestRun
+	copyAt := map[int]IngestRun{}
+	for _, r := range d.Runs {
+		switch r.Name {
+		case "(c)":
+			psql = r
+		case "(b)":
+			copyAt[r.Batch] = r
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "N = %s calls; bodies %s bytes per call (request + response, mean); encoded events %s B (request) and %s B (response), %s B as one call event; CSV file %s.\n\n",
+		report.Num(float64(d.Calls), 0), report.Num(d.BodyBytes, 0), report.Num(d.EventBytes[0], 0), report.Num(d.EventBytes[1], 0), report.Num(d.CallBytes, 0), report.MiB(d.CSVBytes))
+	t := report.NewTable("run", "events", "batch", "calls/s", "wall", "(a)/(b)", "(a)/(c)",
+		"CPU s per 1k calls: ingestor", "bench process", "PostgreSQL", "ingestor peak RSS", "largest JetStream backlog", "batch writes (sum over writers)", "publisher done (all acked)")
+	for _, r := range d.Runs {
+		batch := strconv.Itoa(r.Batch)
+		switch r.Name {
+		case "(b)":
+			batch += " rows/COPY"
+		case "(c)":
+			batch = "one COPY"
+		}
+		row := []string{r.Name + " " + r.Method, r.Events, batch, report.Num(r.CallsPerSec, 0), report.Dur(r.Wall)}
+		if r.Name == "(a)" {
+			row = append(row, report.Ratio(r.CallsPerSec, copyAt[callsPerBatch(r)].CallsPerSec), report.Ratio(r.CallsPerSec, psql.CallsPerSec))
+		} else {
+			row = append(row, "", "")
+		}
+		row = append(row, perK(r.CPUIngestor, r.Calls), perK(r.CPUBench+r.CPUPsql, r.Calls), perK(r.CPUPostgres, r.Calls))
+		if r.Name == "(a)" {
+			row = append(row, report.MiB(r.PeakRSS), report.Num(float64(r.Backlog), 0)+" events",
+				fmt.Sprintf("%s (%.0f%% of wall, %d batches)", report.Dur(r.WriteTime), 100*r.WriteTime.Seconds()/r.Wall.Seconds(), r.Batches),
+				report.Dur(r.Published))
+		}
+		t.Row(row...)
+	}
+	b.WriteString(t.String())
+	b.WriteString("\n(a)/(b) compares each pipeline run with the CopyFrom run that commits as many calls per transaction " +
+		"(batch/2 for request+response events, batch for call events). CPU is per process: the ingestor (embedded NATS server included), " +
+		"this benchmark's process (the publisher and its event generation for (a); the CopyFrom client for (b)), psql for (c), and every PostgreSQL process. " +
+		"Targets (SPEC §13): (a)/(b) >= 0.8, (a)/(c) >= 1.0; ingestor RSS at maximum rate <= 256 MiB.\n")
+	if d.Profile != nil {
+		b.WriteString("\n" + d.Profile.Markdown())
+	}
+	return b.String()
+}
+
+// callsPerBatch is how many calls an (a) run commits per batch.
+func callsPerBatch(r IngestRun) int {
+	if r.Events == "call" {
+		return r.Batch
+	}
+	return r.Batch / 2
+}
+
+// drop closes pool and drops its database now rather than at cleanup,
+// to free its disk and cache for the next runs.
+func drop(b *testing.B, cluster *pgtest.Cluster, pool *pgxpool.Pool) {
+	b.Helper()
+	name := pool.Config().ConnConfig.Database
+	pool.Close()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cluster.URL("postgres"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		b.Fatalf("drop database %s: %v", name, err)
+	}
+}

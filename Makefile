@@ -17,8 +17,8 @@ build:
 demo: build
 	./scripts/demo.sh
 
-## test: the whole suite with the race detector, PostgreSQL- and NATS-backed tests included
-test:
+## test: vet, lint and the whole suite with the race detector, PostgreSQL- and NATS-backed tests included
+test: lint
 	./scripts/ensure-postgres.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...

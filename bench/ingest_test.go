@@ -60,8 +60,8 @@ type IngestData struct {
 	CallBytes  float64     `json:"call_bytes"`  // encoded call event, mean
 	CSVBytes   int64       `json:"csv_bytes"`
 	Runs       []IngestRun `json:"runs"`
-	// MaxRate is the pipeline's sustained rate at the default batch size
-	// (1000), in calls/s: the latency benchmark paces at fractions of it.
+	// MaxRate is the pipeline's maximum sustained rate (maxSustained), in
+	// calls/s: the latency benchmark paces at fractions of it.
 	MaxRate float64      `json:"max_rate"`
 	Profile *ProfileData `json:"profile,omitempty"`
 }
@@ -91,9 +91,6 @@ func BenchmarkIngest(b *testing.B) {
 	for _, batch := range batches {
 		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
 		data.Runs = append(data.Runs, run)
-		if batch == 1000 || data.MaxRate == 0 {
-			data.MaxRate = run.CallsPerSec
-		}
 		if rows == nil {
 			var err error
 			if cols, rows, err = ExportRows(ctx, pool); err != nil {
@@ -119,6 +116,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	data.Profile = profilePipeline(b, cluster, Gen{Run: "p1000"}, scaled(n/5, 10_000), 1000, profDir)
 
+	data.MaxRate = maxSustained(data.Runs)
 	b.ReportMetric(data.MaxRate, "calls/s")
 	sec.finish(b, ingestMarkdown(data), data)
 }
@@ -187,6 +185,9 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 		err := Flood(pctx, pub, gen, 0, n, callEvents, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 		if err == nil {
 			err = WaitPublished(pctx, pub)
+		}
+		if d := pub.Stats().Dropped; err == nil && d > 0 {
+			err = fmt.Errorf("publisher dropped %d events", d)
 		}
 		published <- time.Since(start)
 		if err != nil {
@@ -344,11 +345,25 @@ func ingestMarkdown(d IngestData) string {
 	b.WriteString("\n(a)/(b) compares each pipeline run with the CopyFrom run that commits as many calls per transaction " +
 		"(batch/2 for request+response events, batch for call events). CPU is per process: the ingestor (embedded NATS server included), " +
 		"this benchmark's process (the publisher and its event generation for (a); the CopyFrom client for (b)), psql for (c), and every PostgreSQL process. " +
-		"Targets (SPEC §13): (a)/(b) >= 0.8, (a)/(c) >= 1.0; ingestor RSS at maximum rate <= 256 MiB.\n")
+		"Targets (SPEC §13): (a)/(b) >= 0.8, (a)/(c) >= 1.0; ingestor RSS at maximum rate <= 256 MiB. " +
+		"Maximum sustained rate, for the latency section: the median of the request+response runs, " + report.Num(d.MaxRate, 0) + " calls/s.\n")
 	if d.Profile != nil {
 		b.WriteString("\n" + d.Profile.Markdown())
 	}
 	return b.String()
+}
+
+// maxSustained is the median rate of the pipeline runs with request and
+// response events: on a shared machine one run can be lucky, and a rate
+// the pipeline sustained once is not its maximum sustained rate.
+func maxSustained(runs []IngestRun) float64 {
+	var rates []float64
+	for _, r := range runs {
+		if r.Name == "(a)" && r.Events == "request+response" {
+			rates = append(rates, r.CallsPerSec)
+		}
+	}
+	return report.Median(rates)
 }
 
 // callsPerBatch is how many calls an (a) run commits per batch.

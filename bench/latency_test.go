@@ -27,6 +27,9 @@ type LatencyPhase struct {
 	// one write later.
 	WriteMean time.Duration `json:"write_mean"`
 	Batches   int64         `json:"batches"`
+	// Backlog is the largest number of events waiting in JetStream while
+	// the phase published: it grows when the pipeline does not keep up.
+	Backlog float64 `json:"backlog"`
 	// The ingestor's resident memory at the end of the phase, and its
 	// peak since it started.
 	RSS     int64 `json:"rss"`
@@ -84,7 +87,9 @@ func BenchmarkLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
+		backlog := watchBacklog(ctx, in.HTTPAddr)
 		n, err := Pace(ctx, pub, gen, 0, p.Rate, phase, func(s Sample) { published[s.Index] = s.Published })
+		p.Backlog = backlog()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -133,6 +138,30 @@ func BenchmarkLatency(b *testing.B) {
 	sec.finish(b, latencyMarkdown(data), data)
 }
 
+// watchBacklog polls the ingestor's consumer backlog until the returned
+// function is called, which returns the largest seen.
+func watchBacklog(ctx context.Context, addr string) func() float64 {
+	ctx, cancel := context.WithCancel(ctx)
+	largest := make(chan float64, 1)
+	go func() {
+		var most float64
+		for ctx.Err() == nil {
+			if m, err := Scrape(ctx, addr); err == nil {
+				most = max(most, m.Get("harborai_consumer_pending"))
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+		largest <- most
+	}()
+	return func() float64 {
+		cancel()
+		return <-largest
+	}
+}
+
 // maxRate is the pipeline's maximum sustained rate at the default batch
 // size: -rate, else the ingest section's (measured in the same sitting),
 // else a shorter measurement now.
@@ -143,8 +172,8 @@ func maxRate(b *testing.B, cluster *pgtest.Cluster) (float64, string) {
 	}
 	var ingest IngestData
 	if *flagOut != "" {
-		if err := report.ReadData(*flagOut, "ingest", &ingest); err == nil && ingest.MaxRate > 0 {
-			return ingest.MaxRate, "the ingest section (batch 1000, request+response events)"
+		if err := report.ReadData(*flagOut, "ingest", &ingest); err == nil && maxSustained(ingest.Runs) > 0 {
+			return maxSustained(ingest.Runs), "the ingest section (median of its request+response pipeline runs)"
 		}
 	}
 	n := scaled(50_000, 10_000)
@@ -158,7 +187,7 @@ func latencyMarkdown(d LatencyData) string {
 	fmt.Fprintf(&b, "Maximum sustained rate: %s calls/s, from %s. Each call is a request and a response event; "+
 		"visible = the row's `updated_at` (PostgreSQL's clock at the start of the writing transaction) minus the local time when the response event was handed to `Publish`.\n\n",
 		report.Num(d.MaxRate, 0), d.Source)
-	t := report.NewTable("load", "asked (calls/s)", "achieved (calls/s)", "calls", "p50", "p90", "p99", "max", "mean batch write", "ingestor RSS at end / peak so far", "p99 target (<= 1 s at 50%)")
+	t := report.NewTable("load", "asked (calls/s)", "achieved (calls/s)", "calls", "p50", "p90", "p99", "max", "mean batch write", "largest JetStream backlog", "ingestor RSS at end / peak so far", "p99 target (<= 1 s at 50%)")
 	for _, p := range d.Phases {
 		verdict := ""
 		if p.Fraction == 0.5 {
@@ -166,6 +195,7 @@ func latencyMarkdown(d LatencyData) string {
 		}
 		t.Row(fmt.Sprintf("%.0f%% of max", 100*p.Fraction), report.Num(p.Rate, 0), report.Num(p.Achieved, 0), report.Num(float64(p.Calls), 0),
 			report.Dur(p.Visible.P50), report.Dur(p.Visible.P90), report.Dur(p.Visible.P99), report.Dur(p.Visible.Max), report.Dur(p.WriteMean),
+			report.Num(p.Backlog, 0)+" events",
 			report.MiB(p.RSS)+" / "+report.MiB(p.PeakRSS), verdict)
 	}
 	b.WriteString(t.String())

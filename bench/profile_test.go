@@ -167,6 +167,9 @@ func profilePipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch in
 		if err == nil {
 			err = WaitPublished(pctx, pub)
 		}
+		if d := pub.Stats().Dropped; err == nil && d > 0 {
+			err = fmt.Errorf("publisher dropped %d events", d)
+		}
 		if err != nil {
 			stop(fmt.Errorf("publish: %w", err))
 			heap <- nil

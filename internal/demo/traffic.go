@@ -35,7 +35,6 @@ type Summary struct {
 	Streams          int64 `json:"streams"`
 	PromptTokens     int64 `json:"prompt_tokens"`
 	CompletionTokens int64 `json:"completion_tokens"`
-	PublishDropped   int64 `json:"publish_dropped"`
 }
 
 // Run makes opts.Calls calls and records each with pub.

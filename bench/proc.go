@@ -14,34 +14,34 @@ import (
 // 100 on Linux).
 const clockTicks = 100
 
-// procStat returns the utime, stime, cutime and cstime of pid, and its
-// parent's pid, from /proc/<pid>/stat.
-func procStat(pid int) (cpu [4]time.Duration, ppid int, err error) {
+// procStat returns the utime, stime, cutime and cstime of pid, its parent's
+// pid and its state (R, S, Z...), from /proc/<pid>/stat.
+func procStat(pid int) (cpu [4]time.Duration, ppid int, state string, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return cpu, 0, err
+		return cpu, 0, "", err
 	}
 	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return cpu, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+		return cpu, 0, "", fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 15 {
-		return cpu, 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+		return cpu, 0, "", fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	ppid, _ = strconv.Atoi(f[1])
 	for k := range 4 { // fields 14..17 of stat are f[11..14]
 		ticks, _ := strconv.ParseInt(f[11+k], 10, 64)
 		cpu[k] = time.Duration(ticks) * time.Second / clockTicks
 	}
-	return cpu, ppid, nil
+	return cpu, ppid, f[0], nil
 }
 
 // ProcCPU returns the user+system CPU time pid has used.
 func ProcCPU(pid int) time.Duration {
-	cpu, _, err := procStat(pid)
+	cpu, _, _, err := procStat(pid)
 	if err != nil {
 		return 0
 	}
@@ -51,23 +51,42 @@ func ProcCPU(pid int) time.Duration {
 // TreeCPU returns the CPU time of a server and its children: the root's
 // own time, the time of the children it has reaped (a PostgreSQL backend
 // that exited is counted in the postmaster's cutime), and that of its live
-// children. Differences of TreeCPU over a run are the server's CPU.
+// children. A child that exited but is not reaped yet (a zombie) shows its
+// time nowhere, and a child reaped while the children are read would be
+// missed, so TreeCPU reads again, for up to a second, until the root's
+// reaped time did not change during the read and no child is a zombie.
+// Differences of TreeCPU over a run are the server's CPU.
 func TreeCPU(root int) time.Duration {
 	if root <= 0 {
 		return 0
 	}
-	cpu, _, err := procStat(root)
-	if err != nil {
-		return 0
+	reaped := func() (own, children time.Duration, ok bool) {
+		cpu, _, _, err := procStat(root)
+		return cpu[0] + cpu[1], cpu[2] + cpu[3], err == nil
 	}
-	total := cpu[0] + cpu[1] + cpu[2] + cpu[3]
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, st := range stats {
-		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
-		c, ppid, err := procStat(pid)
-		if err == nil && ppid == root {
-			total += c[0] + c[1]
+	var total time.Duration
+	for range 100 {
+		own, before, ok := reaped()
+		if !ok {
+			return 0
 		}
+		live, zombie := time.Duration(0), false
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, st := range stats {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
+			c, ppid, state, err := procStat(pid)
+			if err != nil || ppid != root {
+				continue
+			}
+			zombie = zombie || state == "Z"
+			live += c[0] + c[1]
+		}
+		_, after, _ := reaped()
+		total = own + before + live
+		if !zombie && after == before {
+			return total
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return total
 }

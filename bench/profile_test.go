@@ -33,15 +33,14 @@ type ProfileData struct {
 	Heap        *HeapData     `json:"heap,omitempty"`
 }
 
-// HeapData is where the process's memory was when the publisher was done
-// and the backlog in JetStream near its largest.
+// HeapData is where the process's heap was when the publisher was done
+// and the backlog in JetStream near its largest. (The process's RSS would
+// say nothing: it also holds what the earlier runs left.)
 type HeapData struct {
 	File      string  `json:"file"`
-	Backlog   float64 `json:"backlog"` // events not yet delivered to the ingestor
-	RSS       int64   `json:"rss"`
+	Backlog   float64 `json:"backlog"`    // events not yet delivered to the ingestor
 	HeapInuse int64   `json:"heap_inuse"` // after a GC
-	HeapSys   int64   `json:"heap_sys"`
-	Stages    []Stage `json:"stages"` // share of the in-use heap by allocating stack
+	Stages    []Stage `json:"stages"`     // share of the in-use heap by allocating stack
 }
 
 // heapStages attribute in-use memory by the functions on the allocating
@@ -53,7 +52,7 @@ var heapStages = []struct{ name, pattern string }{
 	{"client package (publisher queue)", `pkg/harborai\.`},
 	{"ingestor pipeline (batches, calls)", `internal/ingest\.`},
 	{"pgx", `jackc/pgx`},
-	{"benchmark (event generation)", `bench\.`},
+	{"benchmark (events made, waiting in the publisher)", `harborai/ingest/bench\.`},
 }
 
 // snapshotHeap collects the garbage, writes a heap profile to path and
@@ -66,8 +65,7 @@ func snapshotHeap(ctx context.Context, b *testing.B, path, metricsAddr string) *
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	h.HeapInuse, h.HeapSys = int64(ms.HeapInuse), int64(ms.HeapSys)
-	h.RSS, _ = ProcMem(os.Getpid())
+	h.HeapInuse = int64(ms.HeapInuse)
 	f, err := os.Create(path)
 	if err != nil {
 		b.Error(err)
@@ -104,14 +102,14 @@ type Statement struct {
 // counts in every stage its stack holds (GC assists inside Build count in
 // Build too).
 var stages = []struct{ name, pattern string }{
-	{"benchmark: event generation", `bench\.Gen\.`},
+	{"benchmark: event generation", `harborai/ingest/bench\.Gen\.`},
 	{"client package: validate, encode, PublishAsync", `pkg/harborai\.\(\*Publisher\)\.run`},
 	{"embedded nats-server, all", `nats-server/v2/server\.`},
 	{"  of which storing messages (fileStore.StoreMsg)", `server\.\(\*fileStore\)\.StoreMsg`},
 	{"  of which acks and work-queue removal", `server\.\(\*consumer\)\.processInboundAcks`},
 	{"nats.go read loops (publisher's acks, ingestor's deliveries)", `nats%2ego\.\(\*Conn\)\.readLoop`},
 	{"ingestor: prepare (decode, build, merge, sort)", `internal/ingest\.\(\*Pipeline\)\.prepare`},
-	{"  of which event.Decode (JSON twice, validate)", `pkg/event\.Decode`},
+	{"  of which event.Decode (JSON, validate)", `pkg/event\.Decode`},
 	{"  of which ingest.Build (parse usage, cost)", `internal/ingest\.Build$`},
 	{"    of which parse.Parse", `pkg/parse\.Parse$`},
 	{"ingestor: commit (pg.Writer.Write client side, acks)", `internal/ingest\.\(\*Pipeline\)\.commit`},
@@ -291,9 +289,9 @@ func (p *ProfileData) Markdown() string {
 	}
 	b.WriteString(t.String())
 	if h := p.Heap; h != nil {
-		fmt.Fprintf(&b, "\nMemory when the publisher was done (%s events still in JetStream): process RSS %s, Go heap in use %s after a GC (%s obtained from the OS); "+
-			"by allocating stack (`%s`, `go tool pprof -sample_index=inuse_space`):\n\n",
-			report.Num(h.Backlog, 0), report.MiB(h.RSS), report.MiB(h.HeapInuse), report.MiB(h.HeapSys), filepath.Base(h.File))
+		fmt.Fprintf(&b, "\nThe heap of the same run when the publisher was done (%s events still in JetStream): %s in use after a GC; "+
+			"by allocating stack (`%s`, `go tool pprof -sample_index=inuse_space`; a sample counts in every line its stack matches):\n\n",
+			report.Num(h.Backlog, 0), report.MiB(h.HeapInuse), filepath.Base(h.File))
 		b.WriteString(stageTable("allocated by", "share of the in-use heap", h.Stages))
 	}
 	return b.String()

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/harborai/ingest/internal/ingestor"
+	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
@@ -42,7 +43,16 @@ func TestEndToEndManyCalls(t *testing.T) {
 	if testing.Short() {
 		n = 300
 	}
-	r := startIngestor(t, ingestor.DefaultConfig(), nil)
+	t.Run("spool", func(t *testing.T) { endToEndManyCalls(t, n, "") })
+	t.Run("postgres", func(t *testing.T) {
+		endToEndManyCalls(t, n, pgtest.Start(t).NewDB(t))
+	})
+}
+
+func endToEndManyCalls(t *testing.T, n int, pgURL string) {
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = pgURL
+	r := startIngestor(t, cfg, nil)
 	pub, err := harborai.Connect(r.NATSURL, harborai.WithQueueSize(4*n))
 	if err != nil {
 		t.Fatalf("Connect() = %v", err)
@@ -132,6 +142,16 @@ func TestEndToEndManyCalls(t *testing.T) {
 		}
 		if !event.ValidHBTraceID(c.HBTraceID) || !event.ValidTraceID(c.TraceID) {
 			t.Fatalf("call %s: ids %q %q", c.CallID, c.HBTraceID, c.TraceID)
+		}
+	}
+	if pgURL != "" {
+		// Requests went straight into calls, responses and repeats were
+		// merged: both of the writer's paths were taken.
+		m := r.scrape(t)
+		inserted := counter(m, "harborai_postgres_calls_written_total", "path", "inserted")
+		merged := counter(m, "harborai_postgres_calls_written_total", "path", "merged")
+		if inserted == 0 || merged == 0 || inserted > float64(n) {
+			t.Fatalf("calls written: %v inserted, %v merged; want both paths taken, at most %d inserted", inserted, merged, n)
 		}
 	}
 }

@@ -110,6 +110,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	metrics.State.Set(float64(state))
+	if w, ok := sink.(*pg.Writer); ok {
+		registerWriterCounts(deps.Registry, w)
+	}
 	if err := pricer.Start(ctx); err != nil { // dynamic prices: the first load
 		_ = sink.Close()
 		closeQuietly(httpLn)

@@ -1,6 +1,9 @@
 package pg
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // side says which part of a call a column belongs to, for the merge rule.
 type side int
@@ -94,6 +97,9 @@ var (
 		}
 		return names
 	}()
+
+	// requestEventIDColumn is the index of request_event_id in a row.
+	requestEventIDColumn = slices.Index(columnNames, "request_event_id")
 
 	// columnList is the columns as a SQL list, for INSERT and SELECT.
 	columnList = strings.Join(columnNames, ", ")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,14 +16,31 @@ import (
 // has its staging table.
 const stagingReady = "harborai.staging"
 
-// Writer writes batches of calls to PostgreSQL: binary COPY into a staging
-// table, then one INSERT ... ON CONFLICT that merges each call into its
-// row, in one transaction. Writes are idempotent and order-independent.
+// Writer writes batches of calls to PostgreSQL in one transaction each:
+// the calls that look new by binary COPY straight into calls, the others
+// (or all, when one of those was known) by binary COPY into a staging
+// table and one INSERT ... ON CONFLICT that merges each call into its row. Writes are idempotent and order-independent.
 // It is safe for concurrent use.
 type Writer struct {
 	pool *pgxpool.Pool
 	cfg  Config
 	log  *slog.Logger
+
+	inserted, merged, refused atomic.Int64 // see WriteCounts
+}
+
+// WriteCounts counts the calls a writer committed by each path.
+type WriteCounts struct {
+	Inserted int64 // copied straight into calls
+	Merged   int64 // copied into the staging table and merged
+	// Refused counts the calls of direct copies that PostgreSQL refused
+	// (one of them was there already), then merged: each cost a copy.
+	Refused int64
+}
+
+// Counts returns what the writer has committed so far, by path.
+func (w *Writer) Counts() WriteCounts {
+	return WriteCounts{Inserted: w.inserted.Load(), Merged: w.merged.Load(), Refused: w.refused.Load()}
 }
 
 // NewWriter returns a writer over a new pool. It does not connect (see
@@ -143,8 +161,14 @@ func (w *Writer) writeOrSplit(ctx context.Context, calls []record.Call, rows [][
 	return w.writeOrSplit(ctx, calls[mid:], rows[mid:], poison)
 }
 
-// writeRows copies rows into the staging table and merges them into calls
-// in one transaction.
+// writeRows writes rows in one transaction. The rows of calls that have
+// their request (a call's first event: normally the call is new) are first
+// copied straight into calls, under a savepoint: the cost of a plain COPY.
+// Should any of them exist already (a response that came first, an event
+// delivered again, a replay) or be refused, the savepoint is rolled back
+// and they are merged with the others: every row is then copied into the
+// staging table and merged into calls by upsertSQL. Either way the rows
+// end as the merge rule makes them.
 func (w *Writer) writeRows(ctx context.Context, rows [][]any) error {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
 	defer cancel()
@@ -153,11 +177,30 @@ func (w *Writer) writeRows(ctx context.Context, rows [][]any) error {
 		return fmt.Errorf("acquire connection: %w", err)
 	}
 	defer conn.Release()
+	// Outside the transaction: a rollback must not take the table away.
 	if err := ensureStaging(ctx, conn.Conn()); err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, columnNames, pgx.CopyFromRows(rows)); err != nil {
+	fresh, rest := splitFresh(rows)
+	var inserted, refused int
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		merge := rows
+		inserted, refused = 0, 0
+		if len(fresh) > 0 {
+			ok, err := w.insertFresh(ctx, tx, fresh)
+			if err != nil {
+				return err
+			}
+			if ok {
+				merge, inserted = rest, len(fresh)
+			} else {
+				refused = len(fresh)
+			}
+		}
+		if len(merge) == 0 {
+			return nil
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, columnNames, pgx.CopyFromRows(merge)); err != nil {
 			return fmt.Errorf("copy into staging: %w", err)
 		}
 		if _, err := tx.Exec(ctx, upsertSQL); err != nil {
@@ -165,6 +208,52 @@ func (w *Writer) writeRows(ctx context.Context, rows [][]any) error {
 		}
 		return nil
 	})
+	if err == nil {
+		w.inserted.Add(int64(inserted))
+		w.merged.Add(int64(len(rows) - inserted))
+		w.refused.Add(int64(refused))
+	}
+	return err
+}
+
+// splitFresh parts rows into those with a request event id, which are
+// probably new calls, and the others, keeping their order.
+func splitFresh(rows [][]any) (fresh, rest [][]any) {
+	for _, r := range rows {
+		if r[requestEventIDColumn] != nil {
+			fresh = append(fresh, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	return fresh, rest
+}
+
+// insertFresh copies rows straight into calls under a savepoint. It
+// reports whether they were inserted; when PostgreSQL refused them as
+// data (a call already there is a unique violation), the savepoint is
+// rolled back and they are left for the merge. Other errors (the server,
+// the connection, a timeout) are returned.
+func (w *Writer) insertFresh(ctx context.Context, tx pgx.Tx, rows [][]any) (bool, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("savepoint: %w", err)
+	}
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"calls"}, columnNames, pgx.CopyFromRows(rows))
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return false, fmt.Errorf("release savepoint: %w", err)
+		}
+		return true, nil
+	}
+	if rbErr := sp.Rollback(ctx); rbErr != nil {
+		return false, fmt.Errorf("copy into calls: %w (rollback to savepoint: %w)", err, rbErr)
+	}
+	if IsRetryable(err) {
+		return false, fmt.Errorf("copy into calls: %w", err)
+	}
+	w.log.Debug("direct insert refused, merging the batch", "calls", len(rows), "err", err)
+	return false, nil
 }
 
 // ensureStaging creates the connection's staging table the first time the

@@ -210,6 +210,50 @@ func TestWriteFragmentsConvergeInAnyOrder(t *testing.T) {
 	}
 }
 
+// TestWriteDirectAndMergedPathsStoreTheSameRows writes the same calls by
+// the direct insert (new calls with their request) and by the merge (the
+// batch that holds a known call falls back), and compares the rows.
+func TestWriteDirectAndMergedPathsStoreTheSameRows(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	batch := func(prefix string) []record.Call {
+		var calls []record.Call
+		for i := range 5 {
+			c := fullCall(fmt.Sprintf("%s-%d", prefix, i))
+			if i == 4 {
+				c.ResponseEventID, c.Status, c.Usage, c.Cost, c.ResponseBody = "", "", nil, nil, nil // pending
+			}
+			calls = append(calls, c)
+		}
+		return calls
+	}
+	direct := batch("direct")
+	write(t, w, direct...)
+	if got := w.Counts(); got != (WriteCounts{Inserted: 5}) {
+		t.Fatalf("new calls: counts %+v, want 5 inserted directly", got)
+	}
+
+	// The response of merged-2 came first: the direct copy of the batch
+	// that has its request meets the row and the batch is merged instead.
+	merged := batch("merged")
+	early := merged[2]
+	early.RequestEventID, early.RequestBody = "", nil
+	write(t, w, early)
+	write(t, w, merged...)
+	if got := w.Counts(); got != (WriteCounts{Inserted: 5, Merged: 6, Refused: 5}) {
+		t.Fatalf("after a batch with a known call: counts %+v, want 5 inserted, 6 merged (1 alone + 5), 5 refused", got)
+	}
+	for i := range direct {
+		sameCall(t, get(t, s, direct[i].CallID), direct[i])
+		sameCall(t, get(t, s, merged[i].CallID), merged[i])
+		d := rowJSON(t, w.Pool(), direct[i].CallID, "call_id", "ingested_at", "updated_at")
+		m := rowJSON(t, w.Pool(), merged[i].CallID, "call_id", "ingested_at", "updated_at")
+		if d != m {
+			t.Errorf("call %d: the direct row and the merged row differ:\n direct %s\n merged %s", i, d, m)
+		}
+	}
+}
+
 func TestWritePendingThenResponse(t *testing.T) {
 	t.Parallel()
 	w, s := setup(t, Config{})

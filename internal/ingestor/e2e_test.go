@@ -14,8 +14,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/harborai/ingest/internal/ingestor"
-	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 )

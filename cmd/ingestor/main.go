@@ -27,6 +27,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := cli.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	ingestor.ApplyMemoryLimit(cfg, os.LookupEnv, log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -2,6 +2,8 @@ package ingestor_test
 
 import (
 	"io"
+	"log/slog"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +57,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"HARBORAI_METRICS_ADDR":   "nonsense",
 		"HARBORAI_LOG_LEVEL":      "loud",
 		"HARBORAI_NATS_URL":       "localhost",
+		"HARBORAI_MEMORY_LIMIT":   "1000",
 	}
 	_, err := ingestor.Load(nil, env(bad), io.Discard)
 	if err == nil {
@@ -73,5 +76,28 @@ func TestLoadRejectsBadFlags(t *testing.T) {
 	}
 	if _, err := ingestor.Load([]string{"extra"}, env(nil), io.Discard); err == nil {
 		t.Error("Load(extra) = nil, want an error")
+	}
+}
+
+func TestApplyMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	log := slog.New(slog.DiscardHandler)
+	none := func(string) (string, bool) { return "", false }
+
+	cfg := ingestor.DefaultConfig()
+	ingestor.ApplyMemoryLimit(cfg, none, log)
+	if got := debug.SetMemoryLimit(-1); got != 192<<20 {
+		t.Fatalf("default: memory limit %d, want %d", got, 192<<20)
+	}
+	debug.SetMemoryLimit(before)
+	ingestor.ApplyMemoryLimit(cfg, func(k string) (string, bool) { return "1GiB", k == "GOMEMLIMIT" }, log)
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Fatalf("with GOMEMLIMIT set: memory limit changed to %d, want it left at %d", got, before)
+	}
+	cfg.MemoryLimit = 0
+	ingestor.ApplyMemoryLimit(cfg, none, log)
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Fatalf("HARBORAI_MEMORY_LIMIT=0: memory limit changed to %d, want it left at %d", got, before)
 	}
 }

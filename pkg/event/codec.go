@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // MaxSize is the default largest encoded event accepted (8 MiB, the embedded
@@ -35,7 +37,13 @@ func Decode(data []byte, maxSize int) (*Event, error) {
 	// so a future format is reported as such and not as whatever field it
 	// renamed or retyped.
 	var e Event
-	err := json.Unmarshal(data, &e)
+	err := unmarshal(data, &e)
+	if err != nil {
+		// encoding/json has the last word, and its messages are the ones
+		// reported.
+		e = Event{}
+		err = json.Unmarshal(data, &e)
+	}
 	if err != nil || e.SchemaVersion != SchemaVersion {
 		var probe struct {
 			SchemaVersion json.RawMessage `json:"schema_version"`
@@ -56,6 +64,14 @@ func Decode(data []byte, maxSize int) (*Event, error) {
 		return nil, err
 	}
 	return &e, nil
+}
+
+// unmarshal is the happy path's decoder: goccy/go-json, which reads events
+// three to four times faster than encoding/json (BenchmarkPrepare in
+// internal/ingest) with the same results; FuzzUnmarshalMatchesStdlib holds
+// it to that. What it refuses, encoding/json decodes again.
+func unmarshal(data []byte, e *Event) error {
+	return gojson.Unmarshal(data, e)
 }
 
 // toUTC puts every timestamp in UTC, copying the parts it changes so a

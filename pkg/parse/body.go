@@ -28,7 +28,7 @@ func split(body []byte) (docs []doc, stream bool) {
 	if len(b) == 0 {
 		return nil, false
 	}
-	if json.Valid(b) {
+	if valid(b) {
 		return jsonDocs(b, ""), b[0] == '['
 	}
 	if b[0] == '[' {

@@ -16,7 +16,7 @@ func countOf(raw json.RawMessage) *int64 {
 	b := bytes.TrimSpace(raw)
 	if len(b) >= 2 && b[0] == '"' {
 		var s string
-		if json.Unmarshal(b, &s) != nil {
+		if unmarshal(b, &s) != nil {
 			return nil
 		}
 		b = []byte(s)

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -63,4 +64,25 @@ func TestFixtureInvariants(t *testing.T) {
 	for _, fx := range loadFixtures(t) {
 		checkInvariants(t, fx.provider, fx.body, Parse(fx.provider, fx.body))
 	}
+}
+
+// FuzzParseMatchesStdlib holds the fast JSON decoder (json.go) to
+// encoding/json: Parse gives the same Usage with either. Same seeds as
+// FuzzParse. Run with
+//
+//	go test -run='^$' -fuzz=FuzzParseMatchesStdlib -fuzztime=3m ./pkg/parse
+func FuzzParseMatchesStdlib(f *testing.F) {
+	for _, fx := range loadFixtures(f) {
+		f.Add(fx.provider, fx.body)
+	}
+	fast, fastValid := unmarshal, valid
+	f.Fuzz(func(t *testing.T, provider string, body []byte) {
+		got := Parse(provider, body)
+		unmarshal, valid = json.Unmarshal, json.Valid
+		want := Parse(provider, body)
+		unmarshal, valid = fast, fastValid
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Parse(%q, %q):\nfast decoder:  %+v\nencoding/json: %+v", provider, body, got, want)
+		}
+	})
 }

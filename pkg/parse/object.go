@@ -15,7 +15,7 @@ type object struct {
 // decodeObject decodes raw as a JSON object; ok is false for anything else.
 func decodeObject(raw []byte) (object, bool) {
 	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil || m == nil {
+	if unmarshal(raw, &m) != nil || m == nil {
 		return object{}, false
 	}
 	return object{raw: raw, fields: m}, true
@@ -43,7 +43,7 @@ func (o object) str(key string) string {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(v, &s) != nil {
+	if unmarshal(v, &s) != nil {
 		return ""
 	}
 	return s
@@ -56,7 +56,7 @@ func (o object) array(key string) []json.RawMessage {
 		return nil
 	}
 	var a []json.RawMessage
-	if json.Unmarshal(v, &a) != nil {
+	if unmarshal(v, &a) != nil {
 		return nil
 	}
 	return a

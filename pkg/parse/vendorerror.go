@@ -131,7 +131,7 @@ func bareError(o object) (string, bool) {
 // successCode reports whether a code member means success (or nothing).
 func successCode(code json.RawMessage) bool {
 	var s string
-	if json.Unmarshal(code, &s) != nil {
+	if unmarshal(code, &s) != nil {
 		s = string(code)
 	}
 	return successWord(s)

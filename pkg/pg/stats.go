@@ -55,6 +55,10 @@ type CurrencyCost struct {
 }
 
 // Stats returns per-group counts, tokens and costs, in group order.
+//
+// It reads every call of the period, so it is planned for its very
+// parameters each time (custom plans, statsExecMode) and without JIT
+// compilation (statsJIT), in a read-only transaction.
 func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	var keys []string
 	switch f.GroupBy {
@@ -64,6 +68,9 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	case GroupByModel:
 		keys = []string{"provider", "coalesce(model, '')"}
 	case GroupByDay:
+		// The expression of the extended statistics calls_day_stats
+		// (0005_stats.sql): without them the planner expects a group per
+		// row and sorts instead of hashing.
 		keys = []string{"date_trunc('day', started_at AT TIME ZONE 'UTC')"}
 	default:
 		return nil, fmt.Errorf("stats: group by %q: want provider, model or day", f.GroupBy)
@@ -88,10 +95,40 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		coalesce(sum(latency_ms), 0), count(latency_ms),
 		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost)
 		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + groupKeys
-	rows, err := s.pool.Query(ctx, sql, args)
+	var out []StatsRow
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = "+statsJIT); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, sql, statsExecMode, args)
+		if err != nil {
+			return err
+		}
+		out, err = collectStats(rows, f.GroupBy)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
+	return out, nil
+}
+
+// statsExecMode sends the statistics as an unnamed statement, parsed and
+// planned at each execution: PostgreSQL plans it for the period and
+// filters given (a custom plan). A cached prepared statement would switch
+// to one generic plan from its sixth execution on a connection, which
+// misjudges how many calls the period holds and is much slower (measured
+// in docs/benchmarks.md). Results come in the text format in this mode.
+const statsExecMode = pgx.QueryExecModeExec
+
+// statsJIT is the jit setting of the statistics' transaction: compiling
+// the aggregation costs more than it saves over a million calls
+// (docs/benchmarks.md).
+const statsJIT = "off"
+
+// collectStats folds the rows of the statistics query (one per group and
+// currency, in group order) into one StatsRow per group.
+func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
 	var (
 		out                       []StatsRow
 		lat                       []latency // per group of out
@@ -103,7 +140,7 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		in, outCost, total        pgtype.Numeric
 	)
 	targets := []any{}
-	switch f.GroupBy {
+	switch groupBy {
 	case GroupByProvider:
 		targets = append(targets, &provider)
 	case GroupByModel:
@@ -114,9 +151,9 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	targets = append(targets, &currency, &r.Calls, &r.Success, &r.Errors, &r.Abandoned, &r.Pending,
 		&r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CacheWriteTokens,
 		&latencySum, &latencyN, &priced, &in, &outCost, &total)
-	_, err = pgx.ForEachRow(rows, targets, func() error {
+	_, err := pgx.ForEachRow(rows, targets, func() error {
 		key := StatsRow{Provider: str(provider), Model: str(model)}
-		if f.GroupBy == GroupByDay {
+		if groupBy == GroupByDay {
 			key.Day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 		}
 		if n := len(out); n == 0 || !sameGroup(out[n-1], key) {
@@ -160,10 +197,7 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		g.Costs = append(g.Costs, cc)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // latency sums the latencies of a group, for its mean.

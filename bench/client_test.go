@@ -53,11 +53,20 @@ func BenchmarkClient(b *testing.B) {
 		mode  recordMode
 		rate  float64
 		procs int
+		note  string // added to the row's name
+		opts  []harborai.Option
 	}{
-		{recordNothing, 1000, 0}, {recordCall, 1000, 0}, {recordCall, 2000, 0}, {recordLogCall, 2000, 0},
-		{recordCall, 1000, 1}, // one P: Publish never wakes another thread for the background publisher
+		{recordNothing, 1000, 0, "", nil}, {recordCall, 1000, 0, "", nil}, {recordCall, 2000, 0, "", nil}, {recordLogCall, 2000, 0, "", nil},
+		{recordCall, 1000, 1, "", nil}, // one P: no other thread to wake
+		// Every Publish wakes the background publisher, as before
+		// WithFlushInterval: what the wake-up costs the caller.
+		{recordCall, 1000, 0, "WithFlushInterval(0)", []harborai.Option{harborai.WithFlushInterval(0)}},
 	} {
-		data.Rows = append(data.Rows, callAPI(b, in.NATSURL, m.rate, d, m.mode, m.procs))
+		row := callAPI(b, in.NATSURL, m.rate, d, m.mode, m.procs, m.opts...)
+		if m.note != "" {
+			row.Name += ", " + m.note
+		}
+		data.Rows = append(data.Rows, row)
 	}
 	sec.finish(b, clientMarkdown(data), data)
 }
@@ -83,14 +92,15 @@ func (m recordMode) String() string {
 }
 
 // callAPI records calls through the Call API at rate calls/s for d, the
-// way mode says, with GOMAXPROCS procs (0 = as it is).
-func callAPI(b *testing.B, url string, rate float64, d time.Duration, mode recordMode, procs int) ClientRow {
+// way mode says, with GOMAXPROCS procs (0 = as it is) and the publisher
+// options opts.
+func callAPI(b *testing.B, url string, rate float64, d time.Duration, mode recordMode, procs int, opts ...harborai.Option) ClientRow {
 	b.Helper()
 	ctx := context.Background()
 	if procs > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
-	pub, err := harborai.Connect(url)
+	pub, err := harborai.Connect(url, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,6 +170,7 @@ func clientMarkdown(d ClientData) string {
 	fmt.Fprintf(&b, "The README's way of recording a call, on the caller's goroutine: `NewCall` (ids: UUIDv7, hb_trace_id, trace and span ids) + `Request` + `Response`, "+
 		"or `LogCall`, with %s-byte bodies, paced (a sleep between calls, as an application that waits for its vendor), publisher connected over loopback TCP to bin/ingestor's embedded JetStream (another process, spool sink, consuming on the same two cores: the rates stay below the pipeline's maximum). "+
 		"The control row times an empty call in the same loop: the floor that waking from sleep, the scheduler and the clock put under every figure. "+
+		"With WithFlushInterval(0) every Publish wakes the background publisher (the behaviour before the flush interval): the difference is what waking another thread costs the caller. "+
 		"Allocations are the whole process's per call: the background publisher's encoding and the benchmark's own making of the bodies included (the control row has the latter alone). Clock overhead per sample: %s.\n\n",
 		report.Num(1500, 0), report.Dur(d.Timer))
 	t := report.NewTable("calls through", "paced (calls/s)", "GOMAXPROCS", "calls", "p50", "p90", "p99", "max", "p99 of NewCall / Request / Response", "allocs/call (process)", "dropped")

@@ -2,8 +2,11 @@ package event_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +34,126 @@ func TestNewID(t *testing.T) {
 	}
 }
 
+// TestNewIDConcurrent: ids made on many goroutines at once are UUIDv7s,
+// all different, each goroutine's in increasing order, and carry the time
+// they were made at.
+func TestNewIDConcurrent(t *testing.T) {
+	const goroutines, each = 8, 2000
+	before := time.Now()
+	ids := make([][]string, goroutines)
+	var wg sync.WaitGroup
+	for g := range ids {
+		wg.Go(func() {
+			for range each {
+				ids[g] = append(ids[g], event.NewID())
+			}
+		})
+	}
+	wg.Wait()
+	after := time.Now()
+	seen := make(map[string]bool, goroutines*each)
+	for g := range ids {
+		if !slices.IsSorted(ids[g]) {
+			t.Errorf("NewID() on goroutine %d: ids out of creation order", g)
+		}
+		for _, id := range ids[g] {
+			if seen[id] {
+				t.Fatalf("NewID() repeated %s", id)
+			}
+			seen[id] = true
+		}
+	}
+	for _, id := range []string{ids[0][0], ids[goroutines-1][each-1]} {
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+			t.Fatalf("NewID() = %q (%v), want a UUIDv7 of the RFC 9562 variant", id, err)
+		}
+		sec, nsec := u.Time().UnixTime()
+		if ms := time.Unix(sec, nsec).UnixMilli(); ms < before.UnixMilli() || ms > after.UnixMilli()+1 {
+			t.Errorf("NewID() = %q carries %d ms, want between %d and %d", id, ms, before.UnixMilli(), after.UnixMilli())
+		}
+	}
+}
+
+func TestNewCallIDs(t *testing.T) {
+	start := time.Now()
+	a, b := event.NewCallIDs(start), event.NewCallIDs(start)
+	for _, ids := range []event.CallIDs{a, b} {
+		if u, err := uuid.Parse(ids.CallID); err != nil || u.Version() != 7 {
+			t.Errorf("NewCallIDs().CallID = %q (%v), want a UUIDv7", ids.CallID, err)
+		}
+		if want := fmt.Sprintf("hb_%013d_", start.UnixMilli()); !strings.HasPrefix(ids.HBTraceID, want) || !event.ValidHBTraceID(ids.HBTraceID) {
+			t.Errorf("NewCallIDs().HBTraceID = %q, want %s + 8 hex", ids.HBTraceID, want)
+		}
+		if !event.ValidTraceID(ids.TraceID) || !event.ValidSpanID(ids.SpanID) {
+			t.Errorf("NewCallIDs() trace, span = %q, %q, want valid ids", ids.TraceID, ids.SpanID)
+		}
+	}
+	if a.CallID >= b.CallID || a.HBTraceID == b.HBTraceID || a.TraceID == b.TraceID || a.SpanID == b.SpanID {
+		t.Errorf("NewCallIDs() twice = %+v, %+v, want new ids, call ids in order", a, b)
+	}
+	// Outside hb_trace_id's range: as NewHBTraceID, which Validate refuses.
+	if ids := event.NewCallIDs(time.UnixMilli(-1)); !strings.HasPrefix(ids.HBTraceID, "hb_-000000000001_") || !event.ValidTraceID(ids.TraceID) {
+		t.Errorf("NewCallIDs(before 1970) = %+v, want NewHBTraceID's form", ids)
+	}
+}
+
+func TestNewTraceAndSpanID(t *testing.T) {
+	traces, spans := map[string]bool{}, map[string]bool{}
+	for range 1000 {
+		tr, sp := event.NewTraceID(), event.NewSpanID()
+		if !event.ValidTraceID(tr) || !event.ValidSpanID(sp) {
+			t.Fatalf("NewTraceID(), NewSpanID() = %q, %q, want valid ids", tr, sp)
+		}
+		if traces[tr] || spans[sp] {
+			t.Fatalf("NewTraceID(), NewSpanID() repeated %q or %q", tr, sp)
+		}
+		traces[tr], spans[sp] = true, true
+	}
+}
+
+// TestValidIDsMatchTheirPatterns checks the validators against the
+// regular expressions the formats are written as (docs/events.md), on the
+// table cases below and on random near-misses.
+func TestValidIDsMatchTheirPatterns(t *testing.T) {
+	patterns := []struct {
+		name  string
+		re    *regexp.Regexp
+		zero  string
+		valid func(string) bool
+		like  string
+	}{
+		{"hb_trace_id", regexp.MustCompile(`^hb_[0-9]{13}_[0-9a-f]{8}$`), "", event.ValidHBTraceID, "hb_1795680000000_3fa9c2e1"},
+		{"trace_id", regexp.MustCompile(`^[0-9a-f]{32}$`), "00000000000000000000000000000000", event.ValidTraceID, "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"span_id", regexp.MustCompile(`^[0-9a-f]{16}$`), "0000000000000000", event.ValidSpanID, "00f067aa0ba902b7"},
+	}
+	const alphabet = "0123456789abcdefABCDEF_hbx-\n Z"
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, p := range patterns {
+		for i := range 20000 {
+			s := []byte(p.like)
+			switch i % 4 {
+			case 0: // one byte changed
+				s[r.IntN(len(s))] = alphabet[r.IntN(len(alphabet))]
+			case 1: // one byte more or less
+				if r.IntN(2) == 0 {
+					s = s[:len(s)-1]
+				} else {
+					s = append(s, alphabet[r.IntN(len(alphabet))])
+				}
+			case 2: // random over the alphabet
+				for j := range s {
+					s[j] = alphabet[r.IntN(len(alphabet))]
+				}
+			}
+			want := p.re.Match(s) && string(s) != p.zero
+			if got := p.valid(string(s)); got != want {
+				t.Fatalf("%s: valid(%q) = %v, want %v", p.name, s, got, want)
+			}
+		}
+	}
+}
+
 func TestNewHBTraceID(t *testing.T) {
 	cases := []struct {
 		t      time.Time
@@ -51,6 +174,19 @@ func TestNewHBTraceID(t *testing.T) {
 	a, b := event.NewHBTraceID(testStart), event.NewHBTraceID(testStart)
 	if a == b {
 		t.Errorf("NewHBTraceID() twice = %q, want random suffixes", a)
+	}
+	// Outside the 13 digits the format has: written as it always was (an
+	// id Validate refuses, with the start time Validate refuses too).
+	for _, tc := range []struct {
+		t      time.Time
+		prefix string
+	}{
+		{time.UnixMilli(-1), "hb_-000000000001_"},
+		{time.UnixMilli(10_000_000_000_000), "hb_10000000000000_"},
+	} {
+		if got := event.NewHBTraceID(tc.t); !strings.HasPrefix(got, tc.prefix) || len(got) != len(tc.prefix)+8 || event.ValidHBTraceID(got) {
+			t.Errorf("NewHBTraceID(%v) = %q, want %s + 8 hex, not valid", tc.t, got, tc.prefix)
+		}
 	}
 }
 

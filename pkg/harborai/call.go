@@ -2,8 +2,6 @@ package harborai
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -32,6 +30,14 @@ type Call struct {
 // OpenTelemetry trace and span ids — the span is a child of the span in ctx
 // when there is one.
 func (p *Publisher) NewCall(ctx context.Context, info CallInfo) *Call {
+	c := new(Call)
+	p.initCall(c, ctx, info)
+	return c
+}
+
+// initCall is NewCall into c, which the Transport allocates with the rest
+// of its recording.
+func (p *Publisher) initCall(c *Call, ctx context.Context, info CallInfo) {
 	started := info.StartedAt
 	if started.IsZero() {
 		started = p.opts.now()
@@ -43,11 +49,14 @@ func (p *Publisher) NewCall(ctx context.Context, info CallInfo) *Call {
 	if tags.Service == "" {
 		tags.Service = p.opts.service
 	}
-	h := event.Event{
+	ids := event.NewCallIDs(started)
+	c.p = p
+	c.header = event.Event{
 		SchemaVersion: event.SchemaVersion,
-		CallID:        event.NewID(),
-		HBTraceID:     event.NewHBTraceID(started),
-		SpanID:        randomHex(8),
+		CallID:        ids.CallID,
+		HBTraceID:     ids.HBTraceID,
+		TraceID:       ids.TraceID,
+		SpanID:        ids.SpanID,
 		Provider:      info.Provider,
 		Model:         info.Model,
 		Endpoint:      info.Endpoint,
@@ -57,12 +66,9 @@ func (p *Publisher) NewCall(ctx context.Context, info CallInfo) *Call {
 		Tags:          tags,
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		h.TraceID = sc.TraceID().String()
-		h.ParentSpanID = sc.SpanID().String()
-	} else {
-		h.TraceID = randomHex(16)
+		c.header.TraceID = sc.TraceID().String()
+		c.header.ParentSpanID = sc.SpanID().String()
 	}
-	return &Call{p: p, header: h}
 }
 
 // ID returns the call id; HBTraceID and TraceID its trace ids.
@@ -72,41 +78,57 @@ func (c *Call) TraceID() string   { return c.header.TraceID }
 
 // Request publishes the call's request event.
 func (c *Call) Request(req event.Request) error {
-	ev := c.header
-	ev.Kind, ev.EventID, ev.Request = event.KindRequest, event.NewID(), &req
-	return c.p.Publish(&ev)
+	x := &requestEvent{ev: c.header, req: req}
+	x.ev.Kind, x.ev.EventID, x.ev.Request = event.KindRequest, event.NewID(), &x.req
+	return c.p.Publish(&x.ev)
 }
 
 // Response publishes the call's response event. A zero FinishedAt is now.
 func (c *Call) Response(resp event.Response) error {
-	if resp.FinishedAt.IsZero() {
-		resp.FinishedAt = c.p.opts.now().UTC()
-	}
-	ev := c.header
-	ev.Kind, ev.EventID, ev.Response = event.KindResponse, event.NewID(), &resp
-	return c.p.Publish(&ev)
+	x := &responseEvent{ev: c.header}
+	x.setResponse(resp, c.p.opts.now)
+	x.ev.Kind, x.ev.EventID, x.ev.Response = event.KindResponse, event.NewID(), &x.resp
+	return c.p.Publish(&x.ev)
 }
 
 // LogCall publishes a whole call at once (a "call" event), for applications
 // that log after the fact.
 func (p *Publisher) LogCall(ctx context.Context, info CallInfo, req event.Request, resp event.Response) error {
-	c := p.NewCall(ctx, info)
-	if resp.FinishedAt.IsZero() {
-		resp.FinishedAt = p.opts.now().UTC()
-	}
-	ev := c.header
-	ev.Kind, ev.EventID, ev.Request, ev.Response = event.KindCall, event.NewID(), &req, &resp
-	return p.Publish(&ev)
+	var c Call
+	p.initCall(&c, ctx, info)
+	x := &callEvent{responseEvent: responseEvent{ev: c.header}, req: req}
+	x.setResponse(resp, p.opts.now)
+	x.ev.Kind, x.ev.EventID, x.ev.Request, x.ev.Response = event.KindCall, event.NewID(), &x.req, &x.resp
+	return p.Publish(&x.ev)
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	for {
-		_, _ = rand.Read(b)
-		for _, x := range b {
-			if x != 0 {
-				return hex.EncodeToString(b)
-			}
-		}
+// requestEvent, responseEvent and callEvent hold an event with what it
+// points to, in one allocation.
+type requestEvent struct {
+	ev  event.Event
+	req event.Request
+}
+
+type responseEvent struct {
+	ev    event.Event
+	resp  event.Response
+	first time.Time
+}
+
+type callEvent struct {
+	responseEvent
+	req event.Request
+}
+
+// setResponse copies resp, FirstByteAt's time included, into x; a zero
+// FinishedAt is now.
+func (x *responseEvent) setResponse(resp event.Response, now func() time.Time) {
+	x.resp = resp
+	if resp.FinishedAt.IsZero() {
+		x.resp.FinishedAt = now().UTC()
+	}
+	if resp.FirstByteAt != nil {
+		x.first = *resp.FirstByteAt
+		x.resp.FirstByteAt = &x.first
 	}
 }

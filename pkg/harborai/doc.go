@@ -4,7 +4,8 @@
 //
 // Publishing never blocks the caller beyond putting the event on a bounded
 // in-memory queue, and never returns the broker's trouble as the
-// application's error: a background goroutine publishes, retries with
+// application's error: a background goroutine, which takes the queue every
+// flush interval rather than being woken by each event, publishes, retries with
 // backoff while the broker is unreachable (events keep their id, so
 // JetStream drops repeats), and counts what it had to drop when the queue
 // is full. Close flushes within the caller's deadline.

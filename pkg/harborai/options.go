@@ -9,15 +9,16 @@ import (
 )
 
 type options struct {
-	queueSize   int
-	queueBytes  int64
-	maxPending  int
-	ackTimeout  time.Duration
-	logger      *slog.Logger
-	registerer  prometheus.Registerer
-	environment string
-	service     string
-	now         func() time.Time
+	queueSize     int
+	queueBytes    int64
+	maxPending    int
+	ackTimeout    time.Duration
+	flushInterval time.Duration
+	logger        *slog.Logger
+	registerer    prometheus.Registerer
+	environment   string
+	service       string
+	now           func() time.Time
 
 	spoolDir       string
 	tracerProvider trace.TracerProvider
@@ -25,12 +26,13 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		queueSize:  10000,
-		queueBytes: 64 << 20,
-		maxPending: 4096,
-		ackTimeout: 10 * time.Second,
-		logger:     slog.New(slog.DiscardHandler),
-		now:        time.Now,
+		queueSize:     10000,
+		queueBytes:    64 << 20,
+		maxPending:    4096,
+		ackTimeout:    10 * time.Second,
+		flushInterval: DefaultFlushInterval,
+		logger:        slog.New(slog.DiscardHandler),
+		now:           time.Now,
 	}
 }
 
@@ -51,6 +53,20 @@ func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = max
 // WithAckTimeout is how long a publish waits for its ack before it is
 // retried (default 10s).
 func WithAckTimeout(d time.Duration) Option { return func(o *options) { o.ackTimeout = d } }
+
+// DefaultFlushInterval is how long an event may wait in the queue, by
+// default, before the background publisher takes it.
+const DefaultFlushInterval = 5 * time.Millisecond
+
+// WithFlushInterval sets how often the background publisher takes the
+// queued events while events keep coming (default DefaultFlushInterval).
+// Publish then never wakes it, which would cost the caller a thread
+// wake-up, except when the queue is a quarter full (count or bytes) or the
+// publisher has been idle for a second and sleeps. 0 wakes it at every
+// Publish: events leave at once, at that cost to the caller.
+func WithFlushInterval(d time.Duration) Option {
+	return func(o *options) { o.flushInterval = max(d, 0) }
+}
 
 // WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

@@ -24,7 +24,12 @@ type Publisher struct {
 	js      jetstream.JetStream
 
 	queue      chan *event.Event
+	queued     atomic.Int64 // events in queue; may dip below zero while a Publish finishes
 	queueBytes atomic.Int64
+	wakeCount  int64         // queued events that wake run at once
+	wakeBytes  int64         // queued bytes that wake run at once
+	wake       chan struct{} // nudges run; one token at most
+	parked     atomic.Bool   // run waits for a nudge, with no timer
 	retries    chan *nats.Msg
 	inflight   atomic.Int64
 	failures   atomic.Int64 // consecutive publish failures, for backoff
@@ -77,14 +82,17 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		f(&o)
 	}
 	p := &Publisher{
-		opts:    o,
-		nc:      nc,
-		ownConn: own,
-		queue:   make(chan *event.Event, o.queueSize),
-		retries: make(chan *nats.Msg, o.maxPending),
-		closing: make(chan struct{}),
-		abort:   make(chan struct{}),
-		done:    make(chan struct{}),
+		opts:      o,
+		nc:        nc,
+		ownConn:   own,
+		queue:     make(chan *event.Event, o.queueSize),
+		wakeCount: max(int64(o.queueSize)/4, 1),
+		wakeBytes: max(o.queueBytes/4, 1),
+		wake:      make(chan struct{}, 1),
+		retries:   make(chan *nats.Msg, o.maxPending),
+		closing:   make(chan struct{}),
+		abort:     make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if o.spoolDir != "" {
 		s, err := openSpiller(o.spoolDir, o, &p.c)
@@ -136,6 +144,13 @@ func (p *Publisher) Publish(ev *event.Event) error {
 	case p.queue <- ev:
 		p.c.accepted.Add(1)
 		p.c.buffered.Add(1)
+		// Waking the background goroutine costs a thread wake-up (tens of
+		// µs on a busy machine): do it only when it sleeps without a timer
+		// or the queue needs it now.
+		if p.queued.Add(1) >= p.wakeCount || p.queueBytes.Load() >= p.wakeBytes ||
+			p.parked.Load() && p.parked.CompareAndSwap(true, false) {
+			p.nudge()
+		}
 		return nil
 	default:
 		p.queueBytes.Add(-size)
@@ -175,49 +190,99 @@ func (p *Publisher) Close(ctx context.Context) error {
 	return err
 }
 
-// run is the background publisher.
+// How run waits between rounds.
+const (
+	// parkAfter: once the queue has stayed empty this long, run sleeps
+	// until a Publish wakes it, instead of looking every flush interval.
+	parkAfter = time.Second
+	// ackWait: at Close, how often run looks whether the acks are in.
+	ackWait = 5 * time.Millisecond
+)
+
+// run is the background publisher. While events keep coming it takes what
+// is queued every flush interval (Publish wakes it sooner only when the
+// queue is a quarter full), so the caller's goroutine never pays for waking
+// it; after parkAfter without events it parks until the next Publish.
 func (p *Publisher) run() {
 	defer close(p.done)
-	next := func() (*nats.Msg, bool) {
-		// Retries first: they are older.
-		select {
-		case m := <-p.retries:
-			return m, true
-		default:
-		}
-		select {
-		case m := <-p.retries:
-			return m, true
-		case ev := <-p.queue:
-			p.queueBytes.Add(-eventSize(ev))
-			return p.encode(ev), true
-		case <-p.abort:
-			return nil, false
-		case <-p.closing:
-			if len(p.queue) == 0 && len(p.retries) == 0 && p.inflight.Load() == 0 {
-				return nil, false
-			}
-			select {
-			case m := <-p.retries:
-				return m, true
-			case ev := <-p.queue:
-				p.queueBytes.Add(-eventSize(ev))
-				return p.encode(ev), true
-			case <-p.abort:
-				return nil, false
-			case <-time.After(5 * time.Millisecond): // waiting for acks
-				return nil, true
-			}
-		}
-	}
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	closing := p.closing // nil once closed
+	last := time.Now()   // when run last took an event
 	for {
-		m, ok := next()
+		n, ok := p.drain()
 		if !ok {
 			return
 		}
+		now := time.Now()
+		if n > 0 {
+			last = now
+		}
+		var tick <-chan time.Time
+		switch {
+		case closing == nil:
+			if len(p.queue) == 0 && len(p.retries) == 0 && p.inflight.Load() == 0 {
+				return
+			}
+			t.Reset(ackWait)
+			tick = t.C
+		case p.opts.flushInterval > 0 && now.Sub(last) < parkAfter:
+			t.Reset(p.opts.flushInterval)
+			tick = t.C
+		default:
+			// Park; a Publish that sees parked wakes run. Look again after
+			// saying so, for an event queued in between.
+			p.parked.Store(true)
+			if p.queued.Load() > 0 || len(p.retries) > 0 {
+				p.parked.Store(false)
+				continue
+			}
+		}
+		select {
+		case <-tick:
+		case <-p.wake:
+		case <-closing:
+			closing = nil
+		case <-p.abort:
+			return
+		}
+		p.parked.Store(false)
+	}
+}
+
+// nudge wakes run if it waits.
+func (p *Publisher) nudge() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain publishes what is waiting: retries first (they are older), then the
+// queue. It returns how many messages it took, and false when Close gave up.
+func (p *Publisher) drain() (int, bool) {
+	for n := 0; ; n++ {
+		select {
+		case <-p.abort:
+			return n, false
+		default:
+		}
+		var m *nats.Msg
+		select {
+		case m = <-p.retries:
+		default:
+			select {
+			case ev := <-p.queue:
+				p.queued.Add(-1)
+				p.queueBytes.Add(-eventSize(ev))
+				m = p.encode(ev)
+			default:
+				return n, true
+			}
+		}
 		if m != nil && !p.send(m) {
 			p.held = m // unsent when Close gave up: for the spool
-			return
+			return n, false
 		}
 	}
 }
@@ -246,16 +311,31 @@ func (p *Publisher) encode(ev *event.Event) *nats.Msg {
 		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(data), "err", err)
 		return nil
 	}
-	m := nats.NewMsg(event.Subject(ev.Kind))
-	m.Data = data
-	m.Header.Set(event.HeaderMsgID, ev.EventID)
-	m.Header.Set(event.HeaderKind, string(ev.Kind))
-	m.Header.Set(event.HeaderCallID, ev.CallID)
-	m.Header.Set(event.HeaderSchema, "1")
-	if tp := ev.Traceparent(); tp != "" {
-		m.Header[event.HeaderTraceparent] = []string{tp} // as written: NATS headers are case-sensitive
+	// The header values share one array: one allocation, not five.
+	v := &[5]string{ev.EventID, string(ev.Kind), ev.CallID, "1", ev.Traceparent()}
+	h := nats.Header{
+		event.HeaderMsgID:  v[0:1:1],
+		event.HeaderKind:   v[1:2:2],
+		event.HeaderCallID: v[2:3:3],
+		event.HeaderSchema: v[3:4:4],
 	}
-	return m
+	if v[4] != "" {
+		h[event.HeaderTraceparent] = v[4:5:5] // as written: NATS headers are case-sensitive
+	}
+	return &nats.Msg{Subject: subject(ev.Kind), Header: h, Data: data}
+}
+
+// subject is event.Subject without building the string for each event.
+func subject(k event.Kind) string {
+	switch k {
+	case event.KindRequest:
+		return event.SubjectPrefix + "." + string(event.KindRequest)
+	case event.KindResponse:
+		return event.SubjectPrefix + "." + string(event.KindResponse)
+	case event.KindCall:
+		return event.SubjectPrefix + "." + string(event.KindCall)
+	}
+	return event.Subject(k)
 }
 
 // tooLarge reports whether data exceeds the connected server's max payload
@@ -352,6 +432,7 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 	// can be in flight, so this never blocks the NATS client.
 	p.retries <- m
 	p.inflight.Add(-1)
+	p.nudge()
 }
 
 // sleep waits d; it returns false when Close gave up.

@@ -3,6 +3,7 @@ package harborai_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,41 @@ func TestOversizeRequestBodyIsOmitted(t *testing.T) {
 		if c.Usage == nil || c.Usage.PromptTokens == nil || *c.Usage.PromptTokens != 100 {
 			t.Errorf("usage = %+v, want the response's 100 prompt tokens", c.Usage)
 		}
+	}
+}
+
+// TestPublisherTakesEvents: events leave the queue without waiting for
+// Close however the background publisher is woken: by its flush interval,
+// by every Publish (WithFlushInterval(0)), or by a queue a quarter full
+// (an interval too long to wait for).
+func TestPublisherTakesEvents(t *testing.T) {
+	srv := startBroker(t)
+	tests := []struct {
+		name   string
+		opts   []harborai.Option
+		events int // published together
+	}{
+		{"flush interval", nil, 1},
+		{"every publish", []harborai.Option{harborai.WithFlushInterval(0)}, 1},
+		{"quarter full", []harborai.Option{harborai.WithFlushInterval(time.Hour), harborai.WithQueueSize(8)}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			pub := connect(t, srv.ClientURL(), tt.opts...)
+			for round := 1; round <= 3; round++ {
+				for range tt.events {
+					call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+					if err := call.Request(event.Request{Body: "{}"}); err != nil {
+						t.Fatalf("Request() = %v", err)
+					}
+				}
+				want := int64(round * tt.events)
+				waitFor(t, 10*time.Second, fmt.Sprintf("%d events published", want), func() (bool, string) {
+					st := pub.Stats()
+					return st.Published == want, fmt.Sprintf("%+v", st)
+				})
+			}
+		})
 	}
 }

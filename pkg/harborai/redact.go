@@ -101,6 +101,15 @@ func queryHasSecret(raw string) bool {
 	return false
 }
 
+// publishedURL is redactURL(u), reusing endpoint (endpointOf(u)) when u
+// has nothing more to it, as vendor URLs usually have not.
+func publishedURL(u *url.URL, endpoint string) string {
+	if u.User == nil && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && u.Opaque == "" && !u.OmitHost {
+		return endpoint
+	}
+	return redactURL(u)
+}
+
 // endpointOf is the URL without query and user information: the call's
 // endpoint.
 func endpointOf(u *url.URL) string {

@@ -166,6 +166,7 @@ func (p *Publisher) spillUnsent() {
 	for drained := false; !drained; {
 		select {
 		case ev := <-p.queue:
+			p.queued.Add(-1)
 			p.queueBytes.Add(-eventSize(ev))
 			if m := p.encode(ev); m != nil {
 				payloads = append(payloads, m.Data)

@@ -98,11 +98,13 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if err != nil {
 		return nil, err // the base transport would have failed the same way
 	}
-	f := inspectBody(body.text)
+	var array [8]member // request bodies have a handful of members
+	f, members := inspectInto(array[:0], body.text)
+	endpoint := endpointOf(req.URL)
 	info := CallInfo{
 		Provider:  a.provider,
 		Model:     modelFromPath(req.URL.Path),
-		Endpoint:  endpointOf(req.URL),
+		Endpoint:  endpoint,
 		Stream:    f.stream || streams(req),
 		StartedAt: started,
 	}
@@ -121,7 +123,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 
 	hide := false
 	if a.includeUsage && info.Stream && t.opts.includeUsage && !body.truncated {
-		if nb, ok := withIncludeUsage(body.text, f); ok {
+		if nb, ok := withIncludeUsage(body.text, f, members); ok {
 			body.text, hide = nb, true
 			out = withBody(req, nb)
 		}
@@ -133,16 +135,16 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		ctx, rec.span = t.startSpan(req.Context(), a, info, req.URL)
 		out = out.WithContext(ctx)
 	}
-	rec.call = t.pub.NewCall(req.Context(), info)
+	t.pub.initCall(&rec.call, req.Context(), info)
 	if rec.span != nil {
-		adoptSpan(rec.call, rec.span)
+		adoptSpan(&rec.call, rec.span)
 	}
 	if t.opts.onCall != nil {
-		t.opts.onCall(req, rec.call)
+		t.opts.onCall(req, &rec.call)
 	}
 	_ = rec.call.Request(event.Request{
 		Method:      req.Method,
-		URL:         redactURL(req.URL),
+		URL:         publishedURL(req.URL, endpoint),
 		Headers:     redactHeaders(req.Header),
 		Body:        body.kept(t.opts.maxBody),
 		BodyOmitted: body.omitted(t.opts.maxBody),
@@ -254,10 +256,10 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 		n, err := r.Read(buf[len(buf):room])
 		buf = buf[:len(buf)+n]
 		if len(buf) > limit {
-			return string(buf), true, nil
+			return bytesToString(buf), true, nil
 		}
 		if err == io.EOF {
-			return string(buf), false, nil
+			return bytesToString(buf), false, nil
 		}
 		if err != nil {
 			return "", false, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 // recording is one call the Transport records, from its request to its
 // response event.
 type recording struct {
-	call     *Call
+	call     Call
 	span     trace.Span // nil without tracing
 	provider string
 	stream   bool
 	ctx      context.Context // the request's, to tell the caller's cancellation apart
+	body     body            // the response body's wrapper, allocated with the rest
 }
 
 // finish publishes the response event (body is the response body as read,
@@ -32,7 +34,7 @@ func (r *recording) finish(resp event.Response, body []byte) {
 		resp.FinishedAt = time.Now().UTC()
 	}
 	if len(body) > 0 {
-		resp.Body = string(body)
+		resp.Body = bytesToString(body) // body is not written to after the end
 	}
 	_ = r.call.Response(resp) // the publisher counts what it drops
 	if r.span != nil {
@@ -54,6 +56,7 @@ type body struct {
 	limit  int
 	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
 	hide   *usageFilter // hides the usage-only chunk; nil when not asked
+	filter usageFilter  // what hide points to
 	hidErr error        // the error to return once hide is drained
 	gotOne bool         // a byte reached the caller (Read's own)
 
@@ -69,7 +72,8 @@ type body struct {
 // wrapBody wraps resp.Body for rec. Upgraded connections (101) are not
 // wrapped: their body is also a writer.
 func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
-	b := &body{rc: resp.Body, rec: rec, status: resp.StatusCode, length: resp.ContentLength, limit: limit}
+	b := &rec.body
+	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		b.omit = "encoded" // compressed bytes: the caller asked for them raw
 	}
@@ -77,7 +81,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 		b.omit = "disabled"
 	}
 	if hide && resp.StatusCode == http.StatusOK {
-		b.hide = &usageFilter{out: make([]byte, 0, 4<<10)}
+		b.hide = &b.filter
 	}
 	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
@@ -90,7 +94,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 	case b.length >= 0:
 		b.buf = make([]byte, 0, min(b.length, int64(limit)))
 	default:
-		b.buf = make([]byte, 0, min(2<<10, limit))
+		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
 	resp.Body = b
 }
@@ -116,10 +120,19 @@ func (b *body) Read(p []byte) (int, error) {
 }
 
 // readHiding reads through the usage filter: the event gets the raw bytes,
-// the caller the filtered ones.
+// the caller the filtered ones. It reads the vendor's bytes itself, at
+// least 512 at a time (the filter works by lines, and a caller reading a
+// byte at a time must not cost a call per byte), into the free end of the
+// event's buffer while the body fits, and filters them only as far as the
+// caller asks: the first line reaches the caller before the rest of a large
+// read is looked at.
 func (b *body) readHiding(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	f := b.hide
 	for {
-		if n := b.hide.drain(p); n > 0 {
+		if n := f.fill(p); n > 0 {
 			if !b.gotOne {
 				b.mu.Lock()
 				b.gotOne, b.first = true, time.Now()
@@ -127,27 +140,35 @@ func (b *body) readHiding(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		if b.hidErr != nil {
+		// Nothing to give: rest is used up.
+		switch {
+		case b.hidErr != nil && len(f.line) > 0:
+			f.flush()
+		case b.hidErr != nil:
 			b.mu.Lock()
 			b.end(b.hidErr)
 			b.mu.Unlock()
 			return 0, b.hidErr
-		}
-		// Read into a buffer of our own: the filter works by lines, and a
-		// caller reading a byte at a time must not cost a call per byte.
-		buf := b.hide.scratch(len(p))
-		n, err := b.rc.Read(buf)
-		if n > 0 {
+		default:
 			b.mu.Lock()
-			b.capture(buf[:n])
+			buf, kept := b.readBuf(len(p))
 			b.mu.Unlock()
-			b.hide.write(buf[:n])
-		}
-		if err != nil {
-			b.hide.flush()
-			b.hidErr = err
-		} else if n == 0 {
-			return 0, nil
+			n, err := b.rc.Read(buf)
+			if n > 0 {
+				b.mu.Lock()
+				if kept {
+					b.captured(n)
+				} else {
+					b.capture(buf[:n])
+				}
+				b.mu.Unlock()
+				f.rest = buf[:n]
+			}
+			if err != nil {
+				b.hidErr = err
+			} else if n == 0 {
+				return 0, nil
+			}
 		}
 	}
 }
@@ -160,6 +181,35 @@ func (b *body) Close() error {
 	b.end(errClosedEarly)
 	b.mu.Unlock()
 	return err
+}
+
+// readBuf returns where readHiding reads the vendor's next bytes (up to
+// the caller's size, at least 512 bytes and at most 64 KiB) and whether
+// that is the free end of the event's buffer, which spares a copy while the
+// body fits the limit; else the filter's own buffer. The event's buffer
+// grows as append would, when the length is unknown. b.mu is held.
+func (b *body) readBuf(n int) ([]byte, bool) {
+	n = min(max(n, 512), 64<<10)
+	if !b.done && b.omit == "" && !b.truncated {
+		if cap(b.buf)-len(b.buf) < 512 && b.length < 0 {
+			b.buf = slices.Grow(b.buf, max(len(b.buf), 512))
+		}
+		if free := min(cap(b.buf), b.limit) - len(b.buf); free > 0 {
+			return b.buf[len(b.buf) : len(b.buf)+min(n, free)], true
+		}
+	}
+	return b.hide.scratch(n), false
+}
+
+// captured counts n bytes read into the free end of the event's buffer,
+// as capture does; b.mu is held. They were read after readBuf, maybe after
+// the end: the event's body, if published, ends before them.
+func (b *body) captured(n int) {
+	if b.done {
+		return
+	}
+	b.read += int64(n)
+	b.buf = b.buf[:len(b.buf)+n]
 }
 
 // capture copies p for the event; b.mu is held.
@@ -216,8 +266,8 @@ func (b *body) end(err error) {
 	b.done = true
 	resp := event.Response{HTTPStatus: b.status, FinishedAt: time.Now().UTC()}
 	if !b.first.IsZero() {
-		first := b.first.UTC()
-		resp.FirstByteAt = &first
+		b.first = b.first.UTC()
+		resp.FirstByteAt = &b.first // copied by Call.Response
 	}
 	var kept []byte
 	switch {

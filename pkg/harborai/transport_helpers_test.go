@@ -153,6 +153,7 @@ func providerOf(vendor string) string {
 type vendorCall struct {
 	vendor, model string
 	stream        bool
+	askUsage      bool // the body says stream_options.include_usage: true (OpenAI shape)
 }
 
 // models are the models (Azure: deployment; Qianfan v1: endpoint) called.
@@ -184,6 +185,9 @@ func (c vendorCall) request(t testing.TB, ctx context.Context, emu *emulator.Ser
 		body = map[string]any{"model": c.model, "input": map[string]any{"messages": msgs}, "parameters": map[string]any{"result_format": "message", "incremental_output": true}}
 	default:
 		body = map[string]any{"model": c.model, "messages": msgs, "stream": c.stream}
+		if c.askUsage {
+			body["stream_options"] = map[string]any{"include_usage": true}
+		}
 	}
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -2,12 +2,18 @@ package harborai
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/harborai/ingest/pkg/event"
 )
 
 func TestMatcherLookup(t *testing.T) {
@@ -96,7 +102,7 @@ func TestModelAndStream(t *testing.T) {
 			for k, v := range tt.header {
 				req.Header[k] = v
 			}
-			f := inspectBody(tt.body)
+			f, _ := inspectBody(tt.body)
 			model := modelFromPath(req.URL.Path)
 			if model == "" {
 				model = f.model
@@ -126,7 +132,8 @@ func TestWithIncludeUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := withIncludeUsage(tt.body, inspectBody(tt.body))
+			f, members := inspectBody(tt.body)
+			got, ok := withIncludeUsage(tt.body, f, members)
 			if got != tt.want || ok != tt.ok {
 				t.Fatalf("withIncludeUsage(%q) = %q, %v, want %q, %v", tt.body, got, ok, tt.want, tt.ok)
 			}
@@ -163,7 +170,8 @@ func mustMarshal(t *testing.T, v any) string {
 	return string(b)
 }
 
-func TestUsageFilter(t *testing.T) {
+// usageFilterCases are streams with what the application reads of them.
+func usageFilterCases() []struct{ name, in, want string } {
 	chunk := `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}` + "\n\n"
 	last := `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}` + "\n\n"
 	usage := `data: {"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}` + "\n\n"
@@ -179,8 +187,13 @@ func TestUsageFilter(t *testing.T) {
 		{"usage in a choice chunk kept", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n"},
 		{"no trailing newline", chunk + "data: partial", chunk + "data: partial"},
 		{"error event kept", `data: {"error":{"message":"boom"}}` + "\n\n", `data: {"error":{"message":"boom"}}` + "\n\n"},
+		{"usage key in content kept", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n"},
 	}
-	for _, tt := range tests {
+	return tests
+}
+
+func TestUsageFilter(t *testing.T) {
+	for _, tt := range usageFilterCases() {
 		for _, size := range []int{1, 3, 17, 4096} {
 			t.Run(tt.name, func(t *testing.T) {
 				f := &usageFilter{}
@@ -209,6 +222,142 @@ func TestUsageFilter(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestHidingBody reads streams through the body wrapper that hides the
+// usage chunk, the vendor's bytes coming in pieces of several sizes and the
+// application reading with buffers of several sizes: the application gets
+// the stream without the chunk, the event the stream as sent.
+func TestHidingBody(t *testing.T) {
+	for _, tt := range usageFilterCases() {
+		for _, piece := range []int{1, 3, 17, 4096} {
+			for _, read := range []int{1, 7, 4096} {
+				for _, c := range []struct {
+					known bool // Content-Length
+					limit int
+				}{{false, DefaultMaxBodyBytes}, {true, DefaultMaxBodyBytes}, {false, 100}, {true, 100}} {
+					known, limit := c.known, c.limit
+					t.Run(fmt.Sprintf("%s/%d/%d/%v/%d", tt.name, piece, read, known, limit), func(t *testing.T) {
+						p := &Publisher{opts: defaultOptions(), queue: make(chan *event.Event, 1), wake: make(chan struct{}, 1)}
+						rec := &recording{ctx: context.Background(), stream: true}
+						p.initCall(&rec.call, context.Background(), CallInfo{Provider: "openai"})
+						length := int64(-1)
+						if known {
+							length = int64(len(tt.in))
+						}
+						resp := &http.Response{
+							StatusCode: http.StatusOK, ContentLength: length, Header: http.Header{},
+							Body: io.NopCloser(iotest.HalfReader(&pieces{s: tt.in, n: piece})),
+						}
+						wrapBody(resp, rec, limit, true)
+						got, err := io.ReadAll(&onlyReader{resp.Body, read})
+						if err != nil || string(got) != tt.want {
+							t.Fatalf("read = %q, %v, want %q", got, err, tt.want)
+						}
+						ev := <-p.queue
+						want, omitted := tt.in, ""
+						if len(tt.in) > limit { // the head, and the last whole lines of the tail
+							over := tt.in[limit:]
+							tail := over[len(over)-min(tailKeep(limit), len(over)):]
+							if i := strings.IndexByte(tail, '\n'); i >= 0 {
+								tail = tail[i+1:]
+							}
+							want, omitted = tt.in[:limit-len(tail)-1]+"\n"+tail, "truncated"
+						}
+						if r := ev.Response; r == nil || r.Body != want || r.BodyOmitted != omitted || r.Status != event.StatusSuccess {
+							t.Errorf("event response = %+v, want body %q, omitted %q, success", r, want, omitted)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// pieces reads s at most n bytes at a time.
+type pieces struct {
+	s string
+	n int
+}
+
+func (r *pieces) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), r.n)], r.s)
+	r.s = r.s[k:]
+	return k, nil
+}
+
+// onlyReader reads into buffers of at most n bytes.
+type onlyReader struct {
+	r io.Reader
+	n int
+}
+
+func (r *onlyReader) Read(p []byte) (int, error) { return r.r.Read(p[:min(len(p), r.n)]) }
+
+func TestScanObject(t *testing.T) {
+	tests := []struct {
+		name, in string
+		keys     []string
+		ok       bool
+	}{
+		{"empty", ` { } `, nil, true},
+		{"members", `{"model":"m","stream":true,"n":1.5e3,"x":null}`, []string{"model", "stream", "n", "x"}, true},
+		{"nested", `{"a":{"b":[1,{"c":"}"}]},"d":[]}`, []string{"a", "d"}, true},
+		{"escaped quote", `{"a\"b":"c\"}","d":1}`, []string{`a\"b`, "d"}, true},
+		{"escaped backslash", `{"a":"c\\","d":"\\\""}`, []string{"a", "d"}, true},
+		{"unicode", `{"名":"\u0041","b":"é"}`, []string{"名", "b"}, true},
+		{"cut in a string", `{"model":"m","messages":[{"content":"ab`, []string{"model"}, false},
+		{"cut after a backslash", `{"model":"m","x":"a\`, []string{"model"}, false},
+		{"trailing text", `{"a":1} x`, []string{"a"}, false},
+		{"not an object", `[1]`, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, ok := scanObject(tt.in)
+			var keys []string
+			for _, m := range ms {
+				keys = append(keys, m.key)
+			}
+			if ok != tt.ok || !slices.Equal(keys, tt.keys) {
+				t.Errorf("scanObject(%q) = %q, %v, want %q, %v", tt.in, keys, ok, tt.keys, tt.ok)
+			}
+		})
+	}
+}
+
+// FuzzScanObject: on JSON objects, scanObject finds the members
+// encoding/json finds, in order.
+func FuzzScanObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a\"":"\\","b":[{"c":"]"}]}`, `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(s), &obj) != nil || !strings.HasPrefix(strings.TrimSpace(s), "{") {
+			return
+		}
+		ms, ok := scanObject(s)
+		if !ok {
+			t.Fatalf("scanObject(%q) not ok, want the object's members", s)
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		_, _ = dec.Token() // {
+		for i := 0; dec.More(); i++ {
+			tok, _ := dec.Token()
+			var v json.RawMessage
+			_ = dec.Decode(&v)
+			if i >= len(ms) {
+				t.Fatalf("scanObject(%q) found %d members, want more", s, len(ms))
+			}
+			var key string
+			if err := json.Unmarshal([]byte(`"`+ms[i].key+`"`), &key); err != nil || key != tok {
+				t.Fatalf("scanObject(%q) member %d = %q, want %q", s, i, ms[i].key, tok)
+			}
+		}
+	})
 }
 
 func TestRedaction(t *testing.T) {

@@ -12,17 +12,16 @@ import "bytes"
 type usageFilter struct {
 	line      []byte // the current line, until its newline
 	out       []byte // bytes for the caller
-	buf       []byte // what the vendor's bytes are read into
+	buf       []byte // what the vendor's bytes are read into, when not the event's buffer
+	rest      []byte // read and not yet looked at
 	off       int    // of out, already given
 	dropBlank bool   // the next line ends a dropped event
 }
 
 const maxHeldLine = 1 << 20
 
-// scratch returns the buffer to read the vendor's bytes into: the caller's
-// size, between 4 and 64 KiB.
+// scratch returns a buffer of n bytes to read the vendor's bytes into.
 func (f *usageFilter) scratch(n int) []byte {
-	n = min(max(n, 4<<10), 64<<10)
 	if cap(f.buf) < n {
 		f.buf = make([]byte, n)
 	}
@@ -32,6 +31,14 @@ func (f *usageFilter) scratch(n int) []byte {
 // write takes bytes read from the vendor.
 func (f *usageFilter) write(p []byte) {
 	for len(p) > 0 {
+		p = f.writeSome(p)
+	}
+}
+
+// writeSome takes bytes read from the vendor up to the first line it passes
+// on, and returns the rest.
+func (f *usageFilter) writeSome(p []byte) []byte {
+	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			f.line = append(f.line, p...)
@@ -40,8 +47,9 @@ func (f *usageFilter) write(p []byte) {
 				f.line = f.line[:0]
 				f.dropBlank = false
 			}
-			return
+			return nil
 		}
+		had := len(f.out)
 		if len(f.line) == 0 {
 			f.endLine(p[:i+1])
 		} else {
@@ -50,21 +58,67 @@ func (f *usageFilter) write(p []byte) {
 			f.line = f.line[:0]
 		}
 		p = p[i+1:]
+		if len(f.out) > had {
+			return p
+		}
 	}
+	return nil
+}
+
+// fill copies into p the filtered bytes held and those of rest, looking at
+// lines only as far as p has room (a caller after the first byte gets it
+// once one line was looked at), and returns how many. Whole lines go from
+// rest to p directly; a line cut between reads goes through line and out.
+func (f *usageFilter) fill(p []byte) int {
+	n := f.drain(p)
+	for n < len(p) && len(f.rest) > 0 { // out is empty here
+		i := bytes.IndexByte(f.rest, '\n')
+		if i < 0 || len(f.line) > 0 {
+			f.rest = f.writeSome(f.rest)
+			n += f.drain(p[n:])
+			continue
+		}
+		line := f.rest[:i+1]
+		f.rest = f.rest[i+1:]
+		if f.keep(line) {
+			k := copy(p[n:], line)
+			n += k
+			f.out = append(f.out, line[k:]...) // what p has no room for
+		}
+	}
+	return n
 }
 
 // endLine passes on or drops one whole line.
 func (f *usageFilter) endLine(line []byte) {
-	blank := len(bytes.TrimRight(line, "\r\n")) == 0
-	switch {
-	case f.dropBlank && blank:
-		f.dropBlank = false
-	case usageOnly(line):
-		f.dropBlank = true
-	default:
-		f.dropBlank = false
+	if f.keep(line) {
 		f.out = append(f.out, line...)
 	}
+}
+
+// keep reports whether a whole line passes: not the usage chunk's data
+// line, nor the blank line that ends its event.
+func (f *usageFilter) keep(line []byte) bool {
+	switch {
+	case f.dropBlank && blank(line):
+		f.dropBlank = false
+		return false
+	case usageOnly(line):
+		f.dropBlank = true
+		return false
+	}
+	f.dropBlank = false
+	return true
+}
+
+// blank reports whether line is only a line ending.
+func blank(line []byte) bool {
+	for _, c := range line {
+		if c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // flush passes on a last line without a newline.
@@ -86,15 +140,17 @@ func (f *usageFilter) drain(p []byte) int {
 }
 
 // usageOnly reports whether line is "data: {...}" whose object has an empty
-// choices array and a usage object. Lines with a non-empty choices array,
-// nearly all of them, are told apart without decoding.
+// choices array and a usage object. Other lines, nearly all of them, are
+// told apart without decoding: by their "usage" (null in every chunk but
+// the usage chunk), then by their "choices".
 func usageOnly(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("data:"))
-	if !ok || !emptyChoices(rest) || !bytes.Contains(rest, []byte(`"usage"`)) {
+	if !ok || !usageObject(rest) || !emptyChoices(rest) {
 		return false
 	}
-	s := string(bytes.TrimSpace(rest))
-	ms, ok := scanObject(s)
+	s := bytesToString(bytes.TrimSpace(rest)) // read only, here
+	var array [16]member
+	ms, ok := appendMembers(array[:0], s)
 	if !ok {
 		return false
 	}
@@ -111,26 +167,57 @@ func usageOnly(line []byte) bool {
 	return empty && usage
 }
 
+// usageObject reports whether p has `"usage"` followed by an object.
+func usageObject(p []byte) bool {
+	for {
+		rest, ok := afterKey(p, `usage"`)
+		if !ok {
+			return false
+		}
+		p = skipSep(rest)
+		if len(p) > 0 && p[0] == '{' {
+			return true
+		}
+	}
+}
+
 // emptyChoices reports whether p has `"choices"` followed by an empty array.
 func emptyChoices(p []byte) bool {
 	for {
-		i := bytes.Index(p, []byte(`"choices"`))
-		if i < 0 {
+		rest, ok := afterKey(p, `choices"`)
+		if !ok {
 			return false
 		}
-		p = p[i+len(`"choices"`):]
-		j := 0
-		for j < len(p) && (p[j] == ' ' || p[j] == ':' || p[j] == '\t') {
-			j++
-		}
-		if j < len(p) && p[j] == '[' {
-			j++
-			for j < len(p) && (p[j] == ' ' || p[j] == '\t') {
-				j++
-			}
-			if j < len(p) && p[j] == ']' {
+		p = skipSep(rest)
+		if len(p) > 0 && p[0] == '[' {
+			if q := bytes.TrimLeft(p[1:], " \t"); len(q) > 0 && q[0] == ']' {
 				return true
 			}
 		}
 	}
+}
+
+// afterKey returns what follows the first `"` + key in p (key ends with
+// its closing quote; it is looked for without the opening one, a byte too
+// common in JSON for bytes.Index to skip ahead).
+func afterKey(p []byte, key string) ([]byte, bool) {
+	for {
+		i := bytes.Index(p, []byte(key))
+		if i < 0 {
+			return nil, false
+		}
+		if i > 0 && p[i-1] == '"' {
+			return p[i+len(key):], true
+		}
+		p = p[i+len(key):]
+	}
+}
+
+// skipSep skips the spaces and colon between a key and its value.
+func skipSep(p []byte) []byte {
+	j := 0
+	for j < len(p) && (p[j] == ' ' || p[j] == ':' || p[j] == '\t') {
+		j++
+	}
+	return p[j:]
 }

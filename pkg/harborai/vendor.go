@@ -227,7 +227,7 @@ func unescapePath(s string) string {
 // the body's "stream": true is read by inspect.
 func streams(req *http.Request) bool {
 	return strings.HasSuffix(req.URL.Path, ":streamGenerateContent") ||
-		strings.EqualFold(req.Header.Get("X-DashScope-SSE"), "enable")
+		strings.EqualFold(req.Header.Get("X-Dashscope-Sse"), "enable") // X-DashScope-SSE, in canonical form: no allocation
 }
 
 // streamEnds are the markers a complete stream ends with, one per stream

@@ -22,8 +22,10 @@ type member struct {
 // first problem (a body cut at the size limit keeps its first members) and
 // false. It checks the structure (strings, nesting, separators) but not the
 // scalars, which the vendor validates.
-func scanObject(s string) ([]member, bool) {
-	var ms []member
+func scanObject(s string) ([]member, bool) { return appendMembers(nil, s) }
+
+// appendMembers is scanObject appending to ms.
+func appendMembers(ms []member, s string) ([]member, bool) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return ms, false
@@ -70,21 +72,21 @@ func skipSpace(s string, i int) int {
 	return i
 }
 
-// skipString returns the offset after the string starting at s[i] == '"'.
+// skipString returns the offset after the string starting at s[i] == '"':
+// at the first quote not escaped, one after an even number of backslashes.
 func skipString(s string, i int) (int, bool) {
-	j := i + 1
-	for {
-		k := strings.IndexAny(s[j:], `"\`)
+	for j := i + 1; ; j++ {
+		k := strings.IndexByte(s[j:], '"')
 		if k < 0 {
 			return 0, false
 		}
 		j += k
-		if s[j] == '"' {
-			return j + 1, true
+		n := 0
+		for b := j - 1; b > i && s[b] == '\\'; b-- {
+			n++
 		}
-		j += 2 // a backslash and the character it escapes
-		if j > len(s) {
-			return 0, false
+		if n%2 == 0 {
+			return j + 1, true
 		}
 	}
 }
@@ -119,8 +121,12 @@ func skipValue(s string, i int) (int, bool) {
 		return 0, false
 	default:
 		j := i
-		for j < len(s) && !strings.ContainsRune(",}] \t\r\n", rune(s[j])) {
-			j++
+	scalar:
+		for ; j < len(s); j++ {
+			switch s[j] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				break scalar
+			}
 		}
 		return j, j > i
 	}
@@ -128,15 +134,21 @@ func skipValue(s string, i int) (int, bool) {
 
 // requestFields are what the transport reads from a request body.
 type requestFields struct {
-	object  bool // the body is one JSON object
-	members []member
-	model   string
-	stream  bool
+	object bool // the body is one JSON object
+	model  string
+	stream bool
 }
 
-func inspectBody(body string) requestFields {
-	ms, ok := scanObject(body)
-	f := requestFields{object: ok, members: ms}
+// inspectBody reads a request body's fields, and returns its top-level
+// members too, for withIncludeUsage.
+func inspectBody(body string) (requestFields, []member) { return inspectInto(nil, body) }
+
+// inspectInto is inspectBody appending the members to ms, whose array the
+// caller can keep on its stack (the members are returned apart from the
+// fields for that: the fields' strings outlive the call).
+func inspectInto(ms []member, body string) (requestFields, []member) {
+	ms, ok := appendMembers(ms, body)
+	f := requestFields{object: ok}
 	for _, m := range ms {
 		v := body[m.start:m.end]
 		switch m.key {
@@ -146,7 +158,7 @@ func inspectBody(body string) requestFields {
 			f.stream = v == "true"
 		}
 	}
-	return f
+	return f, ms
 }
 
 // jsonString decodes a JSON string value, or returns "" when v is not one.
@@ -168,12 +180,12 @@ func jsonString(v string) string {
 // true, and true, when the body does not say include_usage already; every
 // other byte of the body is kept as it was. It returns false when the caller
 // chose (include_usage present, true or false) or the body is not an object.
-func withIncludeUsage(body string, f requestFields) (string, bool) {
+func withIncludeUsage(body string, f requestFields, members []member) (string, bool) {
 	if !f.object {
 		return "", false
 	}
 	const opt = `"include_usage":true`
-	for _, m := range f.members {
+	for _, m := range members {
 		if m.key != "stream_options" {
 			continue
 		}
@@ -198,10 +210,10 @@ func withIncludeUsage(body string, f requestFields) (string, bool) {
 		return body[:open] + opt + sep + body[open:], true
 	}
 	const member = `"stream_options":{` + opt + `}`
-	if len(f.members) == 0 {
+	if len(members) == 0 {
 		open := strings.IndexByte(body, '{') + 1
 		return body[:open] + member + body[open:], true
 	}
-	last := f.members[len(f.members)-1].end
+	last := members[len(members)-1].end
 	return body[:last] + "," + member + body[last:], true
 }

@@ -1,0 +1,62 @@
+package harborai
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/harborai/ingest/internal/broker"
+	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// TestRunParksWhenIdle: once the queue has been empty for parkAfter, the
+// background publisher parks without a timer, and the next Publish wakes it.
+func TestRunParksWhenIdle(t *testing.T) {
+	srv := natstest.Start(t)
+	js, err := jetstream.New(srv.Conn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := broker.EnsureStream(context.Background(), js, broker.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := Connect(srv.ClientURL(), WithFlushInterval(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	publish := func(want int64) {
+		t.Helper()
+		call := pub.NewCall(context.Background(), CallInfo{Provider: "openai"})
+		if err := call.Request(event.Request{Body: "{}"}); err != nil {
+			t.Fatalf("Request() = %v", err)
+		}
+		poll(t, 10*time.Second, "the event published", func() bool { return pub.Stats().Published == want })
+	}
+	publish(1)
+	poll(t, parkAfter+10*time.Second, "the publisher parked", pub.parked.Load)
+	publish(2)
+}
+
+// poll waits until cond holds, failing the test after timeout. (The
+// package's external tests use internal/testutil, which this package's
+// internal tests cannot import: it imports the package.)
+func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+	}
+}
+
+func TestSubject(t *testing.T) {
+	for _, k := range []event.Kind{event.KindRequest, event.KindResponse, event.KindCall, "future"} {
+		if got, want := subject(k), event.Subject(k); got != want {
+			t.Errorf("subject(%q) = %q, want %q", k, got, want)
+		}
+	}
+}

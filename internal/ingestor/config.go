@@ -28,7 +28,7 @@ type Config struct {
 	Environment     string        // tags calls that do not carry one
 	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
 	MaxEventBytes   int           // larger events are rejected
-	MemoryLimit     int64         // Go runtime soft memory limit in bytes (0 = none); see ApplyMemoryLimit
+	MemoryLimit     int64         // Go runtime soft memory limit in bytes (0 = none, -1 = auto); see ApplyMemoryLimit
 	BatchSize       int           // events per batch write
 	Writers         int           // batches written at once
 	FlushInterval   time.Duration // how long a partial batch waits
@@ -46,7 +46,7 @@ func DefaultConfig() Config {
 		DataDir:         "./harborai-data",
 		StreamMaxBytes:  4 << 30,
 		MaxEventBytes:   8 << 20,
-		MemoryLimit:     192 << 20,
+		MemoryLimit:     -1,
 		BatchSize:       1000,
 		Writers:         2,
 		FlushInterval:   50 * time.Millisecond,
@@ -101,8 +101,8 @@ func (c Config) Validate() error {
 	if c.StreamMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("HARBORAI_STREAM_MAX_BYTES %d: must be >= 0 (0 = unlimited)", c.StreamMaxBytes))
 	}
-	if c.MemoryLimit != 0 && c.MemoryLimit < 32<<20 {
-		errs = append(errs, fmt.Errorf("HARBORAI_MEMORY_LIMIT %d: want 0 (none) or at least 33554432 (32 MiB)", c.MemoryLimit))
+	if c.MemoryLimit != 0 && c.MemoryLimit != -1 && c.MemoryLimit < 32<<20 {
+		errs = append(errs, fmt.Errorf("HARBORAI_MEMORY_LIMIT %d: want -1 (auto), 0 (none) or at least 33554432 (32 MiB)", c.MemoryLimit))
 	}
 	for _, d := range []struct {
 		name string
@@ -201,7 +201,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	str(&c.MetricsAddr, "metrics-addr", "HARBORAI_METRICS_ADDR", "address of /metrics, /healthz and /readyz; unset = none")
 	str(&c.Environment, "environment", "HARBORAI_ENVIRONMENT", "environment tag for calls that carry none")
 	num64(&c.StreamMaxBytes, "stream-max-bytes", "HARBORAI_STREAM_MAX_BYTES", "JetStream stream size bound in bytes (0 = unlimited)")
-	num64(&c.MemoryLimit, "memory-limit", "HARBORAI_MEMORY_LIMIT", "Go runtime soft memory limit in bytes (0 = none; GOMEMLIMIT, when set, wins)")
+	num64(&c.MemoryLimit, "memory-limit", "HARBORAI_MEMORY_LIMIT", "Go runtime soft memory limit in bytes (-1 = auto from the batch size and writers, 0 = none; GOMEMLIMIT, when set, wins)")
 	num(&c.MaxEventBytes, "max-event-bytes", "HARBORAI_MAX_EVENT_BYTES", "largest event accepted")
 	num(&c.BatchSize, "batch-size", "HARBORAI_BATCH_SIZE", "events per batch write")
 	num(&c.Writers, "writers", "HARBORAI_WRITERS", "batches written at once")

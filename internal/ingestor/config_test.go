@@ -87,12 +87,12 @@ func TestApplyMemoryLimit(t *testing.T) {
 
 	cfg := ingestor.DefaultConfig()
 	ingestor.ApplyMemoryLimit(cfg, none, log)
-	if got, want := debug.SetMemoryLimit(-1), int64(160<<20+1000*5*8<<10); got != want || want != ingestor.AutoMemoryLimit(cfg) {
+	if got, want := debug.SetMemoryLimit(-1), int64(184<<20+1000*5*8<<10); got != want || want != ingestor.AutoMemoryLimit(cfg) {
 		t.Fatalf("default: memory limit %d, want %d (auto for batch 1000, 2 writers)", got, want)
 	}
 	big := cfg
 	big.BatchSize = 4000
-	if got, want := ingestor.AutoMemoryLimit(big), int64(160<<20+4000*5*8<<10); got != want {
+	if got, want := ingestor.AutoMemoryLimit(big), int64(184<<20+4000*5*8<<10); got != want {
 		t.Fatalf("auto limit for batch 4000 = %d, want %d", got, want)
 	}
 	debug.SetMemoryLimit(before)

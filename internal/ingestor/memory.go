@@ -35,11 +35,11 @@ func ApplyMemoryLimit(cfg Config, lookup func(string) (string, bool), log *slog.
 // AutoMemoryLimit is the default memory limit: a base for the embedded
 // NATS server, the runtime and the rest, plus 8 KiB for each event the
 // pipeline may hold at once (fetched ahead, being prepared, being written:
-// BatchSize × (Writers + 3)); 200 MiB at the default batch size and
+// BatchSize × (Writers + 3)); 224 MiB at the default batch size and
 // writers. A limit below what is live makes the collector run without
 // pause (with a batch of 4,000 under a fixed 192 MiB, the ingest benchmark
 // lost 40% of its rate), so it grows with the batches.
 func AutoMemoryLimit(cfg Config) int64 {
-	const base, perEvent = 160 << 20, 8 << 10
+	const base, perEvent = 184 << 20, 8 << 10
 	return base + int64(cfg.BatchSize)*int64(cfg.Writers+3)*perEvent
 }

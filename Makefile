@@ -43,7 +43,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./pkg/event
 	$(GO) test -run='^$$' -fuzz=FuzzReadLine -fuzztime=$(FUZZTIME) ./pkg/spool
 
-## bench: run every benchmark side by side with its baseline and rewrite docs/benchmarks.md (~30-40 min)
+## bench: run every benchmark side by side with its baseline and rewrite docs/benchmarks.md (~11 min on 2 cores)
 ## bench-ingest, bench-latency (+ client), bench-jetstream, bench-footprint, bench-outage, bench-query: one part each
 BENCHRUN = $(GO) run ./bench/cmd/benchrun -out $(BIN)/bench -cmd "make $@"
 bench: build

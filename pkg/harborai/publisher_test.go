@@ -100,10 +100,16 @@ func TestPublisherTakesEvents(t *testing.T) {
 		name   string
 		opts   []harborai.Option
 		events int // published together
+		// waiting is how many events may legitimately wait for the flush
+		// interval: with a queue of 8, one queued event does not wake the
+		// publisher (two do), and the publisher may take an event while its
+		// Publish is still counting it, so one can be left until the next
+		// wake-up.
+		waiting int64
 	}{
-		{"flush interval", nil, 1},
-		{"every publish", []harborai.Option{harborai.WithFlushInterval(0)}, 1},
-		{"quarter full", []harborai.Option{harborai.WithFlushInterval(time.Hour), harborai.WithQueueSize(8)}, 2},
+		{"flush interval", nil, 1, 0},
+		{"every publish", []harborai.Option{harborai.WithFlushInterval(0)}, 1, 0},
+		{"quarter full", []harborai.Option{harborai.WithFlushInterval(time.Hour), harborai.WithQueueSize(8)}, 2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +125,7 @@ func TestPublisherTakesEvents(t *testing.T) {
 				want := int64(round * tt.events)
 				waitFor(t, 10*time.Second, fmt.Sprintf("%d events published", want), func() (bool, string) {
 					st := pub.Stats()
-					return st.Published == want, fmt.Sprintf("%+v", st)
+					return st.Published >= want-tt.waiting && st.Published <= want, fmt.Sprintf("%+v", st)
 				})
 			}
 		})

@@ -16,8 +16,19 @@ const (
 	HeaderSchema      = "Harborai-Schema-Version"
 )
 
-// Subject returns the subject events of kind k are published to.
-func Subject(k Kind) string { return SubjectPrefix + "." + string(k) }
+// Subject returns the subject events of kind k are published to. The
+// known kinds' subjects are constants: publishing builds no string.
+func Subject(k Kind) string {
+	switch k {
+	case KindRequest:
+		return SubjectPrefix + "." + string(KindRequest)
+	case KindResponse:
+		return SubjectPrefix + "." + string(KindResponse)
+	case KindCall:
+		return SubjectPrefix + "." + string(KindCall)
+	}
+	return SubjectPrefix + "." + string(k)
+}
 
 // Traceparent returns the W3C traceparent header value of the event's call
 // (sampled), or "" when the event has no valid trace and span ids.

@@ -18,6 +18,9 @@ func TestSubject(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got := event.Subject(tc.kind)
+		if allocs := testing.AllocsPerRun(100, func() { _ = event.Subject(tc.kind) }); allocs != 0 {
+			t.Errorf("Subject(%q) allocates %v times, want 0 (it is built for every published event)", tc.kind, allocs)
+		}
 		if got != tc.want {
 			t.Errorf("Subject(%q) = %q, want %q", tc.kind, got, tc.want)
 		}

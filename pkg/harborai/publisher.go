@@ -322,20 +322,7 @@ func (p *Publisher) encode(ev *event.Event) *nats.Msg {
 	if v[4] != "" {
 		h[event.HeaderTraceparent] = v[4:5:5] // as written: NATS headers are case-sensitive
 	}
-	return &nats.Msg{Subject: subject(ev.Kind), Header: h, Data: data}
-}
-
-// subject is event.Subject without building the string for each event.
-func subject(k event.Kind) string {
-	switch k {
-	case event.KindRequest:
-		return event.SubjectPrefix + "." + string(event.KindRequest)
-	case event.KindResponse:
-		return event.SubjectPrefix + "." + string(event.KindResponse)
-	case event.KindCall:
-		return event.SubjectPrefix + "." + string(event.KindCall)
-	}
-	return event.Subject(k)
+	return &nats.Msg{Subject: event.Subject(ev.Kind), Header: h, Data: data}
 }
 
 // tooLarge reports whether data exceeds the connected server's max payload

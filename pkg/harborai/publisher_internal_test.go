@@ -52,11 +52,3 @@ func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 		}
 	}
 }
-
-func TestSubject(t *testing.T) {
-	for _, k := range []event.Kind{event.KindRequest, event.KindResponse, event.KindCall, "future"} {
-		if got, want := subject(k), event.Subject(k); got != want {
-			t.Errorf("subject(%q) = %q, want %q", k, got, want)
-		}
-	}
-}

@@ -109,14 +109,14 @@ func (p *Pipeline) Stored() int64 { return p.stored.Load() }
 // while Writers goroutines write the previous ones, so parsing and pricing
 // overlap with the store's I/O.
 func (p *Pipeline) Run(ctx context.Context) error {
-	msgs := make(chan jetstream.Msg, 2*p.cfg.BatchSize)
+	msgs := make(chan jetstream.Msg, msgBuffer)
 	cc, err := p.cons.Consume(func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
 			_ = m.Nak()
 		}
-	}, jetstream.PullMaxMessages(2*p.cfg.BatchSize),
+	}, jetstream.PullMaxBytes(p.pullBytes()),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			p.log.Warn("consume", "err", err)
 		}))
@@ -156,6 +156,23 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 }
 
+// msgBuffer is the most messages taken from JetStream and waiting for the
+// batcher; the consumer's pull buffer (pullBytes) holds the next ones.
+const msgBuffer = 256
+
+// pullBytes bounds the bytes the consumer buffers ahead: two batches of
+// 4 KiB events, and never less than two messages of the largest size (a
+// message larger than the pull's byte limit would stall the consumer).
+// A bound in messages would not do: a batch message may hold hundreds of
+// events.
+func (p *Pipeline) pullBytes() int {
+	largest := p.cfg.MaxEventBytes
+	if largest <= 0 {
+		largest = event.MaxSize
+	}
+	return max(2*p.cfg.BatchSize*4<<10, 2*largest+64<<10)
+}
+
 // batch collects messages into batches of up to BatchSize, waiting at most
 // FlushInterval after the first, prepares them and hands them to the
 // writers, until ctx ends.
@@ -163,20 +180,24 @@ func (p *Pipeline) batch(ctx context.Context, msgs <-chan jetstream.Msg, out cha
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		batch := make([]jetstream.Msg, 0, p.cfg.BatchSize)
+		// A batch holds whole messages; events counts what they declare.
+		var batch []jetstream.Msg
+		events := 0
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
+			events += eventsIn(m)
 		case <-ctx.Done():
 			return
 		}
 		timer.Reset(p.cfg.FlushInterval)
 		done := false
 	fill:
-		for len(batch) < p.cfg.BatchSize {
+		for events < p.cfg.BatchSize {
 			select {
 			case m := <-msgs:
 				batch = append(batch, m)
+				events += eventsIn(m)
 			case <-timer.C:
 				break fill
 			case <-ctx.Done():
@@ -196,26 +217,49 @@ func (p *Pipeline) batch(ctx context.Context, msgs <-chan jetstream.Msg, out cha
 
 // preparedBatch is a batch decoded and built, ready to write.
 type preparedBatch struct {
-	calls []record.Call
-	msgs  []jetstream.Msg
+	calls  []record.Call
+	msgs   []jetstream.Msg
+	events int // events in msgs not rejected
 }
 
-// prepare decodes and builds a batch, quarantining malformed events.
+// eventsIn is the number of events m declares (its batch count, or 1).
+func eventsIn(m jetstream.Msg) int {
+	return event.BatchCount(m.Headers()[event.HeaderBatchCount])
+}
+
+// prepare decodes and builds a batch, quarantining malformed events. A
+// batch message's events are decoded one by one: a bad line is quarantined
+// alone and the message is acknowledged with the others once they are
+// stored. If a line cannot be quarantined, its whole message is handed back
+// for redelivery.
 func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 	calls := make([]record.Call, 0, len(batch))
 	good := make([]jetstream.Msg, 0, len(batch))
+	events := 0
 	for _, m := range batch {
 		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 			p.metrics.Redeliveries.Inc()
 		}
-		ev, err := event.Decode(m.Data(), p.cfg.MaxEventBytes)
-		if err != nil {
-			p.reject(m, err)
-			continue
+		start, kept := len(calls), true
+		if _, ok := m.Headers()[event.HeaderBatchCount]; ok {
+			for line := range event.BatchLines(m.Data()) {
+				if calls, kept = p.add(calls, m, line); !kept {
+					break
+				}
+			}
+		} else {
+			calls, kept = p.add(calls, m, m.Data())
 		}
-		p.metrics.EventsReceived.WithLabelValues(string(ev.Kind)).Inc()
-		calls = append(calls, Build(ev, p.pricer, p.cfg.Build))
-		good = append(good, m)
+		switch {
+		case !kept:
+			calls = calls[:start]
+			_ = m.NakWithDelay(5 * time.Second)
+		case len(calls) == start:
+			_ = m.Term() // nothing in it could be read; all quarantined
+		default:
+			good = append(good, m)
+			events += len(calls) - start
+		}
 	}
 	if len(good) == 0 {
 		return preparedBatch{}, false
@@ -224,7 +268,19 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 	// One order for every batch: concurrent writers then lock rows in the
 	// same order and cannot deadlock each other.
 	slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
-	return preparedBatch{calls: calls, msgs: good}, true
+	return preparedBatch{calls: calls, msgs: good, events: events}, true
+}
+
+// add decodes one event of m and appends its fragment to calls; a
+// malformed event is quarantined instead. It reports false when the event
+// could be neither read nor quarantined.
+func (p *Pipeline) add(calls []record.Call, m jetstream.Msg, data []byte) ([]record.Call, bool) {
+	ev, err := event.Decode(data, p.cfg.MaxEventBytes)
+	if err != nil {
+		return calls, p.reject(m, data, err)
+	}
+	p.metrics.EventsReceived.WithLabelValues(string(ev.Kind)).Inc()
+	return append(calls, Build(ev, p.pricer, p.cfg.Build)), true
 }
 
 // commit writes a prepared batch and acknowledges its events.
@@ -235,15 +291,15 @@ func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
 			_ = m.NakWithDelay(time.Second)
 		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			p.log.Error("write batch", "sink", p.sinkName, "events", len(b.msgs), "err", err)
+			p.log.Error("write batch", "sink", p.sinkName, "events", b.events, "err", err)
 		}
 		return
 	}
 	for _, m := range b.msgs {
 		_ = m.Ack()
 	}
-	p.stored.Add(int64(len(b.msgs)))
-	p.metrics.BatchSize.Observe(float64(len(b.msgs)))
+	p.stored.Add(int64(b.events))
+	p.metrics.BatchSize.Observe(float64(b.events))
 	p.metrics.observeStored(b.calls)
 }
 
@@ -304,21 +360,20 @@ func (p *Pipeline) quarantineCalls(poison *pg.PoisonError) error {
 	return nil
 }
 
-// reject quarantines a malformed event and acknowledges it; if it cannot be
-// quarantined it stays in JetStream.
-func (p *Pipeline) reject(m jetstream.Msg, err error) {
+// reject quarantines a malformed event of m. It reports false when the
+// event could not be quarantined: m must then stay in JetStream.
+func (p *Pipeline) reject(m jetstream.Msg, data []byte, err error) bool {
 	reason := event.RejectReason(err)
 	if reason == "" {
 		reason = "invalid"
 	}
-	if qerr := p.quarantine.Quarantine(reason, m.Data(), err.Error()); qerr != nil {
+	if qerr := p.quarantine.Quarantine(reason, data, err.Error()); qerr != nil {
 		p.log.Error("quarantine event", "reason", reason, "err", qerr)
-		_ = m.NakWithDelay(5 * time.Second)
-		return
+		return false
 	}
 	p.metrics.EventsRejected.WithLabelValues(reason).Inc()
 	p.log.Warn("event rejected", "reason", reason, "err", err, "subject", m.Subject())
-	_ = m.Term()
+	return true
 }
 
 func (p *Pipeline) watchLag(ctx context.Context) {

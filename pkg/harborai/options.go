@@ -14,6 +14,7 @@ type options struct {
 	maxPending    int
 	ackTimeout    time.Duration
 	flushInterval time.Duration
+	batchMax      int
 	logger        *slog.Logger
 	registerer    prometheus.Registerer
 	environment   string
@@ -31,6 +32,7 @@ func defaultOptions() options {
 		maxPending:    4096,
 		ackTimeout:    10 * time.Second,
 		flushInterval: DefaultFlushInterval,
+		batchMax:      DefaultBatch,
 		logger:        slog.New(slog.DiscardHandler),
 		now:           time.Now,
 	}
@@ -67,6 +69,23 @@ const DefaultFlushInterval = 5 * time.Millisecond
 func WithFlushInterval(d time.Duration) Option {
 	return func(o *options) { o.flushInterval = max(d, 0) }
 }
+
+// DefaultBatch is the most events the background publisher sends in one
+// NATS message, by default.
+const DefaultBatch = 256
+
+// maxBatchBytes bounds a batch message's payload (below the NATS default
+// max payload of 1 MiB, headers included).
+const maxBatchBytes = 1<<20 - 8<<10
+
+// WithBatch sets the most events sent in one NATS message (default
+// DefaultBatch). The background publisher sends the events it takes
+// together as one batch message (event.SubjectBatch: one encoded event per
+// line, at most ~1 MiB), so the broker stores, delivers and acknowledges
+// one message for many events; a lone event goes as a single-event message.
+// Batching adds no wait: a message holds what was queued when the publisher
+// took it. 1 sends every event as its own message.
+func WithBatch(n int) Option { return func(o *options) { o.batchMax = max(n, 1) } }
 
 // WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,8 @@ type Publisher struct {
 	c         counters
 	spill     *spiller      // WithSpool's local spool; nil without
 	held      *nats.Msg     // the message run had in hand when Close gave up
+	taken     []encoded     // take's events, reused
+	carry     encoded       // taken from the queue, for the next message
 	bo        retry.Backoff // the run goroutine's backoff while publishes fail
 	closing   chan struct{}
 	abort     chan struct{} // Close's deadline passed: give up
@@ -259,7 +262,8 @@ func (p *Publisher) nudge() {
 }
 
 // drain publishes what is waiting: retries first (they are older), then the
-// queue. It returns how many messages it took, and false when Close gave up.
+// queue, up to batch events per message. It returns how many messages it
+// took, and false when Close gave up.
 func (p *Publisher) drain() (int, bool) {
 	for n := 0; ; n++ {
 		select {
@@ -271,25 +275,152 @@ func (p *Publisher) drain() (int, bool) {
 		select {
 		case m = <-p.retries:
 		default:
-			select {
-			case ev := <-p.queue:
-				p.queued.Add(-1)
-				p.queueBytes.Add(-eventSize(ev))
-				m = p.encode(ev)
-			default:
+			var ok bool
+			if m, ok = p.take(); !ok {
 				return n, true
 			}
 		}
 		if m != nil && !p.send(m) {
-			p.held = m // unsent when Close gave up: for the spool
 			return n, false
 		}
 	}
 }
 
-// encode turns an event into its message; invalid events are dropped and
-// counted.
-func (p *Publisher) encode(ev *event.Event) *nats.Msg {
+// encoded is an event taken from the queue and encoded, not yet in a
+// message.
+type encoded struct {
+	ev   *event.Event
+	data []byte
+}
+
+// take builds the next message from the queued events: up to batch events
+// and maxBatchBytes, as one batch message, or a single-event message when
+// only one is waiting. The message is nil when every event taken was
+// invalid; take returns false when nothing is queued.
+func (p *Publisher) take() (*nats.Msg, bool) {
+	evs := p.taken[:0]
+	size, took := 0, false
+	limit := p.batchLimit()
+	for len(evs) < p.opts.batchMax {
+		e := p.carry
+		p.carry = encoded{}
+		if e.ev == nil {
+			select {
+			case ev := <-p.queue:
+				p.queued.Add(-1)
+				p.queueBytes.Add(-eventSize(ev))
+				took = true
+				if e = (encoded{ev, p.encode(ev)}); e.data == nil {
+					continue
+				}
+			default:
+			}
+		}
+		if e.ev == nil {
+			break
+		}
+		took = true
+		if len(evs) > 0 && size+len(e.data)+1 > limit {
+			p.carry = e // the next message's first event
+			break
+		}
+		evs = append(evs, e)
+		size += len(e.data) + 1
+	}
+	defer func() { clear(evs); p.taken = evs[:0] }()
+	switch len(evs) {
+	case 0:
+		return nil, took
+	case 1:
+		return singleMsg(evs[0].ev, evs[0].data), true
+	}
+	payload := make([]byte, 0, size)
+	for _, e := range evs {
+		payload = event.AppendBatchLine(payload, e.data)
+	}
+	return batchMsg(payload, len(evs)), true
+}
+
+// batchLimit is the most payload bytes of a batch message.
+func (p *Publisher) batchLimit() int {
+	limit := maxBatchBytes
+	if mp := p.nc.MaxPayload(); mp > 0 {
+		limit = min(limit, int(mp)-8<<10)
+	}
+	return max(limit, 1)
+}
+
+// singleMsg is ev's message when it travels alone: the event as payload,
+// its ids in the headers.
+func singleMsg(ev *event.Event, data []byte) *nats.Msg {
+	// The header values share one array: one allocation, not five.
+	v := &[5]string{ev.EventID, string(ev.Kind), ev.CallID, "1", ev.Traceparent()}
+	h := nats.Header{
+		event.HeaderMsgID:  v[0:1:1],
+		event.HeaderKind:   v[1:2:2],
+		event.HeaderCallID: v[2:3:3],
+		event.HeaderSchema: v[3:4:4],
+	}
+	if v[4] != "" {
+		h[event.HeaderTraceparent] = v[4:5:5] // as written: NATS headers are case-sensitive
+	}
+	return &nats.Msg{Subject: event.Subject(ev.Kind), Header: h, Data: data}
+}
+
+// batchMsg is the message of n events encoded one per line in payload. Its
+// Nats-Msg-Id is its own, so a retry of the same message is dropped by
+// JetStream's duplicate window like a single event's.
+func batchMsg(payload []byte, n int) *nats.Msg {
+	v := &[3]string{event.NewID(), strconv.Itoa(n), "1"}
+	h := nats.Header{
+		event.HeaderMsgID:      v[0:1:1],
+		event.HeaderBatchCount: v[1:2:2],
+		event.HeaderSchema:     v[2:3:3],
+	}
+	return &nats.Msg{Subject: event.SubjectBatch, Header: h, Data: payload}
+}
+
+// eventsIn is the number of events m carries.
+func eventsIn(m *nats.Msg) int64 { return int64(event.BatchCount(m.Header[event.HeaderBatchCount])) }
+
+// payloads returns the encoded events m carries.
+func payloads(m *nats.Msg) [][]byte {
+	if _, ok := m.Header[event.HeaderBatchCount]; !ok {
+		return [][]byte{m.Data}
+	}
+	var out [][]byte
+	for line := range event.BatchLines(m.Data) {
+		out = append(out, line)
+	}
+	return out
+}
+
+// halves splits a batch message in two batch (or single-event) messages of
+// about half its events each; ok is false for a single event.
+func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
+	lines := payloads(m)
+	if len(lines) < 2 {
+		return nil, nil, false
+	}
+	mk := func(lines [][]byte) *nats.Msg {
+		if len(lines) == 1 {
+			return &nats.Msg{Subject: event.SubjectBatch, Header: nats.Header{
+				event.HeaderMsgID: {event.NewID()}, event.HeaderBatchCount: {"1"}, event.HeaderSchema: {"1"},
+			}, Data: lines[0]}
+		}
+		var payload []byte
+		for _, l := range lines {
+			payload = event.AppendBatchLine(payload, l)
+		}
+		return batchMsg(payload, len(lines))
+	}
+	return mk(lines[:len(lines)/2]), mk(lines[len(lines)/2:]), true
+}
+
+// encode validates ev and returns its wire form, without its bodies if the
+// server could not take it whole; invalid and unsendable events are
+// dropped and counted (nil).
+func (p *Publisher) encode(ev *event.Event) []byte {
 	if err := ev.Validate(); err != nil {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
@@ -311,18 +442,7 @@ func (p *Publisher) encode(ev *event.Event) *nats.Msg {
 		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(data), "err", err)
 		return nil
 	}
-	// The header values share one array: one allocation, not five.
-	v := &[5]string{ev.EventID, string(ev.Kind), ev.CallID, "1", ev.Traceparent()}
-	h := nats.Header{
-		event.HeaderMsgID:  v[0:1:1],
-		event.HeaderKind:   v[1:2:2],
-		event.HeaderCallID: v[2:3:3],
-		event.HeaderSchema: v[3:4:4],
-	}
-	if v[4] != "" {
-		h[event.HeaderTraceparent] = v[4:5:5] // as written: NATS headers are case-sensitive
-	}
-	return &nats.Msg{Subject: event.Subject(ev.Kind), Header: h, Data: data}
+	return data
 }
 
 // tooLarge reports whether data exceeds the connected server's max payload
@@ -351,7 +471,7 @@ func withoutBodies(ev *event.Event, response bool) *event.Event {
 
 // send publishes m asynchronously, waiting with backoff while the broker is
 // unreachable. Only this goroutine waits; callers never do. It returns
-// false when Close gave up.
+// false when Close gave up, keeping m in held for the spool.
 func (p *Publisher) send(m *nats.Msg) bool {
 	for {
 		if p.failures.Load() == 0 {
@@ -362,6 +482,7 @@ func (p *Publisher) send(m *nats.Msg) bool {
 			}
 			d, _ := p.bo.Next()
 			if !p.sleep(d) {
+				p.held = m
 				return false
 			}
 		}
@@ -379,8 +500,12 @@ func (p *Publisher) send(m *nats.Msg) bool {
 			}
 			p.inflight.Add(-1)
 			if errors.Is(err, nats.ErrMaxPayload) {
-				// The server's limit is below what encode checked (it was not
-				// connected then): retrying cannot help.
+				// The server's limit is below what take and encode
+				// checked (it was not connected then): send a batch in
+				// halves; a single event cannot be sent.
+				if a, b, ok := halves(m); ok {
+					return p.send(a) && p.send(b)
+				}
 				p.c.dropInvalid.Add(1)
 				p.c.buffered.Add(-1)
 				p.opts.logger.Warn("harborai: event larger than the server's max payload dropped", "bytes", len(m.Data))
@@ -400,8 +525,9 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAc
 		return // spooled at Close already, and counted there
 	}
 	p.failures.Store(0)
-	p.c.published.Add(1)
-	p.c.buffered.Add(-1)
+	n := eventsIn(m)
+	p.c.published.Add(n)
+	p.c.buffered.Add(-n)
 }
 
 func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {

@@ -2,9 +2,11 @@ package harborai
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/harborai/ingest/internal/broker"
@@ -50,5 +52,40 @@ func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
+	}
+}
+
+// TestHalves: a batch the server refuses as too large is sent as two
+// messages holding its events between them, in order; a single event
+// cannot be split.
+func TestHalves(t *testing.T) {
+	var payload []byte
+	for _, l := range []string{`{"a":1}`, `{"b":2}`, `{"c":3}`} {
+		payload = event.AppendBatchLine(payload, []byte(l))
+	}
+	a, b, ok := halves(batchMsg(payload, 3))
+	if !ok {
+		t.Fatal("halves of a batch of 3: not split")
+	}
+	var got []string
+	for _, m := range []*nats.Msg{a, b} {
+		if m.Header.Get(event.HeaderMsgID) == "" {
+			t.Errorf("half without Nats-Msg-Id: %v", m.Header)
+		}
+		if n, lines := eventsIn(m), payloads(m); int(n) != len(lines) {
+			t.Errorf("half declares %d events, holds %d", n, len(lines))
+		}
+		for _, l := range payloads(m) {
+			got = append(got, string(l))
+		}
+	}
+	if want := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}; !slices.Equal(got, want) {
+		t.Errorf("halves hold %q, want %q", got, want)
+	}
+	if a.Header.Get(event.HeaderMsgID) == b.Header.Get(event.HeaderMsgID) {
+		t.Error("both halves have the same Nats-Msg-Id: JetStream would drop the second")
+	}
+	if _, _, ok := halves(&nats.Msg{Data: []byte(`{"a":1}`)}); ok {
+		t.Error("a single-event message was split")
 	}
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
@@ -127,6 +131,108 @@ func TestPublisherTakesEvents(t *testing.T) {
 					st := pub.Stats()
 					return st.Published >= want-tt.waiting && st.Published <= want, fmt.Sprintf("%+v", st)
 				})
+			}
+		})
+	}
+}
+
+// TestPublisherBatches: events queued together leave as batch messages (one
+// encoded event per line, the count in the header, under the size bound),
+// every event exactly once; WithBatch(1) sends one message per event; large
+// events make smaller batches, never a message above 1 MiB.
+func TestPublisherBatches(t *testing.T) {
+	srv := startBroker(t)
+	tests := []struct {
+		name string
+		opts []harborai.Option
+		most int // the most events one message may hold
+		body int // request body bytes
+		n    int
+	}{
+		{"default", nil, harborai.DefaultBatch, 20, 3000},
+		{"batch of 7", []harborai.Option{harborai.WithBatch(7)}, 7, 20, 3000},
+		{"one per message", []harborai.Option{harborai.WithBatch(1)}, 1, 20, 3000},
+		{"large events", nil, 3, 300 << 10, 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			nc := srv.Conn(t)
+			var mu sync.Mutex
+			var messages, largest int
+			seen := map[string]int{}
+			sub, err := nc.Subscribe(event.SubjectWildcard, func(m *nats.Msg) {
+				mu.Lock()
+				defer mu.Unlock()
+				messages++
+				if len(m.Data)+len(m.Header) > 1<<20 {
+					t.Errorf("message of %d bytes, want at most 1 MiB", len(m.Data))
+				}
+				lines := [][]byte{m.Data}
+				if _, ok := m.Header[event.HeaderBatchCount]; ok {
+					lines = slices.Collect(event.BatchLines(m.Data))
+					if want := event.BatchCount(m.Header[event.HeaderBatchCount]); len(lines) != want || m.Subject != event.SubjectBatch {
+						t.Errorf("batch message on %s holds %d events, header says %d", m.Subject, len(lines), want)
+					}
+				}
+				largest = max(largest, len(lines))
+				for _, l := range lines {
+					ev, err := event.Decode(l, 0)
+					if err != nil {
+						t.Errorf("event.Decode() = %v", err)
+						continue
+					}
+					seen[ev.EventID]++
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = sub.Unsubscribe() }()
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+
+			n := tt.n
+			pub, err := harborai.Connect(srv.ClientURL(), tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := `{"model":"gpt-4o-mini","x":"` + strings.Repeat("x", tt.body) + `"}`
+			for range n {
+				call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+				if err := call.Request(event.Request{Body: body}); err != nil {
+					t.Fatalf("Request() = %v", err)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := pub.Close(ctx); err != nil {
+				t.Fatalf("Close() = %v", err)
+			}
+			if st := pub.Stats(); st.Published != int64(n) {
+				t.Fatalf("Stats() = %+v, want all %d published", st, n)
+			}
+			waitFor(t, 10*time.Second, "every event seen", func() (bool, string) {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(seen) == n, fmt.Sprintf("%d distinct events in %d messages", len(seen), messages)
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			for id, k := range seen {
+				if k != 1 {
+					t.Errorf("event %s seen %d times", id, k)
+				}
+			}
+			if largest > tt.most {
+				t.Errorf("a message held %d events, want at most %d", largest, tt.most)
+			}
+			switch {
+			case tt.most == 1 && messages != n:
+				t.Errorf("%d messages for %d events, want one each", messages, n)
+			case tt.most > 1 && messages > n/2:
+				t.Errorf("%d messages for %d events published in a burst: not batched", messages, n)
 			}
 		})
 	}

@@ -162,30 +162,35 @@ func (p *Publisher) closeSpool() {
 
 func (p *Publisher) spillUnsent() {
 	s := p.spill
-	var payloads [][]byte
+	var all [][]byte
+	if p.carry.ev != nil {
+		all = append(all, p.carry.data)
+		p.carry = encoded{}
+	}
 	for drained := false; !drained; {
 		select {
 		case ev := <-p.queue:
 			p.queued.Add(-1)
 			p.queueBytes.Add(-eventSize(ev))
-			if m := p.encode(ev); m != nil {
-				payloads = append(payloads, m.Data)
+			if data := p.encode(ev); data != nil {
+				all = append(all, data)
 			}
 		case m := <-p.retries:
-			payloads = append(payloads, m.Data)
+			all = append(all, payloads(m)...)
 		default:
 			drained = true
 		}
 	}
 	if p.held != nil {
-		payloads = append(payloads, p.held.Data)
+		all = append(all, payloads(p.held)...)
 	}
 	s.inflight.Range(func(id, m any) bool {
 		if _, ok := s.inflight.LoadAndDelete(id); ok {
-			payloads = append(payloads, m.(*nats.Msg).Data)
+			all = append(all, payloads(m.(*nats.Msg))...)
 		}
 		return true
 	})
+	payloads := all
 	for len(payloads) > 0 {
 		n := min(len(payloads), spillBatch)
 		s.write(payloads[:n])

@@ -21,6 +21,7 @@ import (
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -262,7 +263,8 @@ func (r *idsOf) get(name string) ([4]string, bool) {
 	return ids, ok
 }
 
-// subscribe collects every event published to NATS, raw.
+// subscribe collects every event published to NATS, raw; a batch message's
+// events one by one.
 func subscribe(t *testing.T, url string) func() [][]byte {
 	t.Helper()
 	nc, err := nats.Connect(url)
@@ -274,8 +276,19 @@ func subscribe(t *testing.T, url string) func() [][]byte {
 	var msgs [][]byte
 	if _, err := nc.Subscribe("harborai.events.>", func(m *nats.Msg) {
 		mu.Lock()
-		msgs = append(msgs, slices.Clone(m.Data))
-		mu.Unlock()
+		defer mu.Unlock()
+		if _, ok := m.Header[event.HeaderBatchCount]; !ok {
+			msgs = append(msgs, slices.Clone(m.Data))
+			return
+		}
+		n := 0
+		for line := range event.BatchLines(m.Data) {
+			msgs = append(msgs, slices.Clone(line))
+			n++
+		}
+		if want := event.BatchCount(m.Header[event.HeaderBatchCount]); n != want {
+			t.Errorf("batch message holds %d events, its header says %d", n, want)
+		}
 	}); err != nil {
 		t.Fatalf("Subscribe() = %v", err)
 	}

@@ -1,0 +1,111 @@
+package ingestor_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/harborai/ingest/internal/broker"
+	"github.com/harborai/ingest/internal/ingestor"
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// TestBatchMessages: a batch message's events are stored one by one; a bad
+// line is quarantined alone without costing its neighbours; a line repeated
+// in the message is stored once; a message whose every line is bad is
+// quarantined line by line; and every message leaves JetStream (acked),
+// none left pending.
+func TestBatchMessages(t *testing.T) {
+	cfg := ingestor.DefaultConfig()
+	cfg.MaxEventBytes = 64 << 10
+	r := startIngestor(t, cfg, nil)
+	nc, err := nats.Connect(r.NATSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(id string, promptTokens int) []byte {
+		body, _, _ := openAIBody(promptTokens)
+		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: id, CallID: id, Provider: "openai", Model: "gpt-4o-mini",
+			StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
+			Response: &event.Response{Status: "success", FinishedAt: time.Now().UTC(), Body: body}}
+		b, err := event.Encode(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	publish := func(lines ...[]byte) {
+		t.Helper()
+		var payload []byte
+		for _, l := range lines {
+			payload = event.AppendBatchLine(payload, l)
+		}
+		m := &nats.Msg{Subject: event.SubjectBatch, Data: payload, Header: nats.Header{
+			event.HeaderMsgID:      {event.NewID()},
+			event.HeaderBatchCount: {strconv.Itoa(len(lines))},
+		}}
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatalf("publish batch: %v", err)
+		}
+	}
+	oversize := call("big", 1)
+	oversize = []byte(strings.Replace(string(oversize), `"{}"`, `"`+strings.Repeat("x", 70<<10)+`"`, 1))
+	a, b, c := call("call-a", 1), call("call-b", 2), call("call-c", 3)
+	publish(a, []byte(`{"schema_version":1, "kind":`), b, []byte("   "), oversize, c, b)
+	publish([]byte(`{"schema_version":99,"kind":"call"}`), []byte(`not json`))
+
+	waitFor(t, 30*time.Second, "the three good calls stored", func() (bool, string) {
+		return len(r.calls(t)) == 3, fmt.Sprintf("%d calls", len(r.calls(t)))
+	})
+	for _, c := range r.calls(t) {
+		if c.Usage == nil || c.Usage.PromptTokens == nil {
+			t.Errorf("call %s stored without usage", c.CallID)
+		}
+	}
+	cons, err := js.Consumer(context.Background(), broker.DefaultStreamConfig().Stream, broker.DefaultStreamConfig().Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "both messages acknowledged", func() (bool, string) {
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			return false, err.Error()
+		}
+		return info.NumAckPending == 0 && info.NumPending == 0 && info.NumRedelivered == 0,
+			fmt.Sprintf("pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
+	})
+
+	fams := r.scrape(t)
+	for reason, want := range map[string]float64{
+		event.ReasonInvalidJSON: 2, event.ReasonOversize: 1, event.ReasonUnknownSchema: 1,
+	} {
+		if got := counter(fams, "harborai_events_rejected_total", "reason", reason); got != want {
+			t.Errorf("harborai_events_rejected_total{reason=%q} = %v, want %v", reason, got, want)
+		}
+	}
+	if got := counter(fams, "harborai_events_received_total", "kind", "call"); got != 4 {
+		t.Errorf("harborai_events_received_total{kind=call} = %v, want 4 (b twice)", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(r.Cfg.DataDir, "quarantine", "*"))
+	var quarantined int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		quarantined += strings.Count(string(b), "\n")
+	}
+	if quarantined != 4 {
+		t.Errorf("quarantine holds %d lines, want 4 (one per bad line)", quarantined)
+	}
+}

@@ -79,6 +79,16 @@ func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	n := scaled(*flagCalls, 20_000)
 	batches := scaled([]int{250, 1000, 4000}, []int{1000})
+	if *flagBatch != "" {
+		batches = nil
+		for f := range strings.SplitSeq(*flagBatch, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("-batches %q: want batch sizes such as 250,1000", *flagBatch)
+			}
+			batches = append(batches, n)
+		}
+	}
 	cluster := pgtest.Start(b)
 	data := IngestData{Calls: n}
 	data.BodyBytes, data.EventBytes, data.CallBytes = sizes(Gen{Run: "size"}, 2000)
@@ -102,6 +112,19 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		drop(b, cluster, pool)
 		data.Runs = append(data.Runs, runCopyFrom(b, cluster, cols, rows, batch/2))
+	}
+	if *flagBatch != "" {
+		for _, r := range data.Runs {
+			b.Logf("%s batch %d: %.0f calls/s, CPU ingestor %s, bench %s, PostgreSQL %s, peak RSS %d MiB, write time %s, batches %d",
+				r.Name, r.Batch, r.CallsPerSec, r.CPUIngestor.Round(time.Millisecond), r.CPUBench.Round(time.Millisecond),
+				r.CPUPostgres.Round(time.Millisecond), r.PeakRSS>>20, r.WriteTime.Round(time.Millisecond), r.Batches)
+		}
+		if *flagOut != "" {
+			p := profilePipeline(b, cluster, Gen{Run: "p1000"}, scaled(n/5, 10_000), 1000, *flagOut)
+			b.Logf("profile: %s, %d calls in %s", p.File, p.Calls, p.Wall.Round(time.Millisecond))
+		}
+		b.ReportMetric(maxSustained(data.Runs), "calls/s")
+		return // a partial run: no section written, only the profile with -out
 	}
 	callBatch := 1000
 	run, pool := runPipeline(b, cluster, Gen{Run: "c1000"}, n, callBatch, true)

@@ -15,6 +15,7 @@ import (
 var (
 	flagOut   = flag.String("out", "", "directory for the sections (markdown + raw figures); empty = only log them")
 	flagCalls = flag.Int("calls", 200_000, "calls per ingest run (each a request and a response event)")
+	flagBatch = flag.String("batches", "", "ingest: comma-separated batch sizes of the end-to-end runs instead of 250,1000,4000 (to iterate; the call-event and psql runs are left out)")
 	flagQuick = flag.Bool("quick", false, "smaller sizes and shorter phases, to check the benchmarks run (figures not meaningful)")
 )
 

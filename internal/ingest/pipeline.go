@@ -158,7 +158,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 // msgBuffer is the most messages taken from JetStream and waiting for the
 // batcher; the consumer's pull buffer (pullBytes) holds the next ones.
-const msgBuffer = 256
+const msgBuffer = 16
 
 // pullBytes bounds the bytes the consumer buffers ahead: two batches of
 // 4 KiB events, and never less than two messages of the largest size (a

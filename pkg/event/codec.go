@@ -17,7 +17,7 @@ const MaxSize = 8 << 20
 func Encode(e *Event) ([]byte, error) {
 	c := *e
 	c.toUTC()
-	b, err := json.Marshal(&c)
+	b, err := marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.EventID, err)
 	}
@@ -72,6 +72,13 @@ func Decode(data []byte, maxSize int) (*Event, error) {
 // it to that. What it refuses, encoding/json decodes again.
 func unmarshal(data []byte, e *Event) error {
 	return gojson.Unmarshal(data, e)
+}
+
+// marshal is Encode's encoder: goccy/go-json, which writes events about
+// twice as fast as encoding/json, byte for byte the same
+// (FuzzMarshalMatchesStdlib holds it to that).
+func marshal(e *Event) ([]byte, error) {
+	return gojson.Marshal(e)
 }
 
 // toUTC puts every timestamp in UTC, copying the parts it changes so a

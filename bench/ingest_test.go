@@ -46,7 +46,7 @@ type IngestRun struct {
 	WriteTime    time.Duration `json:"write_time,omitempty"`
 	Batches      int64         `json:"batches,omitempty"`
 	Redeliveries int64         `json:"redeliveries,omitempty"`
-	// Backlog is the largest consumer backlog seen (events in JetStream
+	// Backlog is the largest consumer backlog seen (messages in JetStream,
 	// not yet delivered to the ingestor).
 	Backlog int64  `json:"backlog,omitempty"`
 	Counts  Counts `json:"counts"`
@@ -358,7 +358,7 @@ func ingestMarkdown(d IngestData) string {
 		}
 		row = append(row, perK(r.CPUIngestor, r.Calls), perK(r.CPUBench+r.CPUPsql, r.Calls), perK(r.CPUPostgres, r.Calls))
 		if r.Name == "(a)" {
-			row = append(row, report.MiB(r.PeakRSS), report.Num(float64(r.Backlog), 0)+" events",
+			row = append(row, report.MiB(r.PeakRSS), report.Num(float64(r.Backlog), 0)+" messages",
 				fmt.Sprintf("%s (%.0f%% of wall, %d batches)", report.Dur(r.WriteTime), 100*r.WriteTime.Seconds()/r.Wall.Seconds(), r.Batches),
 				report.Dur(r.Published))
 		}

@@ -27,7 +27,7 @@ type LatencyPhase struct {
 	// one write later.
 	WriteMean time.Duration `json:"write_mean"`
 	Batches   int64         `json:"batches"`
-	// Backlog is the largest number of events waiting in JetStream while
+	// Backlog is the largest number of messages (single events or batches) waiting in JetStream while
 	// the phase published: it grows when the pipeline does not keep up.
 	Backlog float64 `json:"backlog"`
 	// The ingestor's resident memory at the end of the phase, and its
@@ -195,7 +195,7 @@ func latencyMarkdown(d LatencyData) string {
 		}
 		t.Row(fmt.Sprintf("%.0f%% of max", 100*p.Fraction), report.Num(p.Rate, 0), report.Num(p.Achieved, 0), report.Num(float64(p.Calls), 0),
 			report.Dur(p.Visible.P50), report.Dur(p.Visible.P90), report.Dur(p.Visible.P99), report.Dur(p.Visible.Max), report.Dur(p.WriteMean),
-			report.Num(p.Backlog, 0)+" events",
+			report.Num(p.Backlog, 0)+" messages",
 			report.MiB(p.RSS)+" / "+report.MiB(p.PeakRSS), verdict)
 	}
 	b.WriteString(t.String())

@@ -84,7 +84,7 @@ func Ready(addr string, timeout time.Duration) error {
 // WaitStored polls the metrics at addr every interval until the ingestor
 // has stored at least events events (harborai_batch_size_sum: a batch is
 // counted once committed and acknowledged), and returns the largest
-// consumer backlog it saw (harborai_consumer_pending, events). Polling the
+// consumer backlog it saw (harborai_consumer_pending, messages). Polling the
 // metrics rather than the table keeps the measurement off PostgreSQL.
 func WaitStored(ctx context.Context, addr string, events float64, interval time.Duration) (maxPending float64, err error) {
 	for {

@@ -238,7 +238,7 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 	events := 0
 	for _, m := range batch {
 		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
-			p.metrics.Redeliveries.Inc()
+			p.metrics.Redeliveries.Add(float64(eventsIn(m)))
 		}
 		start, kept := len(calls), true
 		if _, ok := m.Headers()[event.HeaderBatchCount]; ok {

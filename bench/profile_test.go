@@ -152,6 +152,7 @@ func profilePipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch in
 		b.Fatal(err)
 	}
 	defer f.Close()
+	evs := Events(gen, 0, n, false, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	cpuPG := TreeCPU(cluster.PID())
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
@@ -161,7 +162,7 @@ func profilePipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch in
 	defer stop(nil)
 	heap := make(chan *HeapData, 1)
 	go func() {
-		err := Flood(pctx, pub, gen, 0, n, false, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+		err := Flood(pctx, pub, evs)
 		if err == nil {
 			err = WaitPublished(pctx, pub)
 		}

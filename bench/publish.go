@@ -22,31 +22,39 @@ func Connect(url string) (*harborai.Publisher, error) {
 	return harborai.Connect(url, harborai.WithQueueSize(2*Window), harborai.WithQueueBytes(1<<30))
 }
 
-// Flood publishes calls [from, from+n) of gen as fast as the publisher
-// accepts them, keeping at most Window events buffered; with callEvents
-// each call is one call event, else a request and a response event. It
-// returns when all are given to Publish (not yet acknowledged).
-func Flood(ctx context.Context, pub *harborai.Publisher, gen Gen, from, n int, callEvents bool, started time.Time) error {
+// Events makes calls [from, from+n) of gen: with callEvents each call is
+// one call event, else a request and a response event. The ingest runs make
+// them before the clock starts, as the CopyFrom baseline prepares its rows:
+// what is timed is publishing and ingesting, not making up traffic.
+func Events(gen Gen, from, n int, callEvents bool, started time.Time) []*event.Event {
+	evs := make([]*event.Event, 0, 2*n)
 	for i := from; i < from+n; i++ {
+		at := started.Add(time.Duration(i) * time.Millisecond)
+		if callEvents {
+			evs = append(evs, gen.CallEvent(i, at))
+			continue
+		}
+		req, resp := gen.Call(i, at)
+		evs = append(evs, req, resp)
+	}
+	return evs
+}
+
+// Flood publishes evs as fast as the publisher accepts them, keeping at
+// most Window events buffered. It returns when all are given to Publish
+// (not yet acknowledged); the publisher owns them from then on.
+func Flood(ctx context.Context, pub *harborai.Publisher, evs []*event.Event) error {
+	for i, ev := range evs {
 		for pub.Stats().Buffered >= Window {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			time.Sleep(100 * time.Microsecond)
 		}
-		at := started.Add(time.Duration(i) * time.Millisecond)
-		var evs []*event.Event
-		if callEvents {
-			evs = []*event.Event{gen.CallEvent(i, at)}
-		} else {
-			req, resp := gen.Call(i, at)
-			evs = []*event.Event{req, resp}
+		if err := publish(ctx, pub, ev); err != nil {
+			return err
 		}
-		for _, ev := range evs {
-			if err := publish(ctx, pub, ev); err != nil {
-				return err
-			}
-		}
+		evs[i] = nil // let it go once published
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func Flood(ctx context.Context, pub *harborai.Publisher, evs []*event.Event) err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(time.Millisecond) // ~20 events at full rate: the window is 16k
 		}
 		if err := publish(ctx, pub, ev); err != nil {
 			return err

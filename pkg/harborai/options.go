@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/harborai/ingest/pkg/event"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -23,6 +25,7 @@ type options struct {
 
 	spoolDir       string
 	tracerProvider trace.TracerProvider
+	redact         func(ev *event.Event, part BodyPart, body string) string
 }
 
 func defaultOptions() options {
@@ -115,4 +118,27 @@ func WithSpool(dir string) Option { return func(o *options) { o.spoolDir = dir }
 // Without this option no span work is done.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *options) { o.tracerProvider = tp }
+}
+
+// BodyPart says which body a redaction hook is given.
+type BodyPart string
+
+// The bodies of an event.
+const (
+	RequestBody  BodyPart = "request"
+	ResponseBody BodyPart = "response"
+)
+
+// WithRedactBodies sets a hook that rewrites every request and response
+// body before it leaves the process (published, or written to the local
+// spool): fn gets the event, to read its kind, provider, model and ids
+// (not to modify), which body it is, and the body; it returns the body to
+// publish ("" publishes none). It runs on the publisher's background
+// goroutine, never the caller's, and must be safe for that.
+//
+// The ingestor reads token usage from the response body: a hook that
+// rewrites message content must leave the vendor's usage fields as they
+// are, or the call is stored without usage and cost.
+func WithRedactBodies(fn func(ev *event.Event, part BodyPart, body string) string) Option {
+	return func(o *options) { o.redact = fn }
 }

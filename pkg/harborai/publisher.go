@@ -427,6 +427,7 @@ func (p *Publisher) encode(ev *event.Event) []byte {
 		p.opts.logger.Warn("harborai: invalid event dropped", "event_id", ev.EventID, "err", err)
 		return nil
 	}
+	ev = redactBodies(ev, p.opts.redact)
 	data, err := event.Encode(ev)
 	if err == nil && p.tooLarge(data) {
 		// Bodies are what makes an event large: keep the call without the
@@ -443,6 +444,27 @@ func (p *Publisher) encode(ev *event.Event) []byte {
 		return nil
 	}
 	return data
+}
+
+// redactBodies returns ev with its bodies rewritten by fn (nil: ev as it
+// is). The request and response are copied before they change: ev's own
+// may be shared with the code that made it.
+func redactBodies(ev *event.Event, fn func(*event.Event, BodyPart, string) string) *event.Event {
+	if fn == nil {
+		return ev
+	}
+	c := *ev
+	if c.Request != nil && c.Request.Body != "" {
+		r := *c.Request
+		r.Body = fn(ev, RequestBody, r.Body)
+		c.Request = &r
+	}
+	if c.Response != nil && c.Response.Body != "" {
+		r := *c.Response
+		r.Body = fn(ev, ResponseBody, r.Body)
+		c.Response = &r
+	}
+	return &c
 }
 
 // tooLarge reports whether data exceeds the connected server's max payload

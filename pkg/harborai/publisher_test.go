@@ -17,6 +17,7 @@ import (
 	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
+	"github.com/harborai/ingest/pkg/spool"
 )
 
 // TestPublishNeverBlocks: with nothing draining the queue (the broker is a
@@ -236,4 +237,97 @@ func TestPublisherBatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRedactBodies: the redaction hook rewrites both bodies of every event
+// before it leaves the process, published or spooled; what it leaves (the
+// usage) is published as it was.
+func TestRedactBodies(t *testing.T) {
+	const card = "4111-1111-1111-1111"
+	redact := harborai.WithRedactBodies(func(ev *event.Event, part harborai.BodyPart, body string) string {
+		if ev.Provider != "openai" {
+			t.Errorf("hook got provider %q", ev.Provider)
+		}
+		return strings.ReplaceAll(body, card, "[card:"+string(part)+"]")
+	})
+	logCall := func(pub *harborai.Publisher) {
+		t.Helper()
+		err := pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
+			event.Request{Body: `{"messages":[{"role":"user","content":"my card is ` + card + `"}]}`},
+			event.Response{Status: event.StatusSuccess, HTTPStatus: 200,
+				Body: `{"choices":[{"message":{"content":"noted: ` + card + `"}}],"usage":{"prompt_tokens":9,"completion_tokens":3}}`})
+		if err != nil && !errors.Is(err, harborai.ErrDropped) {
+			t.Fatalf("LogCall() = %v", err)
+		}
+	}
+
+	t.Run("published", func(t *testing.T) {
+		srv := startBroker(t)
+		seen := subscribe(t, srv.ClientURL())
+		pub := connect(t, srv.ClientURL(), redact)
+		logCall(pub)
+		waitFor(t, 10*time.Second, "the event published", func() (bool, string) { return len(seen()) == 1, "" })
+		ev, err := event.Decode(seen()[0], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(ev.Request.Body, card) || !strings.Contains(ev.Request.Body, "[card:request]") {
+			t.Errorf("published request body %s", ev.Request.Body)
+		}
+		if strings.Contains(ev.Response.Body, card) || !strings.Contains(ev.Response.Body, "[card:response]") ||
+			!strings.Contains(ev.Response.Body, `"usage":{"prompt_tokens":9,"completion_tokens":3}`) {
+			t.Errorf("published response body %s", ev.Response.Body)
+		}
+	})
+
+	t.Run("spooled", func(t *testing.T) {
+		srv := natstest.Start(t)
+		url := srv.ClientURL()
+		srv.Shutdown()
+		dir := t.TempDir()
+		pub, err := harborai.Connect(url, redact, harborai.WithSpool(dir), harborai.WithQueueSize(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The queue holds 4 and the background publisher one batch of at
+		// most 4 waiting for the broker: the others find the queue full
+		// and go to the spool at once.
+		const n = 40
+		for range n {
+			logCall(pub)
+			time.Sleep(time.Millisecond) // let the spool keep up
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_ = pub.Close(ctx) // the queued and held ones are spooled too
+		st := pub.Stats()
+		if st.Spooled <= 8 || st.Spooled+st.Dropped != n {
+			t.Fatalf("Stats() = %+v, want more than 8 of %d spooled, the rest dropped", st, n)
+		}
+		segs, err := spool.Segments(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var records int64
+		for _, seg := range segs {
+			if _, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
+				records++
+				ev, err := event.Decode(rec.Data, 0)
+				switch {
+				case err != nil:
+					t.Errorf("spooled event: %v", err)
+				case strings.Contains(ev.Request.Body+ev.Response.Body, card):
+					t.Errorf("the spool holds the card number: %s / %s", ev.Request.Body, ev.Response.Body)
+				case !strings.Contains(ev.Response.Body, "[card:response]"):
+					t.Errorf("spooled response body %s", ev.Response.Body)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if records != st.Spooled {
+			t.Errorf("spool holds %d events, Stats says %d", records, st.Spooled)
+		}
+	})
 }

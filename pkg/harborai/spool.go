@@ -30,6 +30,7 @@ type spiller struct {
 	c        *counters
 	log      *slog.Logger
 	done     chan struct{}
+	redact   func(*event.Event, BodyPart, string) string
 	inflight sync.Map // Nats-Msg-Id -> *nats.Msg published and not yet acked
 	once     sync.Once
 }
@@ -49,6 +50,7 @@ func openSpiller(dir string, o options, c *counters) (*spiller, error) {
 		c:        c,
 		log:      o.logger,
 		done:     make(chan struct{}),
+		redact:   o.redact,
 	}
 	go s.run()
 	return s, nil
@@ -116,7 +118,7 @@ func (s *spiller) add(batch [][]byte, ev *event.Event) [][]byte {
 		s.c.buffered.Add(-1)
 		return batch
 	}
-	data, err := event.Encode(ev)
+	data, err := event.Encode(redactBodies(ev, s.redact))
 	if err != nil {
 		s.c.dropInvalid.Add(1)
 		s.c.buffered.Add(-1)

@@ -77,15 +77,22 @@ func (c *Call) HBTraceID() string { return c.header.HBTraceID }
 func (c *Call) TraceID() string   { return c.header.TraceID }
 
 // Request publishes the call's request event.
-func (c *Call) Request(req event.Request) error {
-	x := &requestEvent{ev: c.header, req: req}
+func (c *Call) Request(req event.Request) error { return c.requestIn(new(requestEvent), req) }
+
+// Response publishes the call's response event. A zero FinishedAt is now.
+func (c *Call) Response(resp event.Response) error { return c.responseIn(new(responseEvent), resp) }
+
+// requestIn is Request building the event in x, which the Transport
+// allocates with the rest of its recording. x is the publisher's afterwards.
+func (c *Call) requestIn(x *requestEvent, req event.Request) error {
+	x.ev, x.req = c.header, req
 	x.ev.Kind, x.ev.EventID, x.ev.Request = event.KindRequest, event.NewID(), &x.req
 	return c.p.Publish(&x.ev)
 }
 
-// Response publishes the call's response event. A zero FinishedAt is now.
-func (c *Call) Response(resp event.Response) error {
-	x := &responseEvent{ev: c.header}
+// responseIn is Response building the event in x, as requestIn.
+func (c *Call) responseIn(x *responseEvent, resp event.Response) error {
+	x.ev = c.header
 	x.setResponse(resp, c.p.opts.now)
 	x.ev.Kind, x.ev.EventID, x.ev.Response = event.KindResponse, event.NewID(), &x.resp
 	return c.p.Publish(&x.ev)
@@ -118,6 +125,14 @@ type responseEvent struct {
 type callEvent struct {
 	responseEvent
 	req event.Request
+}
+
+// callEvents are a recorded call's request and response events, in one
+// allocation apart from the recording, so that a queued event does not keep
+// the recording's context and buffers.
+type callEvents struct {
+	req  requestEvent
+	resp responseEvent
 }
 
 // setResponse copies resp, FirstByteAt's time included, into x; a zero

@@ -275,6 +275,16 @@ func (p *Publisher) drain() (int, bool) {
 		select {
 		case m = <-p.retries:
 		default:
+			if !p.nc.IsConnected() && len(p.queue) > 0 {
+				// Leave the events in the queue, inside its bound, until
+				// the broker is back: a batch taken now would hold up to
+				// a batch of events more.
+				p.failures.Add(1)
+				if !p.pause() {
+					return n, false
+				}
+				continue
+			}
 			var ok bool
 			if m, ok = p.take(); !ok {
 				return n, true
@@ -496,17 +506,9 @@ func withoutBodies(ev *event.Event, response bool) *event.Event {
 // false when Close gave up, keeping m in held for the spool.
 func (p *Publisher) send(m *nats.Msg) bool {
 	for {
-		if p.failures.Load() == 0 {
-			p.bo = nil
-		} else {
-			if p.bo == nil {
-				p.bo = newBackoff()
-			}
-			d, _ := p.bo.Next()
-			if !p.sleep(d) {
-				p.held = m
-				return false
-			}
+		if !p.pause() {
+			p.held = m
+			return false
 		}
 		if !p.nc.IsConnected() {
 			p.failures.Add(1)
@@ -568,6 +570,20 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 	p.retries <- m
 	p.inflight.Add(-1)
 	p.nudge()
+}
+
+// pause waits the backoff's next delay while publishes fail (not at all
+// otherwise); it returns false when Close gave up.
+func (p *Publisher) pause() bool {
+	if p.failures.Load() == 0 {
+		p.bo = nil
+		return true
+	}
+	if p.bo == nil {
+		p.bo = newBackoff()
+	}
+	d, _ := p.bo.Next()
+	return p.sleep(d)
 }
 
 // sleep waits d; it returns false when Close gave up.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // secretWords mark a header or query parameter as a secret when its name,
@@ -18,45 +19,64 @@ func isSecret(name string) bool {
 	if strings.EqualFold(name, "sig") || strings.EqualFold(name, "code") {
 		return true
 	}
-	for _, w := range secretWords {
-		if containsFold(name, w) {
-			return true
+	// One pass over name, trying only the words that start with each
+	// letter: it runs for every header of every call.
+	for i := 0; i < len(name); i++ {
+		for _, w := range secretsByFirst[lower(name[i])] {
+			if hasFoldAt(name, i, w) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// containsFold reports whether s contains word, an ASCII lower-case word,
-// in any case. It does not allocate: it runs for every header of every call.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != word[j] {
-				break
-			}
-			j++
-		}
-		if j == len(word) {
-			return true
+// secretsByFirst is secretWords indexed by their first letter.
+var secretsByFirst = func() (idx [256][]string) {
+	for _, w := range secretWords {
+		idx[w[0]] = append(idx[w[0]], w)
+	}
+	return idx
+}()
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hasFoldAt reports whether s[i:] starts with word, an ASCII lower-case
+// word, in any case.
+func hasFoldAt(s string, i int, word string) bool {
+	if len(s)-i < len(word) {
+		return false
+	}
+	for j := 0; j < len(word); j++ {
+		if lower(s[i+j]) != word[j] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // redactHeaders returns the request headers that are safe to publish, each
 // with its values joined by ", ".
 func redactHeaders(h http.Header) map[string]string {
+	out, _ := redactCount(h)
+	return out
+}
+
+// redactCount is redactHeaders, also returning how many headers it dropped.
+func redactCount(h http.Header) (map[string]string, int) {
 	if len(h) == 0 {
-		return nil
+		return nil, 0
 	}
 	out := make(map[string]string, len(h))
+	dropped := 0
 	for name, values := range h {
 		if isSecret(name) {
+			dropped++
 			continue
 		}
 		if len(values) == 1 {
@@ -65,7 +85,72 @@ func redactHeaders(h http.Header) map[string]string {
 			out[name] = strings.Join(values, ", ")
 		}
 	}
-	return out
+	return out, dropped
+}
+
+// headerMemo remembers the last headers a Transport published: an SDK sends
+// the same ones on every call, and a call whose headers match reuses the
+// map, which is only read once made (events share it), instead of building
+// one.
+type headerMemo struct{ last atomic.Pointer[redacted] }
+
+type redacted struct {
+	kept    map[string]string
+	dropped int
+}
+
+// redact is redactHeaders(h), reusing the last result when h matches it.
+func (m *headerMemo) redact(h http.Header) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	if r := m.last.Load(); r != nil && r.matches(h) {
+		return r.kept
+	}
+	kept, dropped := redactCount(h)
+	m.last.Store(&redacted{kept: kept, dropped: dropped})
+	return kept
+}
+
+// matches reports whether redactHeaders(h) would equal r.kept: every kept
+// header is in h with the same values, and every other header of h is a
+// secret.
+func (r *redacted) matches(h http.Header) bool {
+	if len(h) != len(r.kept)+r.dropped {
+		return false
+	}
+	same := 0
+	for name, values := range h {
+		v, ok := r.kept[name]
+		switch {
+		case ok && joinedEqual(v, values):
+			same++
+		case ok || !isSecret(name):
+			return false
+		}
+	}
+	return same == len(r.kept)
+}
+
+// joinedEqual reports whether s == strings.Join(values, ", "), without
+// joining.
+func joinedEqual(s string, values []string) bool {
+	if len(values) == 1 {
+		return s == values[0]
+	}
+	for i, v := range values {
+		if i > 0 {
+			if !strings.HasPrefix(s, ", ") {
+				return false
+			}
+			s = s[2:]
+		}
+		if !strings.HasPrefix(s, v) {
+			return false
+		}
+		s = s[len(v):]
+	}
+	return s == ""
 }
 
 // redactURL returns u without user information and without the query
@@ -115,6 +200,23 @@ func publishedURL(u *url.URL, endpoint string) string {
 func endpointOf(u *url.URL) string {
 	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return c.String()
+}
+
+// endpointMemo remembers the last endpoint a Transport saw: an application
+// calls the same few, and a match costs string comparisons instead of
+// building the string.
+type endpointMemo struct{ last atomic.Pointer[endpoint] }
+
+type endpoint struct{ scheme, host, path, rawPath, s string }
+
+// of is endpointOf(u), reusing the last result when u's parts match it.
+func (m *endpointMemo) of(u *url.URL) string {
+	if e := m.last.Load(); e != nil && e.path == u.Path && e.host == u.Host && e.scheme == u.Scheme && e.rawPath == u.RawPath {
+		return e.s
+	}
+	s := endpointOf(u)
+	m.last.Store(&endpoint{scheme: u.Scheme, host: u.Host, path: u.Path, rawPath: u.RawPath, s: s})
+	return s
 }
 
 // redactMessage removes the raw URL, which may carry secrets, from an error

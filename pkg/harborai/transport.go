@@ -34,6 +34,9 @@ type Transport struct {
 	match  matcher
 	opts   transportOptions
 	tracer trace.Tracer // nil: no spans
+
+	headers   headerMemo
+	endpoints endpointMemo
 }
 
 // NewTransport returns a Transport recording calls through base
@@ -100,7 +103,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	}
 	var array [8]member // request bodies have a handful of members
 	f, members := inspectInto(array[:0], body.text)
-	endpoint := endpointOf(req.URL)
+	endpoint := t.endpoints.of(req.URL)
 	info := CallInfo{
 		Provider:  a.provider,
 		Model:     modelFromPath(req.URL.Path),
@@ -129,7 +132,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		}
 	}
 
-	rec := &recording{provider: info.Provider, stream: info.Stream, ctx: req.Context()}
+	rec := newRecording(req.Context(), info.Provider, info.Stream)
 	if t.tracer != nil {
 		var ctx context.Context
 		ctx, rec.span = t.startSpan(req.Context(), a, info, req.URL)
@@ -142,10 +145,10 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if t.opts.onCall != nil {
 		t.opts.onCall(req, &rec.call)
 	}
-	_ = rec.call.Request(event.Request{
+	_ = rec.call.requestIn(&rec.events.req, event.Request{
 		Method:      req.Method,
 		URL:         publishedURL(req.URL, endpoint),
-		Headers:     redactHeaders(req.Header),
+		Headers:     t.headers.redact(req.Header),
 		Body:        body.kept(t.opts.maxBody),
 		BodyOmitted: body.omitted(t.opts.maxBody),
 	})
@@ -269,15 +272,26 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 
 // withBody returns a copy of req sending body.
 func withBody(req *http.Request, body string) *http.Request {
-	out := *req
-	out.Body = io.NopCloser(strings.NewReader(body))
+	s := &sentRequest{req: *req}
+	s.body.Reset(body)
+	out := &s.req
+	// A *strings.Reader in io.NopCloser, which net/http knows is in memory:
+	// it then sends the headers and a small body in one write, not two.
+	out.Body = io.NopCloser(&s.body)
 	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
 	out.ContentLength = int64(len(body))
 	if out.Header.Get("Content-Length") != "" {
 		out.Header = out.Header.Clone()
 		out.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	}
-	return &out
+	return out
+}
+
+// sentRequest is the request withBody sends with its body's reader, in one
+// allocation.
+type sentRequest struct {
+	req  http.Request
+	body strings.Reader
 }
 
 type readCloser struct {

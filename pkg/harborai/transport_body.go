@@ -20,11 +20,16 @@ import (
 // response event.
 type recording struct {
 	call     Call
-	span     trace.Span // nil without tracing
+	events   *callEvents // where its request and response events are built
+	span     trace.Span  // nil without tracing
 	provider string
 	stream   bool
 	ctx      context.Context // the request's, to tell the caller's cancellation apart
 	body     body            // the response body's wrapper, allocated with the rest
+}
+
+func newRecording(ctx context.Context, provider string, stream bool) *recording {
+	return &recording{provider: provider, stream: stream, ctx: ctx, events: new(callEvents)}
 }
 
 // finish publishes the response event (body is the response body as read,
@@ -36,7 +41,7 @@ func (r *recording) finish(resp event.Response, body []byte) {
 	if len(body) > 0 {
 		resp.Body = bytesToString(body) // body is not written to after the end
 	}
-	_ = r.call.Response(resp) // the publisher counts what it drops
+	_ = r.call.responseIn(&r.events.resp, resp) // the publisher counts what it drops
 	if r.span != nil {
 		endSpan(r, &resp, body)
 	}

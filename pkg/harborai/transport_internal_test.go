@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -182,6 +183,7 @@ func usageFilterCases() []struct{ name, in, want string } {
 	}{
 		{"usage chunk hidden", chunk + last + usage + done, chunk + last + done},
 		{"spaced usage chunk hidden", chunk + `data: {"choices": [ ], "usage": {"prompt_tokens": 1}}` + "\n\n" + done, chunk + done},
+		{"tabbed usage chunk hidden", chunk + "data: {\"usage\":{\"prompt_tokens\":1},\"choices\":[\t]}\n\n" + done, chunk + done},
 		{"crlf", strings.ReplaceAll(chunk+usage+done, "\n", "\r\n"), strings.ReplaceAll(chunk+done, "\n", "\r\n")},
 		{"azure filter results kept", azureFirst + chunk + usage + done, azureFirst + chunk + done},
 		{"usage in a choice chunk kept", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n"},
@@ -239,7 +241,7 @@ func TestHidingBody(t *testing.T) {
 					known, limit := c.known, c.limit
 					t.Run(fmt.Sprintf("%s/%d/%d/%v/%d", tt.name, piece, read, known, limit), func(t *testing.T) {
 						p := &Publisher{opts: defaultOptions(), queue: make(chan *event.Event, 1), wake: make(chan struct{}, 1)}
-						rec := &recording{ctx: context.Background(), stream: true}
+						rec := newRecording(context.Background(), "", true)
 						p.initCall(&rec.call, context.Background(), CallInfo{Provider: "openai"})
 						length := int64(-1)
 						if known {
@@ -399,6 +401,72 @@ func TestRedaction(t *testing.T) {
 				t.Errorf("redactURL(%s) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestIsSecret checks isSecret against the plain reading of its contract:
+// "sig" or "code", or a name containing a secret word, in any case.
+func TestIsSecret(t *testing.T) {
+	reference := func(name string) bool {
+		l := strings.ToLower(name)
+		if l == "sig" || l == "code" {
+			return true
+		}
+		for _, w := range secretWords {
+			if strings.Contains(l, w) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range []string{
+		"", "a", "Authorization", "AUTHORIZATION", "x-api-key", "X-Goog-Api-Key", "Api-Key", "Cookie", "Set-Cookie",
+		"X-Auth-Token", "Ocp-Apim-Subscription-Key", "Proxy-Authorization", "X-Session-Id", "Passwd", "X-Password",
+		"Signature", "X-Credential", "Secret", "sig", "SIG", "Sig", "code", "Code", "Codec", "Signal", "Sign",
+		"Content-Type", "User-Agent", "Accept", "X-Stainless-Os", "Anthropic-Version", "Keep-Alive", "Monkey",
+		"Aut", "Tok", "Toke", "auth", "keY", "xkeyx", "Sessio", "Passw", "Passwo", "credentia", "Cre",
+	} {
+		if got, want := isSecret(name), reference(name); got != want {
+			t.Errorf("isSecret(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestHeaderMemo sends headers that change in each way a memo could miss
+// and checks each call gets what redactHeaders makes of its headers.
+func TestHeaderMemo(t *testing.T) {
+	base := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer a"}, "User-Agent": {"sdk/1"}}
+	with := func(f func(h http.Header)) http.Header {
+		h := base.Clone()
+		f(h)
+		return h
+	}
+	var m headerMemo
+	for _, tt := range []struct {
+		name string
+		h    http.Header
+	}{
+		{"first", base},
+		{"same", base.Clone()},
+		{"secret value changed", with(func(h http.Header) { h.Set("Authorization", "Bearer b") })},
+		{"value changed", with(func(h http.Header) { h.Set("User-Agent", "sdk/2") })},
+		{"header added", with(func(h http.Header) { h.Set("X-Trace", "1") })},
+		{"secret added", with(func(h http.Header) { h.Set("Cookie", "c") })},
+		{"header removed", with(func(h http.Header) { h.Del("User-Agent") })},
+		{"header swapped for a secret", with(func(h http.Header) { h.Del("User-Agent"); h.Set("Api-Key", "k") })},
+		{"secret swapped for a header", with(func(h http.Header) { h.Del("Authorization"); h.Set("X-Trace", "1") })},
+		{"multiple values", with(func(h http.Header) { h.Add("User-Agent", "sdk/3") })},
+		{"multiple values, same", with(func(h http.Header) { h.Add("User-Agent", "sdk/3") })},
+		{"multiple values, joined as one", with(func(h http.Header) { h.Set("User-Agent", "sdk/1, sdk/3") })},
+		{"multiple values, other split", with(func(h http.Header) { h["User-Agent"] = []string{"sdk/1, sdk", "3"} })},
+		{"empty values", with(func(h http.Header) { h["User-Agent"] = []string{} })},
+		{"none", http.Header{}},
+		{"back to the first", base},
+	} {
+		want := redactHeaders(tt.h)
+		if got := m.redact(tt.h); !maps.Equal(got, want) {
+			t.Errorf("%s: headerMemo.redact() = %v, want %v", tt.name, got, want)
+		}
 	}
 }
 

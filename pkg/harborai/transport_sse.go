@@ -141,11 +141,12 @@ func (f *usageFilter) drain(p []byte) int {
 
 // usageOnly reports whether line is "data: {...}" whose object has an empty
 // choices array and a usage object. Other lines, nearly all of them, are
-// told apart without decoding: by their "usage" (null in every chunk but
-// the usage chunk), then by their "choices".
+// told apart without decoding: by having no empty array at all, then by
+// their "usage" (null in every chunk but the usage chunk), then by their
+// "choices".
 func usageOnly(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("data:"))
-	if !ok || !usageObject(rest) || !emptyChoices(rest) {
+	if !ok || !emptyArray(rest) || !usageObject(rest) || !emptyChoices(rest) {
 		return false
 	}
 	s := bytesToString(bytes.TrimSpace(rest)) // read only, here
@@ -165,6 +166,24 @@ func usageOnly(line []byte) bool {
 		}
 	}
 	return empty && usage
+}
+
+// emptyArray reports whether p has "[]" (spaces and tabs allowed between):
+// what emptyChoices looks for, found by its rarer byte, ']', and so a cheap
+// way to pass on the lines that carry choices (nearly all of them) without
+// looking for keys.
+func emptyArray(p []byte) bool {
+	for {
+		i := bytes.IndexByte(p, ']')
+		if i < 0 {
+			return false
+		}
+		q := bytes.TrimRight(p[:i], " \t")
+		if len(q) > 0 && q[len(q)-1] == '[' {
+			return true
+		}
+		p = p[i+1:]
+	}
 }
 
 // usageObject reports whether p has `"usage"` followed by an object.

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,4 +426,70 @@ func TestTransportBodyLimit(t *testing.T) {
 			t.Errorf("response event body %d bytes, omitted %q, want at most %d, truncated, starting as the stream", len(r.Body), r.BodyOmitted, limit)
 		}
 	}
+}
+
+// TestTransportRequestWrites checks a recorded call goes out in as many
+// writes to the connection as the same call through a plain client (one,
+// for a small body): the stream request the Transport rewrites to ask for
+// usage must still be a body net/http knows is in memory, or net/http
+// flushes its headers apart from it, which costs the vendor a round of
+// reading.
+func TestTransportRequestWrites(t *testing.T) {
+	checkLeaks(t)
+	srv := startBroker(t)
+	emu := startEmulator(t)
+	pub := connect(t, srv.ClientURL())
+	writes := func(client *http.Client, counter *countingDialer, stream bool) int64 {
+		t.Helper()
+		vc := vendorCall{vendor: "openai", model: models["openai"], stream: stream}
+		// The first call dials; count the second, on the kept-alive connection.
+		for i := range 2 {
+			before := counter.writes.Load()
+			resp, err := client.Do(vc.request(t, context.Background(), emu, "writes"))
+			if err != nil {
+				t.Fatalf("Do() = %v", err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if i == 1 {
+				return counter.writes.Load() - before
+			}
+		}
+		return 0
+	}
+	for _, stream := range []bool{false, true} {
+		plainDialer, recDialer := &countingDialer{}, &countingDialer{}
+		plain := &http.Client{Transport: plainDialer.transport(t)}
+		recorded := pub.HTTPClient(&http.Client{Transport: recDialer.transport(t)}, emulatorBases(emu)...)
+		want := writes(plain, plainDialer, stream)
+		if got := writes(recorded, recDialer, stream); got != want {
+			t.Errorf("stream=%v: recorded call written in %d writes, want %d as without the Transport", stream, got, want)
+		}
+	}
+}
+
+// countingDialer counts the writes to the connections it dials.
+type countingDialer struct{ writes atomic.Int64 }
+
+func (d *countingDialer) transport(t *testing.T) *http.Transport {
+	tr := baseTransport(t)
+	var nd net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := nd.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: c, writes: &d.writes}, nil
+	}
+	return tr
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }

@@ -38,10 +38,15 @@ fmt:
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
+FUZZ = ./pkg/parse:FuzzParse ./pkg/parse:FuzzParseMatchesStdlib \
+	./pkg/event:FuzzDecode ./pkg/event:FuzzUnmarshalMatchesStdlib ./pkg/event:FuzzMarshalMatchesStdlib \
+	./pkg/spool:FuzzReadLine ./pkg/harborai:FuzzScanObject ./pkg/record:FuzzMerge ./pkg/cost:FuzzCost ./pkg/pg:FuzzCleanJSON
+## fuzz: every fuzz target for FUZZTIME each (one at a time: -fuzz takes one target)
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/parse
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./pkg/event
-	$(GO) test -run='^$$' -fuzz=FuzzReadLine -fuzztime=$(FUZZTIME) ./pkg/spool
+	@set -e; for t in $(FUZZ); do \
+		echo "== $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
+	done
 
 ## bench: run every benchmark side by side with its baseline and rewrite docs/benchmarks.md (~11 min on 2 cores)
 ## bench-ingest, bench-latency (+ client), bench-jetstream, bench-footprint, bench-outage, bench-query: one part each

@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/emulator"
+	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 )
@@ -32,12 +36,33 @@ func sampleEvent() *event.Event {
 	}
 }
 
+// startBenchBroker is an in-process NATS server whose events stream keeps
+// the newest 256 MiB: nothing consumes it, and the benchmarks publish more
+// than the ingestor's stream (4 GiB, refusing publishes when full) holds.
+func startBenchBroker(b *testing.B) *natstest.Server {
+	b.Helper()
+	srv := natstest.Start(b)
+	js, err := jetstream.New(srv.Conn(b))
+	if err != nil {
+		b.Fatalf("jetstream.New() = %v", err)
+	}
+	_, err = js.CreateOrUpdateStream(context.Background(), jetstream.StreamConfig{
+		Name: broker.DefaultStreamConfig().Stream, Subjects: []string{event.SubjectWildcard},
+		Storage: jetstream.FileStorage, MaxBytes: 256 << 20, Discard: jetstream.DiscardOld,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		b.Fatalf("create stream: %v", err)
+	}
+	return srv
+}
+
 // BenchmarkPublish is the cost of Publish on the caller's goroutine.
 // "enqueue" paces the calls so the queue never fills (the normal case) and
 // reports the p50 and p99 of single calls; "saturated" publishes as fast as
 // it can, so most calls find the queue full and take the drop path.
 func BenchmarkPublish(b *testing.B) {
-	srv := startBroker(b)
+	srv := startBenchBroker(b)
 	tmpl := sampleEvent()
 
 	b.Run("enqueue", func(b *testing.B) {
@@ -51,6 +76,7 @@ func BenchmarkPublish(b *testing.B) {
 				b.StartTimer()
 			}
 			ev := *tmpl
+			ev.EventID = event.NewID()
 			start := time.Now()
 			_ = pub.Publish(&ev)
 			lat = append(lat, time.Since(start))
@@ -79,7 +105,7 @@ func BenchmarkPublish(b *testing.B) {
 // BenchmarkTransport calls the emulator through the Transport; compare with
 // BenchmarkPlainClient. ttfb-µs is the mean time to the first body byte.
 func BenchmarkTransport(b *testing.B) {
-	srv := startBroker(b)
+	srv := startBenchBroker(b)
 	emu := startEmulator(b)
 	pub := connect(b, srv.ClientURL())
 	client := pub.HTTPClient(&http.Client{Transport: baseTransport(b)}, emulatorBases(emu)...)
@@ -128,7 +154,7 @@ func benchCalls(b *testing.B, client *http.Client, emu *emulator.Server) {
 // cost the emulator the same and the figure is the recording alone (the
 // Transport still adds the option and hides the chunk it brings).
 func BenchmarkTransportVsPlain(b *testing.B) {
-	srv := startBroker(b)
+	srv := startBenchBroker(b)
 	emu := startEmulator(b)
 	pub := connect(b, srv.ClientURL())
 	plain := &http.Client{Transport: baseTransport(b)}

@@ -3,8 +3,6 @@ package ingestor_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,25 +25,13 @@ func TestBatchMessages(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.MaxEventBytes = 64 << 10
 	r := startIngestor(t, cfg, nil)
-	nc, err := nats.Connect(r.NATSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(r.conn(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	call := func(id string, promptTokens int) []byte {
 		body, _, _ := openAIBody(promptTokens)
-		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: id, CallID: id, Provider: "openai", Model: "gpt-4o-mini",
-			StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
-			Response: &event.Response{Status: "success", FinishedAt: time.Now().UTC(), Body: body}}
-		b, err := event.Encode(&ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return callEvent(t, id, body)
 	}
 	publish := func(lines ...[]byte) {
 		t.Helper()
@@ -99,13 +85,7 @@ func TestBatchMessages(t *testing.T) {
 	if got := counter(fams, "harborai_events_received_total", "kind", "call"); got != 4 {
 		t.Errorf("harborai_events_received_total{kind=call} = %v, want 4 (b twice)", got)
 	}
-	files, _ := filepath.Glob(filepath.Join(r.Cfg.DataDir, "quarantine", "*"))
-	var quarantined int
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		quarantined += strings.Count(string(b), "\n")
-	}
-	if quarantined != 4 {
-		t.Errorf("quarantine holds %d lines, want 4 (one per bad line)", quarantined)
+	if n := r.quarantined(t); n != 4 {
+		t.Errorf("quarantine holds %d lines, want 4 (one per bad line)", n)
 	}
 }

@@ -3,8 +3,6 @@ package ingestor_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -194,18 +192,8 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.MaxEventBytes = 64 << 10
 	r := startIngestor(t, cfg, nil)
-	nc, err := nats.Connect(r.NATSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	good := func(id string, body string) []byte {
-		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: id, CallID: id, Provider: "openai", Model: "gpt-4o-mini",
-			StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
-			Response: &event.Response{Status: "success", FinishedAt: time.Now().UTC(), Body: body}}
-		b, _ := event.Encode(&ev)
-		return b
-	}
+	nc := r.conn(t)
+	good := func(id string, body string) []byte { return callEvent(t, id, body) }
 	okBody, _, _ := openAIBody(7)
 	cases := []struct {
 		name   string
@@ -236,14 +224,8 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 			t.Errorf("%s: harborai_events_rejected_total{reason=%q} = %v, want >= 1", tc.name, tc.reason, got)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(r.Cfg.DataDir, "quarantine", "*"))
-	var quarantined int
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		quarantined += strings.Count(string(b), "\n")
-	}
-	if quarantined != len(cases) {
-		t.Errorf("quarantine holds %d lines, want %d", quarantined, len(cases))
+	if n := r.quarantined(t); n != len(cases) {
+		t.Errorf("quarantine holds %d lines, want %d", n, len(cases))
 	}
 }
 

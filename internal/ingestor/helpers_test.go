@@ -1,13 +1,18 @@
 package ingestor_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -39,3 +44,43 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 }
 
 var counter = testutil.Metric
+
+// conn is a NATS connection to the ingestor's server, closed after the test.
+func (r *running) conn(t *testing.T) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(r.NATSURL)
+	if err != nil {
+		t.Fatalf("nats.Connect() = %v", err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// quarantined counts the lines of the ingestor's quarantine files.
+func (r *running) quarantined(t *testing.T) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(r.Cfg.DataDir, "quarantine", "*"))
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), "\n")
+	}
+	return n
+}
+
+// callEvent is an encoded call event with the given id (event and call)
+// and response body.
+func callEvent(t *testing.T, id, body string) []byte {
+	t.Helper()
+	ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: id, CallID: id, Provider: "openai", Model: "gpt-4o-mini",
+		StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
+		Response: &event.Response{Status: "success", FinishedAt: time.Now().UTC(), Body: body}}
+	b, err := event.Encode(&ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

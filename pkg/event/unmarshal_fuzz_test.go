@@ -17,19 +17,7 @@ import (
 //
 //	go test -run='^$' -fuzz=FuzzUnmarshalMatchesStdlib -fuzztime=3m ./pkg/event
 func FuzzUnmarshalMatchesStdlib(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/fuzz/FuzzDecode/*")
-	for _, p := range seeds {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		// The corpus file format: a header line, then []byte("...").
-		if _, v, ok := strings.Cut(string(b), "[]byte("); ok {
-			if s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimSpace(v), ")")); err == nil {
-				f.Add([]byte(s))
-			}
-		}
-	}
+	addDecodeCorpus(f)
 	f.Add([]byte(`{"schema_version":1,"kind":"response","response":{"body":"\ud800 \u0000 \xff"}}`))
 	f.Add([]byte(`{"schema_version":1,"SCHEMA_VERSION":2,"kind":"request"} trailing`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -50,18 +38,7 @@ func FuzzUnmarshalMatchesStdlib(f *testing.F) {
 //
 //	go test -run='^$' -fuzz=FuzzMarshalMatchesStdlib -fuzztime=3m ./pkg/event
 func FuzzMarshalMatchesStdlib(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/fuzz/FuzzDecode/*")
-	for _, p := range seeds {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if _, v, ok := strings.Cut(string(b), "[]byte("); ok {
-			if s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimSpace(v), ")")); err == nil {
-				f.Add([]byte(s))
-			}
-		}
-	}
+	addDecodeCorpus(f)
 	f.Add([]byte(`{"schema_version":1,"kind":"call","request":{"body":"<a&b> \u2028 \u2029 \ud800 \u0000 \u007f é 你好 \ud83d\ude00"},"tags":{"metadata":{"b":"1","a":"\u003c"}}}`))
 	f.Add([]byte("{\"schema_version\":1,\"request\":{\"body\":\"\xff\xfe invalid utf-8\"},\"started_at\":\"2026-11-26T09:00:00.123456789+08:00\"}"))
 	same := func(t *testing.T, e *Event) {
@@ -89,4 +66,21 @@ func FuzzMarshalMatchesStdlib(f *testing.F) {
 			Response: &Response{Body: raw, ErrorMessage: raw},
 			Tags:     Tags{Metadata: map[string]string{raw: raw, "a": raw}}})
 	})
+}
+
+// addDecodeCorpus seeds f with FuzzDecode's corpus.
+func addDecodeCorpus(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/fuzz/FuzzDecode/*")
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		// The corpus file format: a header line, then []byte("...").
+		if _, v, ok := strings.Cut(string(b), "[]byte("); ok {
+			if s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimSpace(v), ")")); err == nil {
+				f.Add([]byte(s))
+			}
+		}
+	}
 }

@@ -32,6 +32,7 @@ type Publisher struct {
 	wake       chan struct{} // nudges run; one token at most
 	parked     atomic.Bool   // run waits for a nudge, with no timer
 	retries    chan *nats.Msg
+	tooBig     sync.Map // *nats.Msg in retries that the stream refused as too large
 	inflight   atomic.Int64
 	failures   atomic.Int64 // consecutive publish failures, for backoff
 
@@ -274,6 +275,12 @@ func (p *Publisher) drain() (int, bool) {
 		var m *nats.Msg
 		select {
 		case m = <-p.retries:
+			if _, ok := p.tooBig.LoadAndDelete(m); ok {
+				if !p.split(m) {
+					return n, false
+				}
+				continue
+			}
 		default:
 			if !p.nc.IsConnected() && len(p.queue) > 0 {
 				// Leave the events in the queue, inside its bound, until
@@ -427,6 +434,19 @@ func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 	return mk(lines[:len(lines)/2]), mk(lines[len(lines)/2:]), true
 }
 
+// split sends a message the stream refused as too large in halves; a
+// single event that large is dropped and counted. It returns false when
+// Close gave up.
+func (p *Publisher) split(m *nats.Msg) bool {
+	if a, b, ok := halves(m); ok {
+		return p.send(a) && p.send(b)
+	}
+	p.c.dropInvalid.Add(1)
+	p.c.buffered.Add(-1)
+	p.opts.logger.Warn("harborai: event larger than the stream's max message size dropped", "bytes", len(m.Data))
+	return true
+}
+
 // encode validates ev and returns its wire form, without its bodies if the
 // server could not take it whole; invalid and unsendable events are
 // dropped and counted (nil).
@@ -527,13 +547,7 @@ func (p *Publisher) send(m *nats.Msg) bool {
 				// The server's limit is below what take and encode
 				// checked (it was not connected then): send a batch in
 				// halves; a single event cannot be sent.
-				if a, b, ok := halves(m); ok {
-					return p.send(a) && p.send(b)
-				}
-				p.c.dropInvalid.Add(1)
-				p.c.buffered.Add(-1)
-				p.opts.logger.Warn("harborai: event larger than the server's max payload dropped", "bytes", len(m.Data))
-				return true
+				return p.split(m)
 			}
 			p.failures.Add(1)
 			p.c.retried.Add(1)
@@ -564,6 +578,11 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 	// outright), so a burst of slow acks cannot slow every later event.
 	p.c.retried.Add(1)
 	p.opts.logger.Debug("harborai: publish failed, will retry", "err", err)
+	if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
+		// The stream's max_msg_size is below what the server takes: the
+		// same message would fail again. run splits it.
+		p.tooBig.Store(m, struct{}{})
+	}
 	// Same message, same Nats-Msg-Id: JetStream drops it if the first try
 	// arrived after all. retries holds maxPending messages, the most that
 	// can be in flight, so this never blocks the NATS client.

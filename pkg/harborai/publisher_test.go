@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/internal/testutil"
@@ -330,4 +332,57 @@ func TestRedactBodies(t *testing.T) {
 			t.Errorf("spool holds %d events, Stats says %d", records, st.Spooled)
 		}
 	})
+}
+
+// TestStreamMaxMessageSize: a stream whose max message size is below what
+// the server takes refuses a batch; the publisher sends it again in halves
+// until each part fits, and drops (and counts) a single event that cannot.
+func TestStreamMaxMessageSize(t *testing.T) {
+	checkLeaks(t)
+	srv := natstest.Start(t)
+	js, err := jetstream.New(srv.Conn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := broker.DefaultStreamConfig()
+	cfg.MaxMsgSize = 16 << 10
+	if _, err := broker.EnsureStream(context.Background(), js, cfg); err != nil {
+		t.Fatal(err)
+	}
+	seen := subscribe(t, srv.ClientURL())
+	pub, err := harborai.Connect(srv.ClientURL(), harborai.WithFlushInterval(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100 // ~2 KB each: about 8 fit in one message
+	body := `{"x":"` + strings.Repeat("y", 2000) + `"}`
+	for range n {
+		call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+		if err := call.Request(event.Request{Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	huge := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
+	if err := huge.Request(event.Request{Body: strings.Repeat("z", 20<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	st := pub.Stats()
+	if st.Published != n || st.Dropped != 1 || st.Buffered != 0 {
+		t.Errorf("Stats() = %+v, want %d published and the 20 KiB event dropped", st, n)
+	}
+	info, err := js.Stream(context.Background(), cfg.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(seen()); got < n {
+		t.Errorf("%d events reached the server, want at least %d", got, n)
+	}
+	if si, err := info.Info(context.Background()); err != nil || si.State.Msgs == 0 {
+		t.Errorf("stream state %+v, %v: want the events stored", si, err)
+	}
 }

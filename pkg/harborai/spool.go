@@ -178,6 +178,7 @@ func (p *Publisher) spillUnsent() {
 				all = append(all, data)
 			}
 		case m := <-p.retries:
+			p.tooBig.Delete(m)
 			all = append(all, payloads(m)...)
 		default:
 			drained = true

@@ -241,14 +241,10 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 			p.metrics.Redeliveries.Add(float64(eventsIn(m)))
 		}
 		start, kept := len(calls), true
-		if _, ok := m.Headers()[event.HeaderBatchCount]; ok {
-			for line := range event.BatchLines(m.Data()) {
-				if calls, kept = p.add(calls, m, line); !kept {
-					break
-				}
+		for data := range event.MessageEvents(m.Headers(), m.Data()) {
+			if calls, kept = p.add(calls, m, data); !kept {
+				break
 			}
-		} else {
-			calls, kept = p.add(calls, m, m.Data())
 		}
 		switch {
 		case !kept:

@@ -57,6 +57,16 @@ func BatchLines(data []byte) iter.Seq[[]byte] {
 	}
 }
 
+// MessageEvents yields the encoded events of a NATS message with headers h
+// and payload data: the lines of a batch message (one with
+// HeaderBatchCount), else the payload itself, whatever it holds.
+func MessageEvents(h map[string][]string, data []byte) iter.Seq[[]byte] {
+	if _, ok := h[HeaderBatchCount]; ok {
+		return BatchLines(data)
+	}
+	return func(yield func([]byte) bool) { yield(data) }
+}
+
 // AppendBatchLine appends one encoded event to a batch payload.
 func AppendBatchLine(payload, encoded []byte) []byte {
 	if len(payload) > 0 {

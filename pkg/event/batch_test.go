@@ -69,3 +69,28 @@ func TestEncodedEventIsOneLine(t *testing.T) {
 		t.Fatalf("Decode(line) = %v, %v", back, err)
 	}
 }
+
+// TestMessageEvents: a batch message yields its lines; any other message
+// its payload whole, even empty, so that the ingestor can quarantine it.
+func TestMessageEvents(t *testing.T) {
+	batch := map[string][]string{event.HeaderBatchCount: {"2"}}
+	tests := []struct {
+		h    map[string][]string
+		data string
+		want []string
+	}{
+		{batch, "{\"a\":1}\n{\"b\":2}", []string{`{"a":1}`, `{"b":2}`}},
+		{nil, "{\"a\":1}\n{\"b\":2}", []string{"{\"a\":1}\n{\"b\":2}"}},
+		{map[string][]string{"Nats-Msg-Id": {"x"}}, "", []string{""}},
+		{batch, "", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for e := range event.MessageEvents(tt.h, []byte(tt.data)) {
+			got = append(got, string(e))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("MessageEvents(%v, %q) = %q, want %q", tt.h, tt.data, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -401,30 +402,16 @@ func batchMsg(payload []byte, n int) *nats.Msg {
 func eventsIn(m *nats.Msg) int64 { return int64(event.BatchCount(m.Header[event.HeaderBatchCount])) }
 
 // payloads returns the encoded events m carries.
-func payloads(m *nats.Msg) [][]byte {
-	if _, ok := m.Header[event.HeaderBatchCount]; !ok {
-		return [][]byte{m.Data}
-	}
-	var out [][]byte
-	for line := range event.BatchLines(m.Data) {
-		out = append(out, line)
-	}
-	return out
-}
+func payloads(m *nats.Msg) [][]byte { return slices.Collect(event.MessageEvents(m.Header, m.Data)) }
 
-// halves splits a batch message in two batch (or single-event) messages of
-// about half its events each; ok is false for a single event.
+// halves splits a batch message in two batch messages of about half its
+// events each; ok is false for a single event.
 func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 	lines := payloads(m)
 	if len(lines) < 2 {
 		return nil, nil, false
 	}
 	mk := func(lines [][]byte) *nats.Msg {
-		if len(lines) == 1 {
-			return &nats.Msg{Subject: event.SubjectBatch, Header: nats.Header{
-				event.HeaderMsgID: {event.NewID()}, event.HeaderBatchCount: {"1"}, event.HeaderSchema: {"1"},
-			}, Data: lines[0]}
-		}
 		var payload []byte
 		for _, l := range lines {
 			payload = event.AppendBatchLine(payload, l)

@@ -71,7 +71,7 @@ type IngestData struct {
 // databases of one PostgreSQL cluster, side by side: (a) end to end,
 // publish through the client package -> embedded JetStream in
 // bin/ingestor -> PostgreSQL, at several batch sizes; (b) pgx CopyFrom of
-// the rows (a) stored, read back, in chunks of the same number of calls
+// the rows each (a) run stored, read back, in chunks of the same number of calls
 // per transaction; (c) psql \copy of the same rows as a CSV file. Then one
 // more pipeline run in-process under the CPU profiler, with
 // pg_stat_statements, to find the bottleneck. Run with -benchtime 1x.
@@ -96,23 +96,29 @@ func BenchmarkIngest(b *testing.B) {
 
 	var (
 		cols    []string
-		rows    [][]any
 		csvPath = filepath.Join(b.TempDir(), "calls.csv")
 	)
-	for _, batch := range batches {
-		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
-		data.Runs = append(data.Runs, run)
-		if rows == nil {
-			var err error
-			if cols, rows, err = ExportRows(ctx, pool); err != nil {
-				b.Fatal(err)
-			}
+	// copyFrom is (b) over the rows the pipeline run just stored in pool,
+	// read back into this process only for it: no pipeline run shares the
+	// process with another run's rows (hundreds of MiB the collector would
+	// keep marking, and a heap goal that sends the publisher to fresh pages).
+	copyFrom := func(pool *pgxpool.Pool, chunk int) IngestRun {
+		c, rows, err := ExportRows(ctx, pool)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cols == nil {
+			cols = c
 			if data.CSVBytes, err = ExportCSV(ctx, pool, cols, csvPath); err != nil {
 				b.Fatal(err)
 			}
 		}
 		drop(b, cluster, pool)
-		data.Runs = append(data.Runs, runCopyFrom(b, cluster, cols, rows, batch/2))
+		return runCopyFrom(b, cluster, c, rows, chunk)
+	}
+	for _, batch := range batches {
+		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
+		data.Runs = append(data.Runs, run, copyFrom(pool, batch/2))
 	}
 	if *flagBatch != "" {
 		for _, r := range data.Runs {
@@ -129,9 +135,8 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	callBatch := 1000
 	run, pool := runPipeline(b, cluster, Gen{Run: "c1000"}, n, callBatch, true)
-	drop(b, cluster, pool)
-	data.Runs = append(data.Runs, run, runCopyFrom(b, cluster, cols, rows, callBatch))
-	data.Runs = append(data.Runs, runPsql(b, cluster, cols, csvPath, len(rows)))
+	data.Runs = append(data.Runs, run, copyFrom(pool, callBatch))
+	data.Runs = append(data.Runs, runPsql(b, cluster, cols, csvPath, n))
 	sec.s.Env.PostgreSQL = ServerVersion(ctx, Pool(b, cluster.URL("postgres")))
 
 	profDir := *flagOut
@@ -185,6 +190,7 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	in := StartIngestor(b, filepath.Join(BinDir(), "ingestor"), map[string]string{
 		"HARBORAI_POSTGRES_URL": url,
 		"HARBORAI_BATCH_SIZE":   strconv.Itoa(batch),
+		"HARBORAI_PPROF":        "true",
 	})
 	pool := Pool(b, url)
 	pub, err := Connect(in.NATSURL)
@@ -205,7 +211,11 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	runtime.GC() // not the run's to pay for
 
 	cpuIn, cpuSelf, cpuPG := ProcCPU(in.PID), SelfCPU(), TreeCPU(cluster.PID())
+	faults, gcs := SelfFaults(), numGC()
 	start := time.Now()
+	if *flagBatch != "" && *flagOut != "" {
+		defer profileProcesses(b, in.HTTPAddr, filepath.Join(*flagOut, gen.Run))()
+	}
 	published := make(chan time.Duration, 1)
 	go func() {
 		err := Flood(pctx, pub, evs)
@@ -259,7 +269,9 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	if err := in.Stop(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("(a) %d calls in %s: %.0f calls/s", n, run.Wall, run.CallsPerSec)
+	st := pub.Stats()
+	b.Logf("(a) %d calls in %s: %.0f calls/s; publisher: %d published, %d retried, %d dropped; bench process: %d page faults, %d GCs",
+		n, run.Wall, run.CallsPerSec, st.Published, st.Retried, st.Dropped, SelfFaults()-faults, numGC()-gcs)
 	return run, pool
 }
 
@@ -415,4 +427,11 @@ func drop(b *testing.B, cluster *pgtest.Cluster, pool *pgxpool.Pool) {
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 		b.Fatalf("drop database %s: %v", name, err)
 	}
+}
+
+// numGC is the number of garbage collections this process has completed.
+func numGC() uint32 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.NumGC
 }

@@ -122,3 +122,14 @@ func ProcMem(pid int) (rss, peak int64) {
 	}
 	return rss, peak
 }
+
+// SelfFaults returns this process's minor page faults so far: a process
+// that keeps touching memory fresh from the kernel pays for it in system
+// time.
+func SelfFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
+}

@@ -2,7 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -309,4 +312,58 @@ func stageTable(what, share string, stages []Stage) string {
 		t.Row(name, fmt.Sprintf("%.1f%%", s.Percent))
 	}
 	return t.String()
+}
+
+// profileWindow is how long a partial run's processes are profiled, from
+// the start of the run: the steady state of a 200k-call run.
+const profileWindow = 10 * time.Second
+
+// profileProcesses CPU-profiles this process and the ingestor (through its
+// /debug/pprof/profile, HARBORAI_PPROF) for profileWindow from now, in the
+// background, writing prefix+".bench.cpu.pprof" and
+// prefix+".ingestor.cpu.pprof". wait waits for both to be written. It is for
+// partial runs (-batches with -out), whose figures are not recorded.
+func profileProcesses(b *testing.B, httpAddr, prefix string) (wait func()) {
+	b.Helper()
+	self, err := os.Create(prefix + ".bench.cpu.pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(self); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", httpAddr, int(profileWindow.Seconds()))
+		err := fetchProfile(url, prefix+".ingestor.cpu.pprof")
+		pprof.StopCPUProfile()
+		done <- errors.Join(err, self.Close())
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			b.Logf("profiles: %v", err)
+		}
+		b.Logf("profiles of %s: %s.{bench,ingestor}.cpu.pprof", profileWindow, prefix)
+	}
+}
+
+// fetchProfile writes what url answers to path.
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

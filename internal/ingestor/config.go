@@ -25,6 +25,7 @@ type Config struct {
 	RetainErrors    time.Duration // delete error calls older than this (0 = keep)
 	RetainCalls     time.Duration // delete calls older than this (0 = keep)
 	MetricsAddr     string        // "" = no HTTP endpoint
+	Pprof           bool          // serve /debug/pprof/ on MetricsAddr
 	Environment     string        // tags calls that do not carry one
 	StreamMaxBytes  int64         // JetStream stream bound (publishes fail past it)
 	MaxEventBytes   int           // larger events are rejected
@@ -199,6 +200,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	str(&c.DataDir, "data-dir", "HARBORAI_DATA_DIR", "JetStream store, spool and quarantine directory")
 	str(&c.PostgresURL, "postgres-url", "HARBORAI_POSTGRES_URL", "PostgreSQL URL; unset stores calls in the spool")
 	str(&c.MetricsAddr, "metrics-addr", "HARBORAI_METRICS_ADDR", "address of /metrics, /healthz and /readyz; unset = none")
+	boolean(&c.Pprof, "pprof", "HARBORAI_PPROF", "also serve Go's profiles at /debug/pprof/ on the metrics address")
 	str(&c.Environment, "environment", "HARBORAI_ENVIRONMENT", "environment tag for calls that carry none")
 	num64(&c.StreamMaxBytes, "stream-max-bytes", "HARBORAI_STREAM_MAX_BYTES", "JetStream stream size bound in bytes (0 = unlimited)")
 	num64(&c.MemoryLimit, "memory-limit", "HARBORAI_MEMORY_LIMIT", "Go runtime soft memory limit in bytes (-1 = auto from the batch size and writers, 0 = none; GOMEMLIMIT, when set, wins)")

@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// serveHTTP serves /metrics, /healthz and /readyz on ln until ctx ends.
-func serveHTTP(ctx context.Context, ln net.Listener, gatherer prometheus.Gatherer, ready func() error) error {
+// serveHTTP serves /metrics, /healthz and /readyz on ln until ctx ends,
+// and with withPprof Go's profiles at /debug/pprof/.
+func serveHTTP(ctx context.Context, ln net.Listener, gatherer prometheus.Gatherer, ready func() error, withPprof bool) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -26,6 +28,13 @@ func serveHTTP(ctx context.Context, ln net.Listener, gatherer prometheus.Gathere
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	if withPprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -154,7 +154,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			return nil
 		}
 		wg.Go(func() {
-			if err := serveHTTP(httpCtx, httpLn, deps.Registry, ready); err != nil {
+			if err := serveHTTP(httpCtx, httpLn, deps.Registry, ready, cfg.Pprof); err != nil {
 				log.Error("http server", "err", err)
 			}
 		})

@@ -1,6 +1,7 @@
 package harborai
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,8 +41,9 @@ type Publisher struct {
 	c         counters
 	spill     *spiller      // WithSpool's local spool; nil without
 	held      *nats.Msg     // the message run had in hand when Close gave up
-	taken     []encoded     // take's events, reused
 	carry     encoded       // taken from the queue, for the next message
+	payloads  sync.Pool     // *[]byte: message payload buffers, reused
+	recycle   sync.Map      // *nats.Msg -> its payload's *[]byte, released at its ack
 	bo        retry.Backoff // the run goroutine's backoff while publishes fail
 	closing   chan struct{}
 	abort     chan struct{} // Close's deadline passed: give up
@@ -99,6 +101,7 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
 	}
+	p.payloads.New = func() any { return new([]byte) }
 	if o.spoolDir != "" {
 		s, err := openSpiller(o.spoolDir, o, &p.c)
 		if err != nil {
@@ -313,50 +316,84 @@ type encoded struct {
 
 // take builds the next message from the queued events: up to batch events
 // and maxBatchBytes, as one batch message, or a single-event message when
-// only one is waiting. The message is nil when every event taken was
-// invalid; take returns false when nothing is queued.
+// only one is waiting. The events are encoded straight into the message's
+// payload, a buffer that returns to p.payloads once the message is acked.
+// The message is nil when every event taken was invalid; take returns
+// false when nothing is queued.
 func (p *Publisher) take() (*nats.Msg, bool) {
-	evs := p.taken[:0]
-	size, took := 0, false
+	buf := p.payloads.Get().(*[]byte)
+	payload := (*buf)[:0]
+	var first *event.Event
+	n, took := 0, false
 	limit := p.batchLimit()
-	for len(evs) < p.opts.batchMax {
-		e := p.carry
-		p.carry = encoded{}
-		if e.ev == nil {
+	for n < p.opts.batchMax {
+		mark := len(payload)
+		if n > 0 {
+			payload = append(payload, '\n')
+		}
+		ev := p.carry.ev
+		if ev != nil {
+			payload = append(payload, p.carry.data...)
+			p.carry = encoded{}
+		} else {
 			select {
-			case ev := <-p.queue:
+			case ev = <-p.queue:
 				p.queued.Add(-1)
 				p.queueBytes.Add(-eventSize(ev))
-				took = true
-				if e = (encoded{ev, p.encode(ev)}); e.data == nil {
-					continue
-				}
 			default:
 			}
-		}
-		if e.ev == nil {
-			break
+			if ev == nil {
+				payload = payload[:mark]
+				break
+			}
+			var ok bool
+			if payload, ok = p.encodeInto(payload, ev); !ok {
+				payload = payload[:mark]
+				took = true
+				continue
+			}
 		}
 		took = true
-		if len(evs) > 0 && size+len(e.data)+1 > limit {
-			p.carry = e // the next message's first event
+		if n > 0 && len(payload) > limit {
+			// The next message's first event.
+			p.carry = encoded{ev, bytes.Clone(payload[mark+1:])}
+			payload = payload[:mark]
 			break
 		}
-		evs = append(evs, e)
-		size += len(e.data) + 1
+		if n == 0 {
+			first = ev
+		}
+		n++
 	}
-	defer func() { clear(evs); p.taken = evs[:0] }()
-	switch len(evs) {
+	var m *nats.Msg
+	switch n {
 	case 0:
+		*buf = payload
+		p.payloads.Put(buf)
 		return nil, took
 	case 1:
-		return singleMsg(evs[0].ev, evs[0].data), true
+		m = singleMsg(first, payload)
+	default:
+		m = batchMsg(payload, n)
 	}
-	payload := make([]byte, 0, size)
-	for _, e := range evs {
-		payload = event.AppendBatchLine(payload, e.data)
+	*buf = nil
+	p.recycle.Store(m, buf)
+	return m, true
+}
+
+// release returns an acked message's payload buffer to p.payloads, when
+// take made it (a message split in halves, or spooled, is left to the
+// collector). Nothing refers to the payload once its ack is in.
+func (p *Publisher) release(m *nats.Msg) {
+	v, ok := p.recycle.LoadAndDelete(m)
+	if !ok {
+		return
 	}
-	return batchMsg(payload, len(evs)), true
+	if cap(m.Data) <= maxBatchBytes+maxBatchBytes/4 {
+		buf := v.(*[]byte)
+		*buf = m.Data[:0]
+		p.payloads.Put(buf)
+	}
 }
 
 // batchLimit is the most payload bytes of a batch message.
@@ -425,6 +462,7 @@ func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 // single event that large is dropped and counted. It returns false when
 // Close gave up.
 func (p *Publisher) split(m *nats.Msg) bool {
+	p.recycle.Delete(m) // its halves are copies; m goes to the collector
 	if a, b, ok := halves(m); ok {
 		return p.send(a) && p.send(b)
 	}
@@ -438,29 +476,40 @@ func (p *Publisher) split(m *nats.Msg) bool {
 // server could not take it whole; invalid and unsendable events are
 // dropped and counted (nil).
 func (p *Publisher) encode(ev *event.Event) []byte {
+	data, ok := p.encodeInto(nil, ev)
+	if !ok {
+		return nil
+	}
+	return data
+}
+
+// encodeInto is encode appending to dst; when ok is false, dst is returned
+// as it was.
+func (p *Publisher) encodeInto(dst []byte, ev *event.Event) ([]byte, bool) {
 	if err := ev.Validate(); err != nil {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
 		p.opts.logger.Warn("harborai: invalid event dropped", "event_id", ev.EventID, "err", err)
-		return nil
+		return dst, false
 	}
 	ev = redactBodies(ev, p.opts.redact)
-	data, err := event.Encode(ev)
-	if err == nil && p.tooLarge(data) {
+	mark := len(dst)
+	out, err := event.AppendEncode(dst, ev)
+	if err == nil && p.tooLarge(out[mark:]) {
 		// Bodies are what makes an event large: keep the call without the
 		// request body, and without the response body if it must be.
-		data, err = event.Encode(withoutBodies(ev, false))
-		if err == nil && p.tooLarge(data) {
-			data, err = event.Encode(withoutBodies(ev, true))
+		out, err = event.AppendEncode(dst, withoutBodies(ev, false))
+		if err == nil && p.tooLarge(out[mark:]) {
+			out, err = event.AppendEncode(dst, withoutBodies(ev, true))
 		}
 	}
-	if err != nil || p.tooLarge(data) {
+	if err != nil || p.tooLarge(out[mark:]) {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
-		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(data), "err", err)
-		return nil
+		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(out)-mark, "err", err)
+		return dst, false
 	}
-	return data
+	return out, true
 }
 
 // redactBodies returns ev with its bodies rewritten by fn (nil: ev as it
@@ -553,6 +602,7 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAc
 	n := eventsIn(m)
 	p.c.published.Add(n)
 	p.c.buffered.Add(-n)
+	p.release(m)
 }
 
 func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {

@@ -187,11 +187,21 @@ func prepare(b *testing.B, cluster *pgtest.Cluster) string {
 func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, callEvents bool) (IngestRun, *pgxpool.Pool) {
 	b.Helper()
 	url := prepare(b, cluster)
-	in := StartIngestor(b, filepath.Join(BinDir(), "ingestor"), map[string]string{
+	env := map[string]string{
 		"HARBORAI_POSTGRES_URL": url,
 		"HARBORAI_BATCH_SIZE":   strconv.Itoa(batch),
 		"HARBORAI_PPROF":        "true",
-	})
+	}
+	if *flagBatch != "" && *flagEnv != "" {
+		for kv := range strings.SplitSeq(*flagEnv, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				b.Fatalf("-ingestor-env %q: want KEY=VALUE,...", *flagEnv)
+			}
+			env[k] = v
+		}
+	}
+	in := StartIngestor(b, filepath.Join(BinDir(), "ingestor"), env)
 	pool := Pool(b, url)
 	pub, err := Connect(in.NATSURL)
 	if err != nil {

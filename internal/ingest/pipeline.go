@@ -71,6 +71,7 @@ type Pipeline struct {
 	onWrite    func(error)
 	ready      atomic.Bool
 	stored     atomic.Int64
+	reader     event.MessageReader // prepare's; batch messages decompress into it
 }
 
 // Deps are the pipeline's collaborators.
@@ -230,8 +231,9 @@ func eventsIn(m jetstream.Msg) int {
 // prepare decodes and builds a batch, quarantining malformed events. A
 // batch message's events are decoded one by one: a bad line is quarantined
 // alone and the message is acknowledged with the others once they are
-// stored. If a line cannot be quarantined, its whole message is handed back
-// for redelivery.
+// stored (a compressed batch that cannot be decompressed is quarantined
+// whole). If a line cannot be quarantined, its whole message is handed
+// back for redelivery. prepare runs on the batcher goroutine only.
 func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 	calls := make([]record.Call, 0, len(batch))
 	good := make([]jetstream.Msg, 0, len(batch))
@@ -241,9 +243,15 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 			p.metrics.Redeliveries.Add(float64(eventsIn(m)))
 		}
 		start, kept := len(calls), true
-		for data := range event.MessageEvents(m.Headers(), m.Data()) {
-			if calls, kept = p.add(calls, m, data); !kept {
-				break
+		if events, err := p.reader.Events(m.Headers(), m.Data()); err != nil {
+			// A compressed batch that cannot be read: its events cannot
+			// be told apart; the message is quarantined whole.
+			kept = p.reject(m, m.Data(), err)
+		} else {
+			for data := range events {
+				if calls, kept = p.add(calls, m, data); !kept {
+					break
+				}
 			}
 		}
 		switch {

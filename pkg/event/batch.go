@@ -2,8 +2,12 @@ package event
 
 import (
 	"bytes"
+	"fmt"
 	"iter"
+	"slices"
 	"strconv"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // A batch message carries several events in one NATS message: the encoded
@@ -15,10 +19,23 @@ import (
 // event under the same rules as a single-event message (size, validation,
 // quarantine); the ingestor acknowledges the message once all its events
 // are stored or quarantined.
+//
+// A batch message may be compressed: HeaderEncoding EncodingS2 says its
+// payload is the NDJSON compressed as one S2 block
+// (github.com/klauspost/compress/s2, a Snappy-compatible block format).
+// Single-event messages are never compressed.
 const (
 	SubjectBatch = SubjectPrefix + ".batch"
 	// HeaderBatchCount is the number of events in a batch message.
 	HeaderBatchCount = "Harborai-Batch-Count"
+	// HeaderEncoding says how a batch message's payload is compressed;
+	// absent means not at all.
+	HeaderEncoding = "Harborai-Encoding"
+	// EncodingS2 is an S2 block (s2.Encode / s2.Decode).
+	EncodingS2 = "s2"
+	// MaxBatchSize bounds a batch's payload once decompressed, so that a
+	// small message cannot claim an unbounded buffer.
+	MaxBatchSize = 64 << 20
 )
 
 // BatchCount returns the number of events a message declares in its
@@ -57,14 +74,88 @@ func BatchLines(data []byte) iter.Seq[[]byte] {
 	}
 }
 
-// MessageEvents yields the encoded events of a NATS message with headers h
-// and payload data: the lines of a batch message (one with
-// HeaderBatchCount), else the payload itself, whatever it holds.
-func MessageEvents(h map[string][]string, data []byte) iter.Seq[[]byte] {
-	if _, ok := h[HeaderBatchCount]; ok {
-		return BatchLines(data)
+// MessageReader reads the events of NATS messages, decompressing
+// compressed batches into one buffer it reuses. The zero value is ready to
+// use; it is not safe for concurrent use.
+type MessageReader struct {
+	buf []byte
+}
+
+// Events yields the encoded events of a NATS message with headers h and
+// payload data: the lines of a batch message (one with HeaderBatchCount),
+// decompressed first if it is compressed, else the payload itself,
+// whatever it holds. The lines are valid until the next call. A
+// compressed payload that cannot be read is an *InvalidError with reason
+// ReasonBadEncoding.
+func (r *MessageReader) Events(h map[string][]string, data []byte) (iter.Seq[[]byte], error) {
+	if _, ok := h[HeaderBatchCount]; !ok {
+		return func(yield func([]byte) bool) { yield(data) }, nil
 	}
-	return func(yield func([]byte) bool) { yield(data) }
+	payload, err := r.payload(h[HeaderEncoding], data)
+	if err != nil {
+		return nil, err
+	}
+	return BatchLines(payload), nil
+}
+
+// payload returns a batch message's NDJSON, decompressed per its
+// HeaderEncoding values enc.
+func (r *MessageReader) payload(enc []string, data []byte) ([]byte, error) {
+	if len(enc) == 0 || enc[0] == "" {
+		return data, nil
+	}
+	bad := func(format string, args ...any) error {
+		return &InvalidError{Reason: ReasonBadEncoding, Field: HeaderEncoding, Detail: fmt.Sprintf(format, args...)}
+	}
+	if enc[0] != EncodingS2 {
+		return nil, bad("%q: this build reads %q or none", enc[0], EncodingS2)
+	}
+	n, err := s2.DecodedLen(data)
+	switch {
+	case err != nil:
+		return nil, bad("not an S2 block: %v", err)
+	case n > MaxBatchSize:
+		return nil, bad("decompresses to %d bytes, limit %d", n, MaxBatchSize)
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	out, err := s2.Decode(r.buf[:cap(r.buf)], data)
+	if err != nil {
+		return nil, bad("corrupt S2 block: %v", err)
+	}
+	return out, nil
+}
+
+// MessageEvents returns the encoded events of a NATS message, each its
+// own copy (see MessageReader.Events).
+func MessageEvents(h map[string][]string, data []byte) ([][]byte, error) {
+	var r MessageReader
+	events, err := r.Events(h, data)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for e := range events {
+		out = append(out, bytes.Clone(e))
+	}
+	return out, nil
+}
+
+// CompressBatch appends payload compressed for a batch message with
+// HeaderEncoding EncodingS2 to dst; ok is false, and dst returned as it
+// was, when compressing would not make it smaller.
+func CompressBatch(dst, payload []byte) (out []byte, ok bool) {
+	need := s2.MaxEncodedLen(len(payload))
+	if need < 0 {
+		return dst, false
+	}
+	out = slices.Grow(dst, need)
+	enc := s2.Encode(out[len(out):len(out)+need], payload)
+	if len(enc) >= len(payload) {
+		return dst, false
+	}
+	return out[:len(out)+len(enc)], true
 }
 
 // AppendBatchLine appends one encoded event to a batch payload.

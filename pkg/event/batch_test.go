@@ -1,8 +1,14 @@
 package event_test
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/harborai/ingest/pkg/event"
 )
@@ -70,27 +76,95 @@ func TestEncodedEventIsOneLine(t *testing.T) {
 	}
 }
 
-// TestMessageEvents: a batch message yields its lines; any other message
-// its payload whole, even empty, so that the ingestor can quarantine it.
+// TestMessageEvents: a batch message yields its lines, decompressed when
+// it says it is compressed; any other message its payload whole, even
+// empty, so that the ingestor can quarantine it.
 func TestMessageEvents(t *testing.T) {
 	batch := map[string][]string{event.HeaderBatchCount: {"2"}}
+	s2batch := map[string][]string{event.HeaderBatchCount: {"2"}, event.HeaderEncoding: {event.EncodingS2}}
+	two := "{\"a\":1}\n{\"b\":2}"
 	tests := []struct {
 		h    map[string][]string
 		data string
 		want []string
 	}{
-		{batch, "{\"a\":1}\n{\"b\":2}", []string{`{"a":1}`, `{"b":2}`}},
-		{nil, "{\"a\":1}\n{\"b\":2}", []string{"{\"a\":1}\n{\"b\":2}"}},
+		{batch, two, []string{`{"a":1}`, `{"b":2}`}},
+		{s2batch, string(s2.Encode(nil, []byte(two))), []string{`{"a":1}`, `{"b":2}`}},
+		// A Snappy block reads as S2 (docs/events.md says so).
+		{s2batch, string(s2.EncodeSnappy(nil, []byte(two))), []string{`{"a":1}`, `{"b":2}`}},
+		{nil, two, []string{two}},
 		{map[string][]string{"Nats-Msg-Id": {"x"}}, "", []string{""}},
 		{batch, "", nil},
+		// A single-event message is never compressed: the header is ignored.
+		{map[string][]string{event.HeaderEncoding: {event.EncodingS2}}, two, []string{two}},
 	}
+	var r event.MessageReader
 	for _, tt := range tests {
+		events, err := r.Events(tt.h, []byte(tt.data))
+		if err != nil {
+			t.Errorf("Events(%v, %q) = %v", tt.h, tt.data, err)
+			continue
+		}
 		var got []string
-		for e := range event.MessageEvents(tt.h, []byte(tt.data)) {
+		for e := range events {
 			got = append(got, string(e))
 		}
 		if !slices.Equal(got, tt.want) {
-			t.Errorf("MessageEvents(%v, %q) = %q, want %q", tt.h, tt.data, got, tt.want)
+			t.Errorf("Events(%v, %q) = %q, want %q", tt.h, tt.data, got, tt.want)
 		}
+		copies, err := event.MessageEvents(tt.h, []byte(tt.data))
+		if err != nil || len(copies) != len(tt.want) {
+			t.Errorf("MessageEvents(%v, %q) = %d events, %v; want %d", tt.h, tt.data, len(copies), err, len(tt.want))
+		}
+	}
+}
+
+// TestMessageEventsBadEncoding: a compressed batch that cannot be read is
+// refused with reason bad_encoding (the ingestor quarantines it whole),
+// without allocating what a forged length claims.
+func TestMessageEventsBadEncoding(t *testing.T) {
+	h := func(enc string) map[string][]string {
+		return map[string][]string{event.HeaderBatchCount: {"2"}, event.HeaderEncoding: {enc}}
+	}
+	good := s2.Encode(nil, []byte("{\"a\":1}\n{\"b\":2}"))
+	huge := binary.AppendUvarint(nil, event.MaxBatchSize+1)
+	tests := []struct {
+		name string
+		h    map[string][]string
+		data []byte
+	}{
+		{"unknown encoding", h("gzip"), good},
+		{"not s2", h(event.EncodingS2), []byte("{\"a\":1}")},
+		{"truncated", h(event.EncodingS2), good[:len(good)-3]},
+		{"claims more than MaxBatchSize", h(event.EncodingS2), append(huge, good[1:]...)},
+	}
+	for _, tt := range tests {
+		var r event.MessageReader
+		_, err := r.Events(tt.h, tt.data)
+		if got := event.RejectReason(err); got != event.ReasonBadEncoding {
+			t.Errorf("%s: Events() = %v, want reason %s", tt.name, err, event.ReasonBadEncoding)
+		}
+	}
+}
+
+// TestCompressBatch: a compressible batch is compressed and reads back the
+// same; an incompressible one is left as it is.
+func TestCompressBatch(t *testing.T) {
+	var payload []byte
+	for i := range 50 {
+		payload = event.AppendBatchLine(payload, fmt.Appendf(nil, `{"event_id":"e%d","body":"the same words again and again"}`, i))
+	}
+	z, ok := event.CompressBatch([]byte("keep"), payload)
+	if !ok || len(z) >= len(payload) || string(z[:4]) != "keep" {
+		t.Fatalf("CompressBatch(%d bytes) = %d bytes, %v; want smaller, appended", len(payload), len(z), ok)
+	}
+	back, err := s2.Decode(nil, z[4:])
+	if err != nil || !bytes.Equal(back, payload) {
+		t.Fatalf("decompressed batch differs: %v", err)
+	}
+	noise := make([]byte, 4096)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(noise)
+	if out, ok := event.CompressBatch(nil, noise); ok || len(out) != 0 {
+		t.Errorf("CompressBatch(incompressible) = %d bytes, %v; want not compressed", len(out), ok)
 	}
 }

@@ -11,6 +11,10 @@ const (
 	ReasonUnknownSchema = "unknown_schema"
 	ReasonInvalidField  = "invalid_field"
 	ReasonOversize      = "oversize"
+	// ReasonBadEncoding: a compressed batch message that cannot be
+	// decompressed (unknown encoding, corrupt, or too large once
+	// decompressed); the whole message is quarantined.
+	ReasonBadEncoding = "bad_encoding"
 )
 
 // ErrInvalid is matched by every rejection from Decode and Validate.

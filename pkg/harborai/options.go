@@ -17,6 +17,7 @@ type options struct {
 	ackTimeout    time.Duration
 	flushInterval time.Duration
 	batchMax      int
+	compress      bool
 	logger        *slog.Logger
 	registerer    prometheus.Registerer
 	environment   string
@@ -36,6 +37,7 @@ func defaultOptions() options {
 		ackTimeout:    10 * time.Second,
 		flushInterval: DefaultFlushInterval,
 		batchMax:      DefaultBatch,
+		compress:      true,
 		logger:        slog.New(slog.DiscardHandler),
 		now:           time.Now,
 	}
@@ -89,6 +91,14 @@ const maxBatchBytes = 1<<20 - 8<<10
 // Batching adds no wait: a message holds what was queued when the publisher
 // took it. 1 sends every event as its own message.
 func WithBatch(n int) Option { return func(o *options) { o.batchMax = max(n, 1) } }
+
+// WithCompression says whether batch messages are compressed (default
+// true): the batch is sent as one S2 block (event.EncodingS2) when that is
+// smaller, which cuts what the broker stores, copies and sends, and lets
+// its stream bound hold several times more events through an outage, for
+// about a microsecond of the background goroutine's time per event.
+// Compressed batches need an ingestor of this release or later.
+func WithCompression(on bool) Option { return func(o *options) { o.compress = on } }
 
 // WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

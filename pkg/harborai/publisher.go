@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -374,11 +373,27 @@ func (p *Publisher) take() (*nats.Msg, bool) {
 	case 1:
 		m = singleMsg(first, payload)
 	default:
-		m = batchMsg(payload, n)
+		m, buf = p.batch(payload, buf, n)
 	}
 	*buf = nil
 	p.recycle.Store(m, buf)
 	return m, true
+}
+
+// batch is the message of the n events in payload, compressed when that
+// is on and makes it smaller; buf is the buffer its data is in, which the
+// caller hands to release (the other goes back to p.payloads).
+func (p *Publisher) batch(payload []byte, buf *[]byte, n int) (*nats.Msg, *[]byte) {
+	if p.opts.compress {
+		zbuf := p.payloads.Get().(*[]byte)
+		if z, ok := event.CompressBatch((*zbuf)[:0], payload); ok {
+			*buf = payload[:0]
+			p.payloads.Put(buf)
+			return batchMsg(z, n, event.EncodingS2), zbuf
+		}
+		p.payloads.Put(zbuf)
+	}
+	return batchMsg(payload, n, ""), buf
 }
 
 // release returns an acked message's payload buffer to p.payloads, when
@@ -422,15 +437,19 @@ func singleMsg(ev *event.Event, data []byte) *nats.Msg {
 	return &nats.Msg{Subject: event.Subject(ev.Kind), Header: h, Data: data}
 }
 
-// batchMsg is the message of n events encoded one per line in payload. Its
-// Nats-Msg-Id is its own, so a retry of the same message is dropped by
-// JetStream's duplicate window like a single event's.
-func batchMsg(payload []byte, n int) *nats.Msg {
-	v := &[3]string{event.NewID(), strconv.Itoa(n), "1"}
+// batchMsg is the message of n events encoded one per line in payload,
+// compressed as enc says ("" for not at all). Its Nats-Msg-Id is its own,
+// so a retry of the same message is dropped by JetStream's duplicate
+// window like a single event's.
+func batchMsg(payload []byte, n int, enc string) *nats.Msg {
+	v := &[4]string{event.NewID(), strconv.Itoa(n), "1", enc}
 	h := nats.Header{
 		event.HeaderMsgID:      v[0:1:1],
 		event.HeaderBatchCount: v[1:2:2],
 		event.HeaderSchema:     v[2:3:3],
+	}
+	if enc != "" {
+		h[event.HeaderEncoding] = v[3:4:4]
 	}
 	return &nats.Msg{Subject: event.SubjectBatch, Header: h, Data: payload}
 }
@@ -438,8 +457,16 @@ func batchMsg(payload []byte, n int) *nats.Msg {
 // eventsIn is the number of events m carries.
 func eventsIn(m *nats.Msg) int64 { return int64(event.BatchCount(m.Header[event.HeaderBatchCount])) }
 
-// payloads returns the encoded events m carries.
-func payloads(m *nats.Msg) [][]byte { return slices.Collect(event.MessageEvents(m.Header, m.Data)) }
+// payloads returns the encoded events m carries, each its own copy. The
+// publisher's own messages always read back; should one not, its data is
+// returned whole, to be quarantined by whoever reads it rather than lost.
+func payloads(m *nats.Msg) [][]byte {
+	lines, err := event.MessageEvents(m.Header, m.Data)
+	if err != nil {
+		return [][]byte{m.Data}
+	}
+	return lines
+}
 
 // halves splits a batch message in two batch messages of about half its
 // events each; ok is false for a single event.
@@ -453,7 +480,12 @@ func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 		for _, l := range lines {
 			payload = event.AppendBatchLine(payload, l)
 		}
-		return batchMsg(payload, len(lines))
+		if enc := m.Header.Get(event.HeaderEncoding); enc != "" {
+			if z, ok := event.CompressBatch(nil, payload); ok {
+				return batchMsg(z, len(lines), enc)
+			}
+		}
+		return batchMsg(payload, len(lines), "")
 	}
 	return mk(lines[:len(lines)/2]), mk(lines[len(lines)/2:]), true
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -63,27 +64,29 @@ func TestHalves(t *testing.T) {
 	for _, l := range []string{`{"a":1}`, `{"b":2}`, `{"c":3}`} {
 		payload = event.AppendBatchLine(payload, []byte(l))
 	}
-	a, b, ok := halves(batchMsg(payload, 3))
-	if !ok {
-		t.Fatal("halves of a batch of 3: not split")
-	}
-	var got []string
-	for _, m := range []*nats.Msg{a, b} {
-		if m.Header.Get(event.HeaderMsgID) == "" {
-			t.Errorf("half without Nats-Msg-Id: %v", m.Header)
+	for _, whole := range []*nats.Msg{batchMsg(payload, 3, ""), batchMsg(s2.Encode(nil, payload), 3, event.EncodingS2)} {
+		a, b, ok := halves(whole)
+		if !ok {
+			t.Fatal("halves of a batch of 3: not split")
 		}
-		if n, lines := eventsIn(m), payloads(m); int(n) != len(lines) {
-			t.Errorf("half declares %d events, holds %d", n, len(lines))
+		var got []string
+		for _, m := range []*nats.Msg{a, b} {
+			if m.Header.Get(event.HeaderMsgID) == "" {
+				t.Errorf("half without Nats-Msg-Id: %v", m.Header)
+			}
+			if n, lines := eventsIn(m), payloads(m); int(n) != len(lines) {
+				t.Errorf("half declares %d events, holds %d", n, len(lines))
+			}
+			for _, l := range payloads(m) {
+				got = append(got, string(l))
+			}
 		}
-		for _, l := range payloads(m) {
-			got = append(got, string(l))
+		if want := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}; !slices.Equal(got, want) {
+			t.Errorf("halves of %v hold %q, want %q", whole.Header, got, want)
 		}
-	}
-	if want := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}; !slices.Equal(got, want) {
-		t.Errorf("halves hold %q, want %q", got, want)
-	}
-	if a.Header.Get(event.HeaderMsgID) == b.Header.Get(event.HeaderMsgID) {
-		t.Error("both halves have the same Nats-Msg-Id: JetStream would drop the second")
+		if a.Header.Get(event.HeaderMsgID) == b.Header.Get(event.HeaderMsgID) {
+			t.Error("both halves have the same Nats-Msg-Id: JetStream would drop the second")
+		}
 	}
 	if _, _, ok := halves(&nats.Msg{Data: []byte(`{"a":1}`)}); ok {
 		t.Error("a single-event message was split")

@@ -2,9 +2,10 @@ package harborai_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -171,9 +172,11 @@ func TestPublisherBatches(t *testing.T) {
 				if len(m.Data)+len(m.Header) > 1<<20 {
 					t.Errorf("message of %d bytes, want at most 1 MiB", len(m.Data))
 				}
-				lines := [][]byte{m.Data}
+				lines, err := event.MessageEvents(m.Header, m.Data)
+				if err != nil {
+					t.Errorf("message on %s: %v", m.Subject, err)
+				}
 				if _, ok := m.Header[event.HeaderBatchCount]; ok {
-					lines = slices.Collect(event.BatchLines(m.Data))
 					if want := event.BatchCount(m.Header[event.HeaderBatchCount]); len(lines) != want || m.Subject != event.SubjectBatch {
 						t.Errorf("batch message on %s holds %d events, header says %d", m.Subject, len(lines), want)
 					}
@@ -354,16 +357,18 @@ func TestStreamMaxMessageSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 100 // ~2 KB each: about 8 fit in one message
-	body := `{"x":"` + strings.Repeat("y", 2000) + `"}`
+	// Random text, which compression cannot shrink: ~2 KB each, about 8
+	// fit in one message.
+	const n = 100
+	rng := rand.NewChaCha8([32]byte{7})
 	for range n {
 		call := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
-		if err := call.Request(event.Request{Body: body}); err != nil {
+		if err := call.Request(event.Request{Body: `{"x":"` + randomText(rng, 2000) + `"}`}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	huge := pub.NewCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"})
-	if err := huge.Request(event.Request{Body: strings.Repeat("z", 20<<10)}); err != nil {
+	if err := huge.Request(event.Request{Body: randomText(rng, 20<<10)}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -385,4 +390,12 @@ func TestStreamMaxMessageSize(t *testing.T) {
 	if si, err := info.Info(context.Background()); err != nil || si.State.Msgs == 0 {
 		t.Errorf("stream state %+v, %v: want the events stored", si, err)
 	}
+}
+
+// randomText is n bytes of base64 text from rng: what no compressor
+// shrinks much.
+func randomText(rng *rand.ChaCha8, n int) string {
+	raw := make([]byte, n)
+	_, _ = rng.Read(raw)
+	return base64.StdEncoding.EncodeToString(raw)[:n]
 }

@@ -277,17 +277,14 @@ func subscribe(t *testing.T, url string) func() [][]byte {
 	if _, err := nc.Subscribe("harborai.events.>", func(m *nats.Msg) {
 		mu.Lock()
 		defer mu.Unlock()
-		if _, ok := m.Header[event.HeaderBatchCount]; !ok {
-			msgs = append(msgs, slices.Clone(m.Data))
+		lines, err := event.MessageEvents(m.Header, m.Data)
+		if err != nil {
+			t.Errorf("message on %s: %v", m.Subject, err)
 			return
 		}
-		n := 0
-		for line := range event.BatchLines(m.Data) {
-			msgs = append(msgs, slices.Clone(line))
-			n++
-		}
-		if want := event.BatchCount(m.Header[event.HeaderBatchCount]); n != want {
-			t.Errorf("batch message holds %d events, its header says %d", n, want)
+		msgs = append(msgs, lines...)
+		if want := event.BatchCount(m.Header[event.HeaderBatchCount]); len(lines) != want {
+			t.Errorf("batch message holds %d events, its header says %d", len(lines), want)
 		}
 	}); err != nil {
 		t.Fatalf("Subscribe() = %v", err)

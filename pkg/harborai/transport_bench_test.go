@@ -1,6 +1,7 @@
 package harborai_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -219,3 +220,77 @@ func benchCall(b *testing.B, client *http.Client, req *http.Request) time.Durati
 }
 
 var _ = harborai.DefaultMaxBodyBytes
+
+// memoryTransport answers every request at once with a canned chat
+// completion, from memory: no network, no server.
+type memoryTransport struct{ body []byte }
+
+func (m memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(m.body)),
+		ContentLength: int64(len(m.body)),
+		Request:       req,
+	}, nil
+}
+
+// BenchmarkTransportOverhead is the Transport's own cost on the caller's
+// goroutine: calls answered from memory (memoryTransport), through the
+// Transport and directly, alternated. overhead-ns is the difference of the
+// medians: what recording adds to a call, whatever the vendor's latency
+// (the background publisher runs meanwhile, on the other core).
+//
+//	go test -run '^$' -bench BenchmarkTransportOverhead -benchmem ./pkg/harborai
+func BenchmarkTransportOverhead(b *testing.B) {
+	srv := startBenchBroker(b)
+	pub := connect(b, srv.ClientURL())
+	base := memoryTransport{body: []byte(sampleEvent().Response.Body)}
+	plain := &http.Client{Transport: base}
+	recorded := pub.HTTPClient(&http.Client{Transport: base})
+	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Where is my order 4521?"}]}`)
+	newRequest := func() *http.Request {
+		req, err := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer sk-test")
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	call := func(client *http.Client, req *http.Request) time.Duration {
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	var lp, lr []time.Duration
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		rp, rr := newRequest(), newRequest()
+		if i%2 == 0 {
+			lp = append(lp, call(plain, rp))
+			lr = append(lr, call(recorded, rr))
+		} else {
+			lr = append(lr, call(recorded, rr))
+			lp = append(lp, call(plain, rp))
+		}
+		for pub.Stats().Buffered > 2000 { // let the background catch up, untimed
+			b.StopTimer()
+			time.Sleep(100 * time.Microsecond)
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(float64((median(lr) - median(lp)).Nanoseconds()), "overhead-ns")
+	b.ReportMetric(float64(median(lp).Nanoseconds()), "plain-ns")
+}

@@ -84,9 +84,12 @@ func (c *Call) Response(resp event.Response) error { return c.responseIn(new(res
 
 // requestIn is Request building the event in x, which the Transport
 // allocates with the rest of its recording. x is the publisher's afterwards.
+// The event id is left to the publisher, which assigns it on its own
+// goroutine when it encodes the event (see Publish): one string and one
+// random id less on the caller's.
 func (c *Call) requestIn(x *requestEvent, req event.Request) error {
 	x.ev, x.req = c.header, req
-	x.ev.Kind, x.ev.EventID, x.ev.Request = event.KindRequest, event.NewID(), &x.req
+	x.ev.Kind, x.ev.Request = event.KindRequest, &x.req // its id comes at encoding
 	return c.p.Publish(&x.ev)
 }
 
@@ -94,7 +97,7 @@ func (c *Call) requestIn(x *requestEvent, req event.Request) error {
 func (c *Call) responseIn(x *responseEvent, resp event.Response) error {
 	x.ev = c.header
 	x.setResponse(resp, c.p.opts.now)
-	x.ev.Kind, x.ev.EventID, x.ev.Response = event.KindResponse, event.NewID(), &x.resp
+	x.ev.Kind, x.ev.Response = event.KindResponse, &x.resp
 	return c.p.Publish(&x.ev)
 }
 
@@ -105,7 +108,7 @@ func (p *Publisher) LogCall(ctx context.Context, info CallInfo, req event.Reques
 	p.initCall(&c, ctx, info)
 	x := &callEvent{responseEvent: responseEvent{ev: c.header}, req: req}
 	x.setResponse(resp, p.opts.now)
-	x.ev.Kind, x.ev.EventID, x.ev.Request, x.ev.Response = event.KindCall, event.NewID(), &x.req, &x.resp
+	x.ev.Kind, x.ev.Request, x.ev.Response = event.KindCall, &x.req, &x.resp
 	return p.Publish(&x.ev)
 }
 

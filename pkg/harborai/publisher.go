@@ -129,7 +129,9 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 	return p, nil
 }
 
-// Publish queues ev for publishing and returns at once. It returns
+// Publish queues ev for publishing and returns at once. An event without
+// an event id is given one (a UUIDv7) when it is encoded, on the
+// publisher's goroutine; the id is then fixed, for every retry. It returns
 // ErrDropped when the queue is full (with WithSpool: when the spool's queue
 // is full too) and ErrClosed after Close; either way the event is counted,
 // and the application's own work is unaffected.
@@ -518,6 +520,7 @@ func (p *Publisher) encode(ev *event.Event) []byte {
 // encodeInto is encode appending to dst; when ok is false, dst is returned
 // as it was.
 func (p *Publisher) encodeInto(dst []byte, ev *event.Event) ([]byte, bool) {
+	withEventID(ev)
 	if err := ev.Validate(); err != nil {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
@@ -542,6 +545,13 @@ func (p *Publisher) encodeInto(dst []byte, ev *event.Event) ([]byte, bool) {
 		return dst, false
 	}
 	return out, true
+}
+
+// withEventID gives ev an event id if it has none (see Publish).
+func withEventID(ev *event.Event) {
+	if ev.EventID == "" {
+		ev.EventID = event.NewID()
+	}
 }
 
 // redactBodies returns ev with its bodies rewritten by fn (nil: ev as it

@@ -113,6 +113,7 @@ func (s *spiller) run() {
 // counted.
 func (s *spiller) add(batch [][]byte, ev *event.Event) [][]byte {
 	s.inBytes.Add(-eventSize(ev))
+	withEventID(ev)
 	if err := ev.Validate(); err != nil {
 		s.c.dropInvalid.Add(1)
 		s.c.buffered.Add(-1)

@@ -15,11 +15,10 @@ import (
 func countOf(raw json.RawMessage) *int64 {
 	b := bytes.TrimSpace(raw)
 	if len(b) >= 2 && b[0] == '"' {
-		var s string
-		if unmarshal(b, &s) != nil {
+		var ok bool
+		if b, ok = stringValue(b); !ok {
 			return nil
 		}
-		b = []byte(s)
 	}
 	if !allDigits(b) {
 		return nil

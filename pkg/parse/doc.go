@@ -27,7 +27,10 @@
 // Each vendor has one adapter in its own file (openai.go, anthropic.go, ...)
 // stating what its counters include and how its streams report usage; the
 // formats several vendors share live in chat.go, responses.go and
-// messages.go; adapters() in provider.go is the registry. The fixture corpus
+// messages.go; adapters() in provider.go is the registry. JSON is read by a
+// scanner (scan.go) that finds where an object's members lie in one pass and
+// decodes only the values asked for (object.go); what it cannot vouch for
+// goes to the JSON decoder (json.go), as before it. The fixture corpus
 // in testdata/vendors follows the vendors' documented formats; its format is
 // described in fixture_test.go.
 package parse

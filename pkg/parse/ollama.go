@@ -39,8 +39,8 @@ func readOllama(d doc) (reading, bool) {
 	r := reading{format: "native", model: o.str("model"), count: ollamaCounts}
 	fields := make(map[string]json.RawMessage)
 	for _, k := range ollamaCounters() {
-		if o.has(k) {
-			fields[k] = o.fields[k]
+		if v, ok := o.lookup(k); ok && !isNull(v) {
+			fields[k] = v
 		}
 	}
 	if len(fields) == 0 {

@@ -47,18 +47,33 @@ func Providers() []string {
 
 // lookup finds the adapter for a provider name or alias.
 func lookup(name string) (adapter, bool) {
-	n := normalise(name)
+	a, ok := adapterIndex[normalise(name)]
+	return a, ok
+}
+
+// adapterIndex maps every canonical name and alias to its adapter, built
+// once: Parse looks a provider up per call, and walking the registry built
+// its lists anew each time. It is never written after init.
+var adapterIndex = indexAdapters()
+
+// indexAdapters builds adapterIndex from the registry; a name claimed twice
+// goes to the first adapter that claims it, as a walk of the list would.
+func indexAdapters() map[string]adapter {
+	index := make(map[string]adapter)
 	for _, a := range adapters() {
-		if a.name() == n || slices.Contains(a.aliases(), n) {
-			return a, true
+		for _, n := range append([]string{a.name()}, a.aliases()...) {
+			if _, taken := index[n]; !taken {
+				index[n] = a
+			}
 		}
 	}
-	return nil, false
+	return index
 }
 
 // normalise lower-cases and trims a provider name and writes "-" and " " as
-// "_", so "Azure OpenAI", "azure-openai" and "azure_openai" are one name.
+// "_", so "Azure OpenAI", "azure-openai" and "azure_openai" are one name. It
+// allocates only when the name needs changing.
 func normalise(name string) string {
 	n := strings.ToLower(strings.TrimSpace(name))
-	return strings.NewReplacer("-", "_", " ", "_").Replace(n)
+	return strings.ReplaceAll(strings.ReplaceAll(n, "-", "_"), " ", "_")
 }

@@ -7,7 +7,7 @@ import (
 // isSSE reports whether b looks like a server-sent event stream: some line
 // starts with a data: or event: field.
 func isSSE(b []byte) bool {
-	for _, line := range lines(b) {
+	for line := range lines(b) {
 		line = bytes.TrimLeft(line, " \t")
 		if bytes.HasPrefix(line, []byte("data:")) || bytes.HasPrefix(line, []byte("event:")) {
 			return true
@@ -24,17 +24,19 @@ func isSSE(b []byte) bool {
 // a bare JSON line between events, and the "[DONE]" sentinel.
 func sseDocs(b []byte) []doc {
 	var (
-		docs  []doc
+		docs  = make([]doc, 0, docsHint(b))
 		event string
-		data  [][]byte
+		// data holds the current event's data lines; its array is reused
+		// from event to event.
+		data [][]byte
 	)
 	dispatch := func() {
 		if len(data) > 0 {
-			docs = append(docs, sseEvent(event, data)...)
+			docs = sseEvent(docs, event, data)
 		}
-		event, data = "", nil
+		event, data = "", data[:0]
 	}
-	for _, line := range lines(b) {
+	for line := range lines(b) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			dispatch()
 			continue
@@ -45,7 +47,7 @@ func sseDocs(b []byte) []doc {
 		trimmed := bytes.TrimLeft(line, " \t")
 		if trimmed[0] == '{' || trimmed[0] == '[' {
 			dispatch()
-			docs = append(docs, jsonDocs(trimmed, "")...)
+			docs = jsonDocs(docs, trimmed, "")
 			continue
 		}
 		field, value, _ := bytes.Cut(trimmed, []byte{':'})
@@ -55,7 +57,7 @@ func sseDocs(b []byte) []doc {
 			if len(data) > 0 { // a new event began without a blank line
 				dispatch()
 			}
-			event = string(bytes.TrimSpace(value))
+			event = knownString(bytes.TrimSpace(value))
 		case "data":
 			data = append(data, value)
 		}
@@ -64,26 +66,46 @@ func sseDocs(b []byte) []doc {
 	return docs
 }
 
-// sseEvent returns the documents of one event's data lines: the joined data
-// when it is JSON, else each data line that is JSON on its own (events written
-// without blank lines between them). Non-JSON data yields a text-only
-// document, which matters for "event: error".
-func sseEvent(event string, data [][]byte) []doc {
-	joined := bytes.TrimSpace(bytes.Join(data, []byte{'\n'}))
+// maxDocsHint bounds docsHint, so that a body of blank lines does not buy a
+// large slice up front; a longer stream grows it as it goes.
+const maxDocsHint = 256
+
+// docsHint guesses how many documents the stream b holds, to size the slice
+// once rather than grow it event by event: an event takes two lines or more
+// (a data line, a blank line), so half its line feeds. A guess, not a bound.
+func docsHint(b []byte) int {
+	return min(bytes.Count(b, []byte{'\n'})/2+1, maxDocsHint)
+}
+
+// sseEvent appends to dst the documents of one event's data lines: the
+// joined data when it is JSON, else each data line that is JSON on its own
+// (events written without blank lines between them). Non-JSON data yields a
+// text-only document, which matters for "event: error".
+func sseEvent(dst []doc, event string, data [][]byte) []doc {
+	joined := joinData(data)
 	if string(joined) == "[DONE]" || len(joined) == 0 {
-		return nil
+		return dst
 	}
-	if docs := jsonDocs(joined, event); len(docs) > 0 {
-		return docs
+	before := len(dst)
+	if dst = jsonDocs(dst, joined, event); len(dst) > before {
+		return dst
 	}
-	var docs []doc
 	if len(data) > 1 {
 		for _, d := range data {
-			docs = append(docs, jsonDocs(d, event)...)
+			dst = jsonDocs(dst, d, event)
 		}
 	}
-	if len(docs) == 0 {
-		docs = append(docs, doc{event: event, text: string(joined)})
+	if len(dst) == before {
+		dst = append(dst, doc{event: event, text: string(joined)})
 	}
-	return docs
+	return dst
+}
+
+// joinData joins an event's data lines with "\n" and trims white space; the
+// usual single line is used in place, not copied.
+func joinData(data [][]byte) []byte {
+	if len(data) == 1 {
+		return bytes.TrimSpace(data[0])
+	}
+	return bytes.TrimSpace(bytes.Join(data, []byte{'\n'}))
 }

@@ -44,7 +44,7 @@ func vendorError(d doc) (string, bool) {
 	if o.str("type") == "response.failed" || o.str("status") == "failed" && o.str("object") == "response" {
 		return "", true
 	}
-	if code := o.fields["error_code"]; code != nil && !successCode(code) {
+	if code, ok := o.lookup("error_code"); ok && !successCode(code) {
 		return clip(firstString(o, "error_msg", "message")), true
 	}
 	if msg, ok := bareError(o); ok {
@@ -59,35 +59,33 @@ func vendorError(d doc) (string, bool) {
 // streamException recognises an AWS event-stream exception event (Bedrock),
 // {"throttlingException": {"message": "..."}}: one member named *Exception.
 func streamException(o object) (string, bool) {
-	if len(o.fields) != 1 {
+	k, ok := o.onlyKey()
+	if !ok {
 		return "", false
 	}
-	for k := range o.fields {
-		e, ok := o.object(k)
-		if !ok || !strings.HasSuffix(k, "Exception") {
-			return "", false
-		}
-		return clip(firstString(e, "message", "Message")), true
+	e, ok := o.object(k)
+	if !ok || !strings.HasSuffix(k, "Exception") {
+		return "", false
 	}
-	return "", false
+	return clip(firstString(e, "message", "Message")), true
 }
 
 // errorMember reads an "error" member that is an error: a non-empty object
 // or string, or true. "error": null, {}, "" and a success placeholder are not
 // errors.
 func errorMember(o object) (string, bool) {
-	v, ok := o.fields["error"]
+	v, ok := o.lookup("error")
 	if !ok || len(v) == 0 {
 		return "", false
 	}
 	switch v[0] {
 	case '{':
 		e, ok := decodeObject(v)
-		if !ok || len(e.fields) == 0 {
+		if !ok || e.empty() {
 			return "", false
 		}
 		msg := firstString(e, "message", "msg", "error_msg", "Message")
-		if code, ok := e.fields["code"]; ok && successCode(code) && successWord(msg) {
+		if code, ok := e.lookup("code"); ok && successCode(code) && successWord(msg) {
 			return "", false // a gateway's {"code": 0, "message": "success"} placeholder
 		}
 		return clip(msg), true
@@ -117,12 +115,12 @@ func bareError(o object) (string, bool) {
 	if msg == "" {
 		return "", false
 	}
-	for k := range o.fields {
+	for k := range o.keys() {
 		if !bareErrorKey(k) {
 			return "", false
 		}
 	}
-	if code, ok := o.fields["code"]; ok && successCode(code) {
+	if code, ok := o.lookup("code"); ok && successCode(code) {
 		return "", false
 	}
 	return clip(msg), true
@@ -130,11 +128,11 @@ func bareError(o object) (string, bool) {
 
 // successCode reports whether a code member means success (or nothing).
 func successCode(code json.RawMessage) bool {
-	var s string
-	if unmarshal(code, &s) != nil {
-		s = string(code)
+	s, ok := stringValue(code)
+	if !ok {
+		s = code
 	}
-	return successWord(s)
+	return successWord(string(s))
 }
 
 // successWord reports whether a code or message says success (or nothing).

@@ -26,6 +26,18 @@ func notIDRune(r rune) bool {
 	return !unicode.IsPrint(r) || unicode.IsSpace(r)
 }
 
+// validIDText reports whether an id is valid UTF-8 without a notIDRune.
+// Ids are nearly always printable ASCII (UUIDs, hex), which is checked a
+// byte at a time before any rune is decoded.
+func validIDText(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f {
+			return utf8.ValidString(v) && strings.IndexFunc(v, notIDRune) < 0
+		}
+	}
+	return true
+}
+
 // Validate checks the event against the schema and returns every problem
 // found, joined; each is an *InvalidError.
 func (e *Event) Validate() error {
@@ -42,7 +54,7 @@ func (e *Event) Validate() error {
 			bad(field, "required")
 		case len(v) > maxIDLen:
 			bad(field, "longer than %d bytes", maxIDLen)
-		case !utf8.ValidString(v) || strings.IndexFunc(v, notIDRune) >= 0:
+		case !validIDText(v):
 			bad(field, "must be printable text without spaces or control characters")
 		}
 	}

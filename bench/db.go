@@ -178,3 +178,22 @@ func ServerVersion(ctx context.Context, pool *pgxpool.Pool) string {
 	_ = pool.QueryRow(ctx, "SHOW server_version").Scan(&v)
 	return v
 }
+
+// Maintenance says when autovacuum last vacuumed and analyzed calls, and
+// how often, for telling its work apart from a load's.
+func Maintenance(ctx context.Context, pool *pgxpool.Pool) string {
+	var vac, an *time.Time
+	var nv, na int64
+	err := pool.QueryRow(ctx, `SELECT last_autovacuum, last_autoanalyze, autovacuum_count, autoanalyze_count
+		FROM pg_stat_user_tables WHERE relname = 'calls'`).Scan(&vac, &an, &nv, &na)
+	if err != nil {
+		return err.Error()
+	}
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "never"
+		}
+		return t.UTC().Format("15:04:05.000")
+	}
+	return fmt.Sprintf("autovacuum %d (last %s), autoanalyze %d (last %s)", nv, at(vac), na, at(an))
+}

@@ -279,6 +279,9 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	if err := in.Stop(); err != nil {
 		b.Fatal(err)
 	}
+	if *flagBatch != "" {
+		b.Logf("(a) ran %s-%s; %s", start.UTC().Format("15:04:05.000"), end.UTC().Format("15:04:05.000"), Maintenance(ctx, pool))
+	}
 	st := pub.Stats()
 	b.Logf("(a) %d calls in %s: %.0f calls/s; publisher: %d published, %d retried, %d dropped; bench process: %d page faults, %d GCs",
 		n, run.Wall, run.CallsPerSec, st.Published, st.Retried, st.Dropped, SelfFaults()-faults, numGC()-gcs)
@@ -310,6 +313,9 @@ func runCopyFrom(b *testing.B, cluster *pgtest.Cluster, cols []string, rows [][]
 		b.Fatal(err)
 	}
 	b.Logf("(b) CopyFrom %d rows, %d per COPY: %s, %.0f rows/s", len(rows), chunk, run.Wall, run.CallsPerSec)
+	if *flagBatch != "" {
+		b.Logf("(b) ran %s-%s; %s", start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"), Maintenance(ctx, pool))
+	}
 	return run
 }
 

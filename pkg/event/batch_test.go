@@ -168,3 +168,40 @@ func TestCompressBatch(t *testing.T) {
 		t.Errorf("CompressBatch(incompressible) = %d bytes, %v; want not compressed", len(out), ok)
 	}
 }
+
+// FuzzMessageEvents: a batch payload compressed and read back yields the
+// lines of the plain payload; any bytes labelled as compressed are either
+// read (within MaxBatchSize) or refused with reason bad_encoding, never a
+// panic. Run with
+//
+//	go test -run='^$' -fuzz=FuzzMessageEvents -fuzztime=1m ./pkg/event
+func FuzzMessageEvents(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\n{\"b\":2}"))
+	f.Add([]byte("\n\n  \r\n"))
+	f.Add(s2.Encode(nil, []byte("{\"a\":1}\n{\"b\":2}")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s2batch := map[string][]string{event.HeaderBatchCount: {"2"}, event.HeaderEncoding: {event.EncodingS2}}
+		var r event.MessageReader
+		events, err := r.Events(s2batch, s2.Encode(nil, data))
+		if err != nil {
+			t.Fatalf("Events(s2.Encode(%q)) = %v", data, err)
+		}
+		if got, want := slices.Collect(events), slices.Collect(event.BatchLines(data)); !slices.EqualFunc(got, want, bytes.Equal) {
+			t.Fatalf("Events(s2.Encode(%q)) = %q, want %q", data, got, want)
+		}
+		events, err = r.Events(s2batch, data)
+		if err != nil {
+			if reason := event.RejectReason(err); reason != event.ReasonBadEncoding {
+				t.Fatalf("Events(%q) = %v, want reason %s", data, err, event.ReasonBadEncoding)
+			}
+			return
+		}
+		n := 0
+		for line := range events {
+			n += len(line) + 1
+		}
+		if n > event.MaxBatchSize+1 {
+			t.Fatalf("Events(%q) read %d bytes, more than MaxBatchSize", data, n)
+		}
+	})
+}

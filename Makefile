@@ -44,10 +44,7 @@ FUZZ = ./pkg/parse:FuzzParse ./pkg/parse:FuzzParseMatchesStdlib \
 	./pkg/spool:FuzzReadLine ./pkg/harborai:FuzzScanObject ./pkg/record:FuzzMerge ./pkg/cost:FuzzCost ./pkg/pg:FuzzCleanJSON
 ## fuzz: every fuzz target for FUZZTIME each (one at a time: -fuzz takes one target)
 fuzz:
-	@set -e; for t in $(FUZZ); do \
-		echo "== $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
-	done
+	./scripts/fuzz.sh $(FUZZTIME) $(FUZZ)
 
 ## bench: run every benchmark side by side with its baseline and rewrite docs/benchmarks.md (~11 min on 2 cores)
 ## bench-ingest, bench-latency (+ client), bench-jetstream, bench-footprint, bench-outage, bench-query: one part each

@@ -96,7 +96,7 @@ func WithBatch(n int) Option { return func(o *options) { o.batchMax = max(n, 1) 
 // true): the batch is sent as one S2 block (event.EncodingS2) when that is
 // smaller, which cuts what the broker stores, copies and sends, and lets
 // its stream bound hold several times more events through an outage, for
-// about a microsecond of the background goroutine's time per event.
+// about a microsecond of the background goroutine's time per KiB of events.
 // Compressed batches need an ingestor of this release or later.
 func WithCompression(on bool) Option { return func(o *options) { o.compress = on } }
 

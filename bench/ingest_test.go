@@ -281,6 +281,9 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	}
 	if *flagBatch != "" {
 		b.Logf("(a) ran %s-%s; %s", start.UTC().Format("15:04:05.000"), end.UTC().Format("15:04:05.000"), Maintenance(ctx, pool))
+		b.Logf("(a) writer paths: %.0f calls inserted directly, %.0f merged, %.0f refused direct copies; %d redeliveries",
+			m.Get(`harborai_postgres_calls_written_total{path="inserted"}`), m.Get(`harborai_postgres_calls_written_total{path="merged"}`),
+			m.Get("harborai_postgres_direct_refused_total"), run.Redeliveries)
 	}
 	st := pub.Stats()
 	b.Logf("(a) %d calls in %s: %.0f calls/s; publisher: %d published, %d retried, %d dropped; bench process: %d page faults, %d GCs",

@@ -93,6 +93,10 @@ func appendEvent(b []byte, e *Event) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// AppendTags appends t as JSON to dst: the bytes json.Marshal writes for
+// it, without its allocations.
+func AppendTags(dst []byte, t *Tags) []byte { return appendTags(dst, t) }
+
 // appendTags writes a Tags object, whose fields are all omitempty.
 func appendTags(b []byte, t *Tags) []byte {
 	m := members{b: append(b, '{')}

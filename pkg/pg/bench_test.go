@@ -1,7 +1,14 @@
 package pg
 
 import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"strings"
 	"testing"
 
@@ -73,4 +80,90 @@ func BenchmarkCopyFromBaseline(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// BenchmarkSessionStatement measures what PostgreSQL's backend spends on
+// the writer's COPY into calls, with and without the prepared statement
+// over calls that ensureStaging keeps in the session, alternating on two
+// connections of one database (calls emptied before each round). It
+// reports the backend's CPU per 1,000 calls, read from /proc.
+func BenchmarkSessionStatement(b *testing.B) {
+	w := benchWriter(b)
+	ctx := b.Context()
+	batches := benchCalls(b)
+	// Bodies of random words, ~1.5 KB each, compressing about as the
+	// generator's in bench/ do: rows PostgreSQL moves to the TOAST table.
+	r := rand.New(rand.NewPCG(7, 7))
+	words := strings.Fields("the a model token 模型 请求 latency stream usage cost 你好 世界 vendor request response json price " +
+		"cache prompt completion reasoning trace span error retry quota region deploy")
+	text := func() *string {
+		var sb strings.Builder
+		for sb.Len() < 1500 {
+			sb.WriteString(words[r.IntN(len(words))])
+			sb.WriteString(strconv.Itoa(r.IntN(1000)))
+			sb.WriteByte(' ')
+		}
+		s := sb.String()
+		return &s
+	}
+	for _, batch := range batches {
+		for j := range batch {
+			batch[j].RequestBody, batch[j].ResponseBody = text(), text()
+		}
+	}
+	encoded := make([]*copyRows, len(batches))
+	for i, batch := range batches {
+		encoded[i] = new(copyRows)
+		for j := range batch {
+			if err := encoded[i].add(&batch[j]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	with, err := w.Pool().Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer with.Release()
+	without, err := w.Pool().Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer without.Release()
+	if err := ensureStaging(ctx, with.Conn()); err != nil {
+		b.Fatal(err)
+	}
+	cpu := map[string]time.Duration{}
+	b.ResetTimer()
+	for range 3 {
+		for name, conn := range map[string]*pgxpool.Conn{"with": with, "without": without} {
+			if _, err := conn.Exec(ctx, "TRUNCATE calls"); err != nil {
+				b.Fatal(err)
+			}
+			pid := conn.Conn().PgConn().PID()
+			before := backendCPU(b, pid)
+			for _, rows := range encoded {
+				r, _ := rows.reader(0, len(rows.ends), allRows)
+				if _, err := conn.Conn().PgConn().CopyFrom(ctx, r, copyCallsSQL); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu[name] += backendCPU(b, pid) - before
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(3*b.N) * 1000 }
+	b.ReportMetric(per(cpu["with"]), "cpu-ms/1k-calls-with")
+	b.ReportMetric(per(cpu["without"]), "cpu-ms/1k-calls-without")
+}
+
+// backendCPU is the user+system CPU time of process pid, from /proc.
+func backendCPU(b *testing.B, pid uint32) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Skipf("backend CPU: %v", err)
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -2,103 +2,14 @@ package pg
 
 import (
 	"encoding/json"
-	"fmt"
-	"math"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
-	"github.com/harborai/ingest/pkg/cost"
-	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/record"
 )
-
-// callRow returns the values of c in the order of callColumns. It converts
-// what PostgreSQL would refuse rather than lose the call:
-//   - text: NUL bytes and invalid UTF-8 become U+FFFD (cleanText);
-//   - jsonb: the same, \u0000 escapes and lone surrogates become \ufffd,
-//     and a raw usage that is not JSON is stored as a JSON string;
-//   - currency: upper-cased and trimmed ("usd" is USD);
-//   - status "pending" is stored as NULL (pending = no response yet);
-//   - a cost block without a pricing source is "not_found".
-//
-// Empty strings are stored as NULL (and read back as empty strings), except
-// call_id and provider.
-func callRow(c *record.Call) []any {
-	row := make([]any, 0, len(callColumns))
-	row = append(row,
-		cleanText(c.CallID),
-		optText(c.HBTraceID),
-		optText(c.TraceID),
-		optText(c.SpanID),
-		optText(c.ParentSpanID),
-		cleanText(c.Provider),
-		optText(c.Model),
-		optText(c.Endpoint),
-		c.Stream,
-		c.StartedAt,
-		tagsJSON(c.Tags),
-		optText(c.Tags.Environment),
-
-		optText(c.RequestEventID),
-		optBody(c.RequestBody),
-
-		optText(c.ResponseEventID),
-		optText(storedStatus(c.Status)),
-		c.HTTPStatus,
-		c.FinishedAt,
-		c.LatencyMS,
-		c.TTFTMS,
-		c.TokensPerSecond,
-		optText(c.ServedModel),
-		optText(c.ErrorType),
-		optText(c.ErrorMessage),
-		optBody(c.ResponseBody),
-	)
-	if u := c.Usage; u != nil {
-		row = append(row,
-			u.PromptTokens, u.CompletionTokens, u.TotalTokens,
-			u.CachedTokens, u.ReasoningTokens, u.CacheWriteTokens,
-			u.UsageMissing, u.IsError,
-			optText(u.Provider), optText(u.Model), optText(u.ErrorMessage),
-			rawJSON(u.Raw),
-			optText(u.Method), u.Confidence, optText(u.Consistency),
-		)
-	} else {
-		row = append(row, make([]any, 15)...)
-	}
-	if k := c.Cost; k != nil {
-		source := k.PricingSource
-		if source == "" {
-			source = cost.SourceNotFound
-		}
-		var pricedAt any
-		if !k.PricingTimestamp.IsZero() {
-			pricedAt = k.PricingTimestamp
-		}
-		row = append(row,
-			numeric(k.InputCost), numeric(k.OutputCost), numeric(k.TotalCost),
-			optText(strings.ToUpper(strings.TrimSpace(k.Currency))),
-			cleanText(source), pricedAt, k.Unit,
-			numeric(k.InputPrice), numeric(k.CachedInputPrice), numeric(k.CacheWritePrice), numeric(k.OutputPrice),
-		)
-	} else {
-		row = append(row, make([]any, 11)...)
-	}
-	return append(row, optText(c.SpoolReason))
-}
-
-// checkCall rejects the values pgx cannot encode into their columns, which
-// would fail the batch on the client side, before PostgreSQL could say
-// which call is at fault.
-func checkCall(c *record.Call) error {
-	if h := c.HTTPStatus; h != nil && (*h < math.MinInt32 || *h > math.MaxInt32) {
-		return fmt.Errorf("call %s: http status %d: %w", c.CallID, *h, ErrUnstorable)
-	}
-	return nil
-}
 
 // storedStatus is the status column: NULL (empty) while pending.
 func storedStatus(s string) string {
@@ -149,24 +60,6 @@ func numeric(d *decimal.Decimal) any {
 		return nil
 	}
 	return pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
-}
-
-func tagsJSON(t event.Tags) any {
-	if t.IsZero() {
-		return nil
-	}
-	b, err := json.Marshal(t)
-	if err != nil { // cannot happen: strings and a map of strings
-		return nil
-	}
-	return cleanJSON(b)
-}
-
-func rawJSON(raw json.RawMessage) any {
-	if len(raw) == 0 {
-		return nil
-	}
-	return cleanJSON(raw)
 }
 
 // cleanJSON returns raw as a document jsonb accepts: valid UTF-8 without

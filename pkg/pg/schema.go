@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -98,9 +97,6 @@ var (
 		return names
 	}()
 
-	// requestEventIDColumn is the index of request_event_id in a row.
-	requestEventIDColumn = slices.Index(columnNames, "request_event_id")
-
 	// columnList is the columns as a SQL list, for INSERT and SELECT.
 	columnList = strings.Join(columnNames, ", ")
 
@@ -111,4 +107,10 @@ var (
 		}
 		return "CREATE TEMP TABLE IF NOT EXISTS " + stagingTable + " (" + strings.Join(defs, ", ") + ") ON COMMIT DELETE ROWS"
 	}()
+)
+
+// The COPY statements of the writer's binary rows (copyRows).
+var (
+	copyCallsSQL   = "COPY calls (" + columnList + ") FROM STDIN (FORMAT binary)"
+	copyStagingSQL = "COPY " + stagingTable + " (" + columnList + ") FROM STDIN (FORMAT binary)"
 )

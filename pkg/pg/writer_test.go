@@ -321,6 +321,45 @@ func TestWriteIsolatesPoison(t *testing.T) {
 	}
 }
 
+// TestWriteMixedBatchWithPoisonInTheMerge: the new calls of a batch are
+// copied (and committed) before the others are merged; when the merge
+// meets a poison call, the split writes the new calls again (now merged:
+// nothing changes) and the others, and only the poison call is left out.
+func TestWriteMixedBatchWithPoisonInTheMerge(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	ref, _ := setup(t, Config{})
+	var batch []record.Call
+	for i := range 6 {
+		c := fullCall(fmt.Sprintf("mix-%d", i))
+		if i%2 == 1 { // a response alone: merged
+			c.RequestEventID, c.RequestBody = "", nil
+		}
+		batch = append(batch, c)
+	}
+	batch[3].Usage.PromptTokens = ptr(int64(-1)) // calls_tokens_non_negative
+	err := w.Write(t.Context(), batch)
+	var perr *PoisonError
+	if !errors.As(err, &perr) || len(perr.Calls) != 1 || perr.Calls[0].CallID != "mix-3" {
+		t.Fatalf("Write() = %v, want a *PoisonError for mix-3 alone", err)
+	}
+	if got := w.Counts(); got.Inserted != 3 {
+		t.Errorf("counts %+v, want the 3 new calls inserted directly once", got)
+	}
+	good := slices.Delete(slices.Clone(batch), 3, 4)
+	write(t, ref, good...)
+	for _, c := range good {
+		sameCall(t, get(t, s, c.CallID), c)
+		if got, want := rowJSON(t, w.Pool(), c.CallID, "ingested_at", "updated_at"),
+			rowJSON(t, ref.Pool(), c.CallID, "ingested_at", "updated_at"); got != want {
+			t.Errorf("%s: stored after the split\n %s\nwritten alone\n %s", c.CallID, got, want)
+		}
+	}
+	if _, err := s.Get(t.Context(), "mix-3"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(mix-3) = %v, want ErrNotFound", err)
+	}
+}
+
 func TestWriteFrozenServerTimesOut(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Dedicated(t)

@@ -35,9 +35,16 @@ func (p *Publisher) NewCall(ctx context.Context, info CallInfo) *Call {
 	return c
 }
 
-// initCall is NewCall into c, which the Transport allocates with the rest
-// of its recording.
+// initCall is NewCall into c.
 func (p *Publisher) initCall(c *Call, ctx context.Context, info CallInfo) {
+	c.p = p
+	p.initHeader(&c.header, ctx, info)
+	putIDs(&c.header, event.NewCallIDs(c.header.StartedAt))
+}
+
+// initHeader writes what every event of a call repeats into h, but for the
+// call's ids: the trace ids of the span in ctx only.
+func (p *Publisher) initHeader(h *event.Event, ctx context.Context, info CallInfo) {
 	started := info.StartedAt
 	if started.IsZero() {
 		started = p.opts.now()
@@ -49,14 +56,8 @@ func (p *Publisher) initCall(c *Call, ctx context.Context, info CallInfo) {
 	if tags.Service == "" {
 		tags.Service = p.opts.service
 	}
-	ids := event.NewCallIDs(started)
-	c.p = p
-	c.header = event.Event{
+	*h = event.Event{
 		SchemaVersion: event.SchemaVersion,
-		CallID:        ids.CallID,
-		HBTraceID:     ids.HBTraceID,
-		TraceID:       ids.TraceID,
-		SpanID:        ids.SpanID,
 		Provider:      info.Provider,
 		Model:         info.Model,
 		Endpoint:      info.Endpoint,
@@ -66,8 +67,17 @@ func (p *Publisher) initCall(c *Call, ctx context.Context, info CallInfo) {
 		Tags:          tags,
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		c.header.TraceID = sc.TraceID().String()
-		c.header.ParentSpanID = sc.SpanID().String()
+		h.TraceID = sc.TraceID().String()
+		h.ParentSpanID = sc.SpanID().String()
+	}
+}
+
+// putIDs gives ev a call's ids; a trace id ev has (its parent span's) is
+// kept.
+func putIDs(ev *event.Event, ids event.CallIDs) {
+	ev.CallID, ev.HBTraceID, ev.SpanID = ids.CallID, ids.HBTraceID, ids.SpanID
+	if ev.TraceID == "" {
+		ev.TraceID = ids.TraceID
 	}
 }
 
@@ -76,26 +86,18 @@ func (c *Call) ID() string        { return c.header.CallID }
 func (c *Call) HBTraceID() string { return c.header.HBTraceID }
 func (c *Call) TraceID() string   { return c.header.TraceID }
 
-// Request publishes the call's request event.
-func (c *Call) Request(req event.Request) error { return c.requestIn(new(requestEvent), req) }
-
-// Response publishes the call's response event. A zero FinishedAt is now.
-func (c *Call) Response(resp event.Response) error { return c.responseIn(new(responseEvent), resp) }
-
-// requestIn is Request building the event in x, which the Transport
-// allocates with the rest of its recording. x is the publisher's afterwards.
-// The event id is left to the publisher, which assigns it on its own
-// goroutine when it encodes the event (see Publish): one string and one
-// random id less on the caller's.
-func (c *Call) requestIn(x *requestEvent, req event.Request) error {
-	x.ev, x.req = c.header, req
-	x.ev.Kind, x.ev.Request = event.KindRequest, &x.req // its id comes at encoding
+// Request publishes the call's request event. Its event id is left to the
+// publisher, which assigns it on its own goroutine when it encodes the event
+// (see Publish).
+func (c *Call) Request(req event.Request) error {
+	x := new(requestEvent)
+	x.set(&c.header, req)
 	return c.p.Publish(&x.ev)
 }
 
-// responseIn is Response building the event in x, as requestIn.
-func (c *Call) responseIn(x *responseEvent, resp event.Response) error {
-	x.ev = c.header
+// Response publishes the call's response event. A zero FinishedAt is now.
+func (c *Call) Response(resp event.Response) error {
+	x := &responseEvent{ev: c.header}
 	x.setResponse(resp, c.p.opts.now)
 	x.ev.Kind, x.ev.Response = event.KindResponse, &x.resp
 	return c.p.Publish(&x.ev)
@@ -130,12 +132,20 @@ type callEvent struct {
 	req event.Request
 }
 
-// callEvents are a recorded call's request and response events, in one
-// allocation apart from the recording, so that a queued event does not keep
-// the recording's context and buffers.
+// callEvents are a recorded call's request and response events, with what
+// they leave to the publisher, in one allocation apart from the recording,
+// so that a queued event does not keep the recording's context and
+// buffers.
 type callEvents struct {
-	req  requestEvent
-	resp responseEvent
+	req   requestEvent
+	resp  responseEvent
+	later deferred
+}
+
+// set makes x the request event of the call whose events repeat h.
+func (x *requestEvent) set(h *event.Event, req event.Request) {
+	x.ev, x.req = *h, req
+	x.ev.Kind, x.ev.Request = event.KindRequest, &x.req // its id comes at encoding
 }
 
 // setResponse copies resp, FirstByteAt's time included, into x; a zero

@@ -25,7 +25,7 @@ type Publisher struct {
 	ownConn bool
 	js      jetstream.JetStream
 
-	queue      chan *event.Event
+	queue      chan queued
 	queued     atomic.Int64 // events in queue; may dip below zero while a Publish finishes
 	queueBytes atomic.Int64
 	wakeCount  int64         // queued events that wake run at once
@@ -91,7 +91,7 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		opts:      o,
 		nc:        nc,
 		ownConn:   own,
-		queue:     make(chan *event.Event, o.queueSize),
+		queue:     make(chan queued, o.queueSize),
 		wakeCount: max(int64(o.queueSize)/4, 1),
 		wakeBytes: max(o.queueBytes/4, 1),
 		wake:      make(chan struct{}, 1),
@@ -136,7 +136,10 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 // is full too) and ErrClosed after Close; either way the event is counted,
 // and the application's own work is unaffected.
 // The publisher owns ev from here on.
-func (p *Publisher) Publish(ev *event.Event) error {
+func (p *Publisher) Publish(ev *event.Event) error { return p.enqueue(queued{ev: ev}) }
+
+// enqueue is Publish of q's event.
+func (p *Publisher) enqueue(q queued) error {
 	p.c.attempted.Add(1)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -144,13 +147,13 @@ func (p *Publisher) Publish(ev *event.Event) error {
 		p.c.dropClosed.Add(1)
 		return ErrClosed
 	}
-	size := eventSize(ev)
+	size := eventSize(q.ev)
 	if p.queueBytes.Add(size) > p.opts.queueBytes {
 		p.queueBytes.Add(-size)
-		return p.overflow(ev)
+		return p.overflow(q)
 	}
 	select {
-	case p.queue <- ev:
+	case p.queue <- q:
 		p.c.accepted.Add(1)
 		p.c.buffered.Add(1)
 		// Waking the background goroutine costs a thread wake-up (tens of
@@ -163,7 +166,7 @@ func (p *Publisher) Publish(ev *event.Event) error {
 		return nil
 	default:
 		p.queueBytes.Add(-size)
-		return p.overflow(ev)
+		return p.overflow(q)
 	}
 }
 
@@ -337,22 +340,24 @@ func (p *Publisher) take() (*nats.Msg, bool) {
 			payload = append(payload, p.carry.data...)
 			p.carry = encoded{}
 		} else {
+			var q queued
 			select {
-			case ev = <-p.queue:
+			case q = <-p.queue:
 				p.queued.Add(-1)
-				p.queueBytes.Add(-eventSize(ev))
+				p.queueBytes.Add(-eventSize(q.ev))
 			default:
 			}
-			if ev == nil {
+			if q.ev == nil {
 				payload = payload[:mark]
 				break
 			}
 			var ok bool
-			if payload, ok = p.encodeInto(payload, ev); !ok {
+			if payload, ok = p.encodeInto(payload, q); !ok {
 				payload = payload[:mark]
 				took = true
 				continue
 			}
+			ev = q.ev
 		}
 		took = true
 		if n > 0 && len(payload) > limit {
@@ -506,11 +511,11 @@ func (p *Publisher) split(m *nats.Msg) bool {
 	return true
 }
 
-// encode validates ev and returns its wire form, without its bodies if the
-// server could not take it whole; invalid and unsendable events are
-// dropped and counted (nil).
-func (p *Publisher) encode(ev *event.Event) []byte {
-	data, ok := p.encodeInto(nil, ev)
+// encode completes q's event, validates it and returns its wire form,
+// without its bodies if the server could not take it whole; invalid and
+// unsendable events are dropped and counted (nil).
+func (p *Publisher) encode(q queued) []byte {
+	data, ok := p.encodeInto(nil, q)
 	if !ok {
 		return nil
 	}
@@ -519,8 +524,8 @@ func (p *Publisher) encode(ev *event.Event) []byte {
 
 // encodeInto is encode appending to dst; when ok is false, dst is returned
 // as it was.
-func (p *Publisher) encodeInto(dst []byte, ev *event.Event) ([]byte, bool) {
-	withEventID(ev)
+func (p *Publisher) encodeInto(dst []byte, q queued) ([]byte, bool) {
+	ev := q.complete()
 	if err := ev.Validate(); err != nil {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)

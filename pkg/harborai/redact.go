@@ -63,20 +63,12 @@ func hasFoldAt(s string, i int, word string) bool {
 // redactHeaders returns the request headers that are safe to publish, each
 // with its values joined by ", ".
 func redactHeaders(h http.Header) map[string]string {
-	out, _ := redactCount(h)
-	return out
-}
-
-// redactCount is redactHeaders, also returning how many headers it dropped.
-func redactCount(h http.Header) (map[string]string, int) {
 	if len(h) == 0 {
-		return nil, 0
+		return nil
 	}
 	out := make(map[string]string, len(h))
-	dropped := 0
 	for name, values := range h {
 		if isSecret(name) {
-			dropped++
 			continue
 		}
 		if len(values) == 1 {
@@ -85,7 +77,7 @@ func redactCount(h http.Header) (map[string]string, int) {
 			out[name] = strings.Join(values, ", ")
 		}
 	}
-	return out, dropped
+	return out
 }
 
 // headerMemo remembers the last headers a Transport published: an SDK sends
@@ -94,9 +86,13 @@ func redactCount(h http.Header) (map[string]string, int) {
 // one.
 type headerMemo struct{ last atomic.Pointer[redacted] }
 
+// redacted is what redactHeaders made of some headers, with their names:
+// telling whether other headers are the same then takes a lookup per name,
+// not an iteration over their map.
 type redacted struct {
-	kept    map[string]string
-	dropped int
+	kept   map[string]string
+	names  []string // the headers': those kept first, then the secrets
+	values []string // kept's values, in the order of names
 }
 
 // redact is redactHeaders(h), reusing the last result when h matches it.
@@ -107,29 +103,33 @@ func (m *headerMemo) redact(h http.Header) map[string]string {
 	if r := m.last.Load(); r != nil && r.matches(h) {
 		return r.kept
 	}
-	kept, dropped := redactCount(h)
-	m.last.Store(&redacted{kept: kept, dropped: dropped})
-	return kept
+	r := &redacted{kept: redactHeaders(h)}
+	for name := range r.kept {
+		r.names, r.values = append(r.names, name), append(r.values, r.kept[name])
+	}
+	for name := range h {
+		if _, ok := r.kept[name]; !ok {
+			r.names = append(r.names, name)
+		}
+	}
+	m.last.Store(r)
+	return r.kept
 }
 
-// matches reports whether redactHeaders(h) would equal r.kept: every kept
-// header is in h with the same values, and every other header of h is a
-// secret.
+// matches reports whether redactHeaders(h) would equal r.kept: h has the
+// headers r was made from (as many, with the same names), and those kept
+// have the same values.
 func (r *redacted) matches(h http.Header) bool {
-	if len(h) != len(r.kept)+r.dropped {
+	if len(h) != len(r.names) {
 		return false
 	}
-	same := 0
-	for name, values := range h {
-		v, ok := r.kept[name]
-		switch {
-		case ok && joinedEqual(v, values):
-			same++
-		case ok || !isSecret(name):
+	for i, name := range r.names {
+		values, ok := h[name]
+		if !ok || i < len(r.values) && !joinedEqual(r.values[i], values) {
 			return false
 		}
 	}
-	return same == len(r.kept)
+	return true
 }
 
 // joinedEqual reports whether s == strings.Join(values, ", "), without

@@ -77,16 +77,17 @@ func (t *Transport) startSpan(ctx context.Context, a api, info CallInfo, u *url.
 		trace.WithAttributes(attrs...))
 }
 
-// adoptSpan gives the call its span's ids, so the events carry the ids of
-// the span the application's tracing backend shows. A span without ids of
-// its own (a no-op TracerProvider) leaves the call's ids as NewCall chose.
-func adoptSpan(c *Call, span trace.Span) {
+// adoptSpan gives the call whose events repeat h its span's ids, so the
+// events carry the ids of the span the application's tracing backend shows.
+// A span without ids of its own (a no-op TracerProvider) leaves the call's
+// ids as NewCall would choose them.
+func adoptSpan(h *event.Event, span trace.Span) {
 	sc := span.SpanContext()
-	if !sc.IsValid() || sc.SpanID().String() == c.header.ParentSpanID {
+	if !sc.IsValid() || sc.SpanID().String() == h.ParentSpanID {
 		return
 	}
-	c.header.TraceID, c.header.SpanID = sc.TraceID().String(), sc.SpanID().String()
-	span.SetAttributes(attrCallID.String(c.header.CallID), attrHBTraceID.String(c.header.HBTraceID))
+	h.TraceID, h.SpanID = sc.TraceID().String(), sc.SpanID().String()
+	span.SetAttributes(attrCallID.String(h.CallID), attrHBTraceID.String(h.HBTraceID))
 }
 
 // endSpan sets what the response says (served model, tokens read with
@@ -98,7 +99,7 @@ func endSpan(r *recording, resp *event.Response, body []byte) {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.HTTPStatus))
 	}
 	if r.stream && resp.FirstByteAt != nil {
-		attrs = append(attrs, semconv.GenAIResponseTimeToFirstChunk(resp.FirstByteAt.Sub(r.call.header.StartedAt).Seconds()))
+		attrs = append(attrs, semconv.GenAIResponseTimeToFirstChunk(resp.FirstByteAt.Sub(r.started).Seconds()))
 	}
 	var u parse.Usage
 	if len(body) > 0 {

@@ -24,7 +24,7 @@ import (
 // is counted once, as published or as spooled, whichever happens first.
 type spiller struct {
 	w        *spool.Writer
-	in       chan *event.Event
+	in       chan queued
 	inBytes  atomic.Int64
 	maxBytes int64
 	c        *counters
@@ -45,7 +45,7 @@ func openSpiller(dir string, o options, c *counters) (*spiller, error) {
 	}
 	s := &spiller{
 		w:        w,
-		in:       make(chan *event.Event, o.queueSize),
+		in:       make(chan queued, o.queueSize),
 		maxBytes: o.queueBytes,
 		c:        c,
 		log:      o.logger,
@@ -58,10 +58,10 @@ func openSpiller(dir string, o options, c *counters) (*spiller, error) {
 
 // overflow takes an event the queue cannot hold: to the spool when there is
 // one and it has room, else dropped.
-func (p *Publisher) overflow(ev *event.Event) error {
+func (p *Publisher) overflow(q queued) error {
 	if p.spill != nil {
 		p.c.buffered.Add(1)
-		if p.spill.offer(ev) {
+		if p.spill.offer(q) {
 			p.c.accepted.Add(1)
 			return nil
 		}
@@ -71,15 +71,15 @@ func (p *Publisher) overflow(ev *event.Event) error {
 	return ErrDropped
 }
 
-// offer queues ev for the spool without waiting; false when full.
-func (s *spiller) offer(ev *event.Event) bool {
-	size := eventSize(ev)
+// offer queues q for the spool without waiting; false when full.
+func (s *spiller) offer(q queued) bool {
+	size := eventSize(q.ev)
 	if s.inBytes.Add(size) > s.maxBytes {
 		s.inBytes.Add(-size)
 		return false
 	}
 	select {
-	case s.in <- ev:
+	case s.in <- q:
 		return true
 	default:
 		s.inBytes.Add(-size)
@@ -91,16 +91,16 @@ func (s *spiller) offer(ev *event.Event) bool {
 func (s *spiller) run() {
 	defer close(s.done)
 	batch := make([][]byte, 0, spillBatch)
-	for ev := range s.in {
-		batch = s.add(batch[:0], ev)
+	for q := range s.in {
+		batch = s.add(batch[:0], q)
 	more:
 		for len(batch) < spillBatch {
 			select {
-			case ev, ok := <-s.in:
+			case q, ok := <-s.in:
 				if !ok {
 					break more
 				}
-				batch = s.add(batch, ev)
+				batch = s.add(batch, q)
 			default:
 				break more
 			}
@@ -109,11 +109,11 @@ func (s *spiller) run() {
 	}
 }
 
-// add appends ev's encoding to batch; an invalid event is dropped and
-// counted.
-func (s *spiller) add(batch [][]byte, ev *event.Event) [][]byte {
-	s.inBytes.Add(-eventSize(ev))
-	withEventID(ev)
+// add appends the encoding of q's event, completed, to batch; an invalid
+// event is dropped and counted.
+func (s *spiller) add(batch [][]byte, q queued) [][]byte {
+	s.inBytes.Add(-eventSize(q.ev))
+	ev := q.complete()
 	if err := ev.Validate(); err != nil {
 		s.c.dropInvalid.Add(1)
 		s.c.buffered.Add(-1)
@@ -172,10 +172,10 @@ func (p *Publisher) spillUnsent() {
 	}
 	for drained := false; !drained; {
 		select {
-		case ev := <-p.queue:
+		case q := <-p.queue:
 			p.queued.Add(-1)
-			p.queueBytes.Add(-eventSize(ev))
-			if data := p.encode(ev); data != nil {
+			p.queueBytes.Add(-eventSize(q.ev))
+			if data := p.encode(q); data != nil {
 				all = append(all, data)
 			}
 		case m := <-p.retries:

@@ -21,13 +21,14 @@ import (
 // WithBaseURL); every other request goes to the base transport untouched,
 // after a host lookup.
 //
-// For a recognised call it assigns the call's ids, publishes a request
-// event, and hands the response body to the application through a
-// wrapper that passes each byte on as soon as it is read and keeps a copy;
-// the response event follows when the application reaches the end of the
-// body or closes it. On the caller's goroutine the Transport only copies
-// and enqueues: publishing is the Publisher's background work, and the
-// Publisher's trouble never becomes the application's error.
+// For a recognised call it publishes a request event, and hands the
+// response body to the application through a wrapper that passes each byte
+// on as soon as it is read and keeps a copy; the response event follows
+// when the application reaches the end of the body or closes it. On the
+// caller's goroutine the Transport only copies and enqueues: the call's ids
+// (unless WithOnCall or a span shows them there) and the model its body
+// names are the Publisher's to fill in (deferred.go), publishing is its
+// background work, and its trouble never becomes the application's error.
 type Transport struct {
 	pub    *Publisher
 	base   http.RoundTripper
@@ -101,18 +102,29 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if err != nil {
 		return nil, err // the base transport would have failed the same way
 	}
+	// A call whose ids someone sees on this goroutine (WithOnCall, a span)
+	// gets them, and its model, here; any other leaves them to the
+	// publisher (deferred.go), and has its body scanned only when it may
+	// ask for a stream.
+	seen := t.tracer != nil || t.opts.onCall != nil
+	streamed := streams(req)
 	var array [8]member // request bodies have a handful of members
-	f, members := inspectInto(array[:0], body.text)
+	var f requestFields
+	members := array[:0]
+	if seen || streamed || mayStream(body.text) {
+		f, members = inspectInto(members, body.text)
+	}
 	endpoint := t.endpoints.of(req.URL)
 	info := CallInfo{
 		Provider:  a.provider,
-		Model:     modelFromPath(req.URL.Path),
 		Endpoint:  endpoint,
-		Stream:    f.stream || streams(req),
+		Stream:    f.stream || streamed,
 		StartedAt: started,
 	}
-	if info.Model == "" {
-		info.Model = f.model
+	if seen {
+		if info.Model = modelFromPath(req.URL.Path); info.Model == "" {
+			info.Model = f.model
+		}
 	}
 	if ci, ok := callInfoFrom(req.Context()); ok {
 		info.Tags, info.CustomPricing = ci.Tags, ci.CustomPricing
@@ -123,6 +135,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 			info.Model = ci.Model
 		}
 	}
+	text := body.text // as the application sent it
 
 	hide := false
 	if a.includeUsage && info.Stream && t.opts.includeUsage && !body.truncated {
@@ -132,20 +145,29 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		}
 	}
 
-	rec := newRecording(req.Context(), info.Provider, info.Stream)
+	rec := newRecording(t.pub, req.Context(), started, info.Provider, info.Stream)
 	if t.tracer != nil {
 		var ctx context.Context
 		ctx, rec.span = t.startSpan(req.Context(), a, info, req.URL)
 		out = out.WithContext(ctx)
 	}
-	t.pub.initCall(&rec.call, req.Context(), info)
+	h := rec.header()
+	t.pub.initHeader(h, req.Context(), info)
+	if seen {
+		putIDs(h, event.NewCallIDs(h.StartedAt))
+	} else {
+		rec.later = &rec.events.later
+		if info.Model == "" {
+			rec.later.path, rec.later.body = req.URL.Path, text
+		}
+	}
 	if rec.span != nil {
-		adoptSpan(&rec.call, rec.span)
+		adoptSpan(h, rec.span)
 	}
 	if t.opts.onCall != nil {
-		t.opts.onCall(req, &rec.call)
+		t.opts.onCall(req, &Call{p: t.pub, header: *h})
 	}
-	_ = rec.call.requestIn(&rec.events.req, event.Request{
+	rec.request(event.Request{
 		Method:      req.Method,
 		URL:         publishedURL(req.URL, endpoint),
 		Headers:     t.headers.redact(req.Header),

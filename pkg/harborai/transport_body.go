@@ -19,8 +19,10 @@ import (
 // recording is one call the Transport records, from its request to its
 // response event.
 type recording struct {
-	call     Call
-	events   *callEvents // where its request and response events are built
+	started  time.Time // with the monotonic clock's reading
+	pub      *Publisher
+	events   *callEvents // where its events are built; the response event holds the call's header meanwhile
+	later    *deferred   // what the events leave to the publisher: &events.later, or nil
 	span     trace.Span  // nil without tracing
 	provider string
 	stream   bool
@@ -28,20 +30,39 @@ type recording struct {
 	body     body            // the response body's wrapper, allocated with the rest
 }
 
-func newRecording(ctx context.Context, provider string, stream bool) *recording {
-	return &recording{provider: provider, stream: stream, ctx: ctx, events: new(callEvents)}
+func newRecording(pub *Publisher, ctx context.Context, started time.Time, provider string, stream bool) *recording {
+	return &recording{started: started, pub: pub, provider: provider, stream: stream, ctx: ctx, events: new(callEvents)}
+}
+
+// now is the time now, as the call's start plus the monotonic clock's
+// reading since: one clock read, where time.Now takes two (wall and
+// monotonic), and a call's times that never run backwards.
+func (r *recording) now() time.Time { return r.started.Add(time.Since(r.started)) }
+
+// header is what every event of the call repeats, in the response event
+// until the end.
+func (r *recording) header() *event.Event { return &r.events.resp.ev }
+
+// request publishes the request event.
+func (r *recording) request(req event.Request) {
+	x := &r.events.req
+	x.set(r.header(), req)
+	_ = r.pub.enqueue(queued{&x.ev, r.later}) // the publisher counts what it drops
 }
 
 // finish publishes the response event (body is the response body as read,
 // nil when there is none) and ends the span. It runs once per call.
 func (r *recording) finish(resp event.Response, body []byte) {
 	if resp.FinishedAt.IsZero() {
-		resp.FinishedAt = time.Now().UTC()
+		resp.FinishedAt = r.now().UTC()
 	}
 	if len(body) > 0 {
 		resp.Body = bytesToString(body) // body is not written to after the end
 	}
-	_ = r.call.responseIn(&r.events.resp, resp) // the publisher counts what it drops
+	x := &r.events.resp
+	x.setResponse(resp, r.pub.opts.now)
+	x.ev.Kind, x.ev.Response = event.KindResponse, &x.resp
+	_ = r.pub.enqueue(queued{&x.ev, r.later})
 	if r.span != nil {
 		endSpan(r, &resp, body)
 	}
@@ -61,7 +82,6 @@ type body struct {
 	limit  int
 	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
 	hide   *usageFilter // hides the usage-only chunk; nil when not asked
-	filter usageFilter  // what hide points to
 	hidErr error        // the error to return once hide is drained
 	gotOne bool         // a byte reached the caller (Read's own)
 
@@ -86,7 +106,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 		b.omit = "disabled"
 	}
 	if hide && resp.StatusCode == http.StatusOK {
-		b.hide = &b.filter
+		b.hide = new(usageFilter)
 	}
 	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
@@ -113,7 +133,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if n > 0 || err != nil {
 		b.mu.Lock()
 		if n > 0 && !b.gotOne {
-			b.gotOne, b.first = true, time.Now()
+			b.gotOne, b.first = true, b.rec.now()
 		}
 		b.capture(p[:n])
 		if err != nil {
@@ -140,7 +160,7 @@ func (b *body) readHiding(p []byte) (int, error) {
 		if n := f.fill(p); n > 0 {
 			if !b.gotOne {
 				b.mu.Lock()
-				b.gotOne, b.first = true, time.Now()
+				b.gotOne, b.first = true, b.rec.now()
 				b.mu.Unlock()
 			}
 			return n, nil
@@ -269,10 +289,10 @@ func (b *body) end(err error) {
 		return
 	}
 	b.done = true
-	resp := event.Response{HTTPStatus: b.status, FinishedAt: time.Now().UTC()}
+	resp := event.Response{HTTPStatus: b.status, FinishedAt: b.rec.now().UTC()}
 	if !b.first.IsZero() {
 		b.first = b.first.UTC()
-		resp.FirstByteAt = &b.first // copied by Call.Response
+		resp.FirstByteAt = &b.first // copied by setResponse
 	}
 	var kept []byte
 	switch {

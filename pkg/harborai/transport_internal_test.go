@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/harborai/ingest/pkg/event"
 )
@@ -113,6 +114,48 @@ func TestModelAndStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMayStream checks mayStream against inspectBody: a body it says
+// cannot ask for a stream does not.
+func TestMayStream(t *testing.T) {
+	tests := []struct {
+		name, body string
+		may        bool
+	}{
+		{"no stream", `{"model":"m","messages":[]}`, false},
+		{"stream false", `{"stream":false,"model":"m"}`, false},
+		{"stream true", `{"model":"m","stream":true}`, true},
+		{"spaces", `{"stream" :	 true}`, true},
+		{"true after false", `{"stream":false,"x":{"stream":true}}`, true},
+		{"in a string", `{"messages":[{"content":"\"stream\": true"}]}`, false},
+		{"nested", `{"x":{"stream":true}}`, true},
+		{"cut", `{"model":"m","stream":`, false},
+		{"empty", ``, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mayStream(tt.body); got != tt.may {
+				t.Errorf("mayStream(%q) = %v, want %v", tt.body, got, tt.may)
+			}
+			if f, _ := inspectBody(tt.body); f.stream && !tt.may {
+				t.Errorf("inspectBody(%q) finds a stream that mayStream rules out", tt.body)
+			}
+		})
+	}
+}
+
+// FuzzMayStream: whatever the body, mayStream is true when inspectBody
+// finds stream true.
+func FuzzMayStream(f *testing.F) {
+	for _, s := range []string{`{}`, `{"stream":true}`, `{"stream" : true ,"model":"m"}`, `{"stream":false}`, `{"a":"\"stream\":true"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if f, _ := inspectBody(s); f.stream && !mayStream(s) {
+			t.Fatalf("mayStream(%q) = false, but inspectBody finds stream true", s)
+		}
+	})
 }
 
 func TestWithIncludeUsage(t *testing.T) {
@@ -240,9 +283,9 @@ func TestHidingBody(t *testing.T) {
 				}{{false, DefaultMaxBodyBytes}, {true, DefaultMaxBodyBytes}, {false, 100}, {true, 100}} {
 					known, limit := c.known, c.limit
 					t.Run(fmt.Sprintf("%s/%d/%d/%v/%d", tt.name, piece, read, known, limit), func(t *testing.T) {
-						p := &Publisher{opts: defaultOptions(), queue: make(chan *event.Event, 1), wake: make(chan struct{}, 1)}
-						rec := newRecording(context.Background(), "", true)
-						p.initCall(&rec.call, context.Background(), CallInfo{Provider: "openai"})
+						p := &Publisher{opts: defaultOptions(), queue: make(chan queued, 1), wake: make(chan struct{}, 1)}
+						rec := newRecording(p, context.Background(), time.Now(), "", true)
+						p.initHeader(rec.header(), context.Background(), CallInfo{Provider: "openai"})
 						length := int64(-1)
 						if known {
 							length = int64(len(tt.in))
@@ -256,7 +299,7 @@ func TestHidingBody(t *testing.T) {
 						if err != nil || string(got) != tt.want {
 							t.Fatalf("read = %q, %v, want %q", got, err, tt.want)
 						}
-						ev := <-p.queue
+						ev := (<-p.queue).complete()
 						want, omitted := tt.in, ""
 						if len(tt.in) > limit { // the head, and the last whole lines of the tail
 							over := tt.in[limit:]

@@ -161,6 +161,31 @@ func inspectInto(ms []member, body string) (requestFields, []member) {
 	return f, ms
 }
 
+// modelInBody is the model a request body names, as inspectBody reads it.
+func modelInBody(body string) string {
+	var array [8]member
+	f, _ := inspectInto(array[:0], body)
+	return f.model
+}
+
+// mayStream reports whether body may ask for a stream: whether it holds
+// "stream" followed by a colon and true, as a member saying so would be.
+// When it does not, inspectBody finds stream false; finding that out takes
+// a search for the key, where inspectBody scans every member.
+func mayStream(body string) bool {
+	const key = `"stream"`
+	for s := body; ; {
+		i := strings.Index(s, key)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(key):]
+		if j := skipSpace(s, 0); j < len(s) && s[j] == ':' && strings.HasPrefix(s[skipSpace(s, j+1):], "true") {
+			return true
+		}
+	}
+}
+
 // jsonString decodes a JSON string value, or returns "" when v is not one.
 func jsonString(v string) string {
 	if len(v) < 2 || v[0] != '"' {

@@ -30,7 +30,8 @@
 // rule: each side of a call (header, request, response) comes from the
 // fragment with the smaller event id. Any order and any repetition of a
 // call's fragments give the same row; the same batch written twice changes
-// nothing. A batch is one transaction, bounded by the write timeout; every
+// nothing. A batch is one or two transactions (the new calls' COPY, then
+// the merge), bounded by the write timeout together; every
 // session has statement_timeout and lock_timeout, and every call here has
 // a context deadline, so a frozen server cannot hang a caller.
 //

@@ -106,6 +106,7 @@ func TestCopyRowsMatchPgx(t *testing.T) {
 		{CallID: "request only", Provider: "openai", RequestEventID: "e1", StartedAt: time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)},
 		full, dirty, escapes, notJSON, unpriced, big,
 		{CallID: "status out of int4", HTTPStatus: ptr(math.MaxInt32 + 1)},
+		{CallID: "cost out of numeric", Cost: &cost.Info{InputCost: ptr(decimal.New(1, -40_000))}},
 		{CallID: "status int4 min", HTTPStatus: ptr(math.MinInt32)},
 		{CallID: "no usage numbers", Usage: &parse.Usage{UsageMissing: true, Confidence: math.NaN()}},
 		{CallID: "zero cost", Cost: &cost.Info{InputCost: dec("0"), OutputCost: dec("0E+5"), TotalCost: dec("-0.00000")}},

@@ -235,7 +235,13 @@ func eventsIn(m jetstream.Msg) int {
 // whole). If a line cannot be quarantined, its whole message is handed
 // back for redelivery. prepare runs on the batcher goroutine only.
 func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
-	calls := make([]record.Call, 0, len(batch))
+	declared := 0
+	for _, m := range batch {
+		declared += eventsIn(m)
+	}
+	// A call is ~600 bytes: no regrowing. What messages declare is not
+	// trusted beyond twice the batch size.
+	calls := make([]record.Call, 0, min(declared, 2*max(p.cfg.BatchSize, 1)))
 	good := make([]jetstream.Msg, 0, len(batch))
 	events := 0
 	for _, m := range batch {

@@ -239,20 +239,99 @@ func (m memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
+// memoryStream answers every request at once with a canned chat completion
+// stream, from memory, one SSE event per Read as a vendor flushes them;
+// with the usage-only chunk when the request asks for it.
+type memoryStream struct{ events, usage []string }
+
+func (m memoryStream) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		_ = req.Body.Close()
+	}
+	events := m.events
+	if bytes.Contains(body, []byte(`"include_usage":true`)) {
+		events = m.usage
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}},
+		Body:          &eventReader{events: events},
+		ContentLength: -1,
+		Request:       req,
+	}, nil
+}
+
+// eventReader returns one event per Read.
+type eventReader struct {
+	events []string
+	off    int
+}
+
+func (r *eventReader) Read(p []byte) (int, error) {
+	if len(r.events) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.events[0][r.off:])
+	if r.off += n; r.off == len(r.events[0]) {
+		r.events, r.off = r.events[1:], 0
+	}
+	return n, nil
+}
+
+func (r *eventReader) Close() error { return nil }
+
+// sampleStream is an OpenAI chat completion stream of a few chunks, without
+// and with stream_options.include_usage.
+func sampleStream() memoryStream {
+	var plain, usage []string
+	chunk := func(delta, finish, u string) string {
+		return `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[{"index":0,"delta":` +
+			delta + `,"logprobs":null,"finish_reason":` + finish + `}]` + u + "}\n\n"
+	}
+	deltas := []string{`{"role":"assistant","content":""}`, `{"content":"你好！"}`, `{"content":"这是模拟的回答，"}`, `{"content":"used by HarborAI "}`, `{"content":"to test token usage."}`}
+	for _, d := range deltas {
+		plain = append(plain, chunk(d, "null", ""))
+		usage = append(usage, chunk(d, "null", `,"usage":null`))
+	}
+	plain = append(plain, chunk("{}", `"stop"`, ""), "data: [DONE]\n\n")
+	usage = append(usage, chunk("{}", `"stop"`, `,"usage":null`),
+		`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}`+"\n\n",
+		"data: [DONE]\n\n")
+	return memoryStream{events: plain, usage: usage}
+}
+
 // BenchmarkTransportOverhead is the Transport's own cost on the caller's
-// goroutine: calls answered from memory (memoryTransport), through the
-// Transport and directly, alternated. overhead-ns is the difference of the
-// medians: what recording adds to a call, whatever the vendor's latency
-// (the background publisher runs meanwhile, on the other core).
+// goroutine: calls answered from memory (memoryTransport, memoryStream),
+// through the Transport and directly, alternated. overhead-ns is the
+// difference of the medians: what recording adds to a call, whatever the
+// vendor's latency (the background publisher runs meanwhile, on the other
+// core). In "stream" the Transport adds stream_options.include_usage and
+// hides the usage-only chunk; the plain call does not ask for it, so its
+// stream is one chunk shorter.
 //
 //	go test -run '^$' -bench BenchmarkTransportOverhead -benchmem ./pkg/harborai
 func BenchmarkTransportOverhead(b *testing.B) {
 	srv := startBenchBroker(b)
 	pub := connect(b, srv.ClientURL())
-	base := memoryTransport{body: []byte(sampleEvent().Response.Body)}
+	for _, tc := range []struct {
+		name string
+		base http.RoundTripper
+		body string
+	}{
+		{"chat", memoryTransport{body: []byte(sampleEvent().Response.Body)}, `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Where is my order 4521?"}]}`},
+		{"stream", sampleStream(), `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Where is my order 4521?"}],"stream":true}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			benchOverhead(b, pub, tc.base, []byte(tc.body))
+		})
+	}
+}
+
+func benchOverhead(b *testing.B, pub *harborai.Publisher, base http.RoundTripper, body []byte) {
 	plain := &http.Client{Transport: base}
 	recorded := pub.HTTPClient(&http.Client{Transport: base})
-	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Where is my order 4521?"}]}`)
 	newRequest := func() *http.Request {
 		req, err := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", bytes.NewReader(body))
 		if err != nil {
@@ -262,28 +341,33 @@ func BenchmarkTransportOverhead(b *testing.B) {
 		req.Header.Set("Content-Type", "application/json")
 		return req
 	}
-	call := func(client *http.Client, req *http.Request) time.Duration {
+	call := func(client *http.Client, req *http.Request, lat, ttfb *[]time.Duration) {
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}
+		var one [1]byte
+		if _, err := io.ReadFull(resp.Body, one[:]); err != nil {
+			b.Fatal(err)
+		}
+		*ttfb = append(*ttfb, time.Since(start))
 		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			b.Fatal(err)
 		}
 		resp.Body.Close()
-		return time.Since(start)
+		*lat = append(*lat, time.Since(start))
 	}
-	var lp, lr []time.Duration
+	var lp, lr, tp, tr []time.Duration
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		rp, rr := newRequest(), newRequest()
 		if i%2 == 0 {
-			lp = append(lp, call(plain, rp))
-			lr = append(lr, call(recorded, rr))
+			call(plain, rp, &lp, &tp)
+			call(recorded, rr, &lr, &tr)
 		} else {
-			lr = append(lr, call(recorded, rr))
-			lp = append(lp, call(plain, rp))
+			call(recorded, rr, &lr, &tr)
+			call(plain, rp, &lp, &tp)
 		}
 		for pub.Stats().Buffered > 2000 { // let the background catch up, untimed
 			b.StopTimer()
@@ -292,5 +376,6 @@ func BenchmarkTransportOverhead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64((median(lr) - median(lp)).Nanoseconds()), "overhead-ns")
+	b.ReportMetric(float64((median(tr) - median(tp)).Nanoseconds()), "ttfb-overhead-ns")
 	b.ReportMetric(float64(median(lp).Nanoseconds()), "plain-ns")
 }

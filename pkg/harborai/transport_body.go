@@ -80,10 +80,11 @@ type body struct {
 	status int
 	length int64 // Content-Length, -1 when unknown
 	limit  int
-	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
-	hide   *usageFilter // hides the usage-only chunk; nil when not asked
-	hidErr error        // the error to return once hide is drained
-	gotOne bool         // a byte reached the caller (Read's own)
+	omit   string      // why the event carries no body: "encoded", "disabled"; "" = it does
+	hide   bool        // the caller reads through filter, which hides the usage-only chunk
+	filter usageFilter // allocated with the rest, used only when hide
+	hidErr error       // the error to return once filter is drained
+	gotOne bool        // a byte reached the caller (Read's own)
 
 	mu        sync.Mutex // Read against Close
 	first     time.Time  // when the first byte reached the caller
@@ -105,9 +106,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 	if limit == 0 {
 		b.omit = "disabled"
 	}
-	if hide && resp.StatusCode == http.StatusOK {
-		b.hide = new(usageFilter)
-	}
+	b.hide = hide && resp.StatusCode == http.StatusOK
 	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
 		b.end(io.EOF)
@@ -119,14 +118,14 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 	case b.length >= 0:
 		b.buf = make([]byte, 0, min(b.length, int64(limit)))
 	default:
-		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
+		b.buf = make([]byte, 0, min(2<<10, limit)) // a short stream's size
 	}
 	resp.Body = b
 }
 
 // Read implements io.Reader.
 func (b *body) Read(p []byte) (int, error) {
-	if b.hide != nil {
+	if b.hide {
 		return b.readHiding(p)
 	}
 	n, err := b.rc.Read(p)
@@ -155,7 +154,7 @@ func (b *body) readHiding(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	f := b.hide
+	f := &b.filter
 	for {
 		if n := f.fill(p); n > 0 {
 			if !b.gotOne {
@@ -223,7 +222,7 @@ func (b *body) readBuf(n int) ([]byte, bool) {
 			return b.buf[len(b.buf) : len(b.buf)+min(n, free)], true
 		}
 	}
-	return b.hide.scratch(n), false
+	return b.filter.scratch(n), false
 }
 
 // captured counts n bytes read into the free end of the event's buffer,

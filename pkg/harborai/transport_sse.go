@@ -12,6 +12,7 @@ import "bytes"
 type usageFilter struct {
 	line      []byte // the current line, until its newline
 	out       []byte // bytes for the caller
+	part      []byte // bytes for the caller after out: the end of a line fill had no room for, where it was read
 	buf       []byte // what the vendor's bytes are read into, when not the event's buffer
 	rest      []byte // read and not yet looked at
 	off       int    // of out, already given
@@ -68,10 +69,12 @@ func (f *usageFilter) writeSome(p []byte) []byte {
 // fill copies into p the filtered bytes held and those of rest, looking at
 // lines only as far as p has room (a caller after the first byte gets it
 // once one line was looked at), and returns how many. Whole lines go from
-// rest to p directly; a line cut between reads goes through line and out.
+// rest to p directly (the end of one p has no room for waits in part: rest
+// is not read into again before it is given); a line cut between reads goes
+// through line and out.
 func (f *usageFilter) fill(p []byte) int {
 	n := f.drain(p)
-	for n < len(p) && len(f.rest) > 0 { // out is empty here
+	for n < len(p) && len(f.rest) > 0 { // out and part are empty here
 		i := bytes.IndexByte(f.rest, '\n')
 		if i < 0 || len(f.line) > 0 {
 			f.rest = f.writeSome(f.rest)
@@ -83,7 +86,7 @@ func (f *usageFilter) fill(p []byte) int {
 		if f.keep(line) {
 			k := copy(p[n:], line)
 			n += k
-			f.out = append(f.out, line[k:]...) // what p has no room for
+			f.part = line[k:] // what p has no room for, left where it is
 		}
 	}
 	return n
@@ -129,12 +132,17 @@ func (f *usageFilter) flush() {
 	}
 }
 
-// drain copies bytes for the caller into p.
+// drain copies bytes for the caller into p: those of out, then of part.
 func (f *usageFilter) drain(p []byte) int {
 	n := copy(p, f.out[f.off:])
 	f.off += n
 	if f.off == len(f.out) {
 		f.out, f.off = f.out[:0], 0
+	}
+	if n < len(p) && len(f.part) > 0 {
+		k := copy(p[n:], f.part)
+		f.part = f.part[k:]
+		n += k
 	}
 	return n
 }

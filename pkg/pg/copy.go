@@ -397,21 +397,20 @@ type rowsReader struct {
 	rows     *copyRows
 	next, hi int
 	keep     func(fresh bool) bool
-	pending  []byte // the rest of a row larger than a Read's buffer
-	started  bool   // the header is read
-	ended    bool   // the trailer is read
+	pending  []byte // what is left of the header, a row or the trailer
+	started  bool   // the header is pending or read
+	ended    bool   // the trailer is pending or read
 }
 
 func (rr *rowsReader) Read(p []byte) (int, error) {
-	n := 0
 	if !rr.started {
-		n += copy(p, copyHeader)
-		rr.started = true
+		rr.pending, rr.started = copyHeader, true
 	}
+	n := 0
 	for {
 		if len(rr.pending) > 0 {
 			if n > 0 && len(rr.pending) > len(p)-n {
-				return n, nil // the next Read starts with this row
+				return n, nil // the next Read starts with this part whole
 			}
 			k := copy(p[n:], rr.pending)
 			rr.pending = rr.pending[k:]
@@ -423,21 +422,18 @@ func (rr *rowsReader) Read(p []byte) (int, error) {
 		for rr.next < rr.hi && !rr.keep(rr.rows.fresh[rr.next]) {
 			rr.next++
 		}
-		if rr.next == rr.hi {
-			break
+		switch {
+		case rr.next < rr.hi:
+			rr.pending = rr.rows.buf[rr.rows.start(rr.next):rr.rows.ends[rr.next]]
+			rr.next++
+		case !rr.ended:
+			rr.pending, rr.ended = copyTrailer, true
+		case n > 0:
+			return n, nil
+		default:
+			return 0, io.EOF
 		}
-		rr.pending = rr.rows.buf[rr.rows.start(rr.next):rr.rows.ends[rr.next]]
-		rr.next++
 	}
-	if rr.ended {
-		return n, io.EOF
-	}
-	if len(p)-n < len(copyTrailer) {
-		return n, nil
-	}
-	n += copy(p[n:], copyTrailer)
-	rr.ended = true
-	return n, nil
 }
 
 // start is where row i begins in buf.

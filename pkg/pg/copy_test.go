@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -221,6 +222,14 @@ func TestCopyRowsReader(t *testing.T) {
 		{"part", 1, 4, freshRows, []int{2}},
 		{"none", 1, 2, freshRows, nil},
 	} {
+		r, _ := rows.reader(tt.lo, tt.hi, tt.keep)
+		if err := iotest.TestReader(r, []byte(join(tt.want...))); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		r, _ = rows.reader(tt.lo, tt.hi, tt.keep)
+		if b, err := io.ReadAll(iotest.OneByteReader(r)); err != nil || string(b) != join(tt.want...) {
+			t.Errorf("%s: read a byte at a time: %q, %v", tt.name, b, err)
+		}
 		got, n := stream(tt.lo, tt.hi, tt.keep)
 		if got != join(tt.want...) || n != len(tt.want) {
 			t.Errorf("%s: %d rows, stream %q; want rows %v", tt.name, n, got, tt.want)

@@ -137,11 +137,11 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	}
 	text := body.text // as the application sent it
 
-	hide := false
+	var hide *usageFilter
 	if a.includeUsage && info.Stream && t.opts.includeUsage && !body.truncated {
 		if nb, ok := withIncludeUsage(body.text, f, members); ok {
-			body.text, hide = nb, true
-			out = withBody(req, nb)
+			s := new(rewritten)
+			body.text, out, hide = nb, s.send(req, nb), &s.filter
 		}
 	}
 
@@ -292,9 +292,18 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 	}
 }
 
-// withBody returns a copy of req sending body.
-func withBody(req *http.Request, body string) *http.Request {
-	s := &sentRequest{req: *req}
+// rewritten is what a call whose body the Transport rewrote needs, in one
+// allocation: the request sent, its body's reader, and the filter that
+// hides from the caller the usage chunk the new body asks for.
+type rewritten struct {
+	req    http.Request
+	body   strings.Reader
+	filter usageFilter
+}
+
+// send returns a copy of req sending body.
+func (s *rewritten) send(req *http.Request, body string) *http.Request {
+	s.req = *req
 	s.body.Reset(body)
 	out := &s.req
 	// A *strings.Reader in io.NopCloser, which net/http knows is in memory:
@@ -307,13 +316,6 @@ func withBody(req *http.Request, body string) *http.Request {
 		out.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	return out
-}
-
-// sentRequest is the request withBody sends with its body's reader, in one
-// allocation.
-type sentRequest struct {
-	req  http.Request
-	body strings.Reader
 }
 
 type readCloser struct {

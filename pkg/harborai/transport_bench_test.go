@@ -153,7 +153,10 @@ func benchCalls(b *testing.B, client *http.Client, emu *emulator.Server) {
 // call does not ask for: the figure includes that extra work of the vendor.
 // "stream-usage" has the plain call ask for usage itself, so both calls
 // cost the emulator the same and the figure is the recording alone (the
-// Transport still adds the option and hides the chunk it brings).
+// Transport does not rewrite a body that asks already).
+// BenchmarkIncludeUsageCost measures the two parts of "stream"'s gap apart:
+// the emulator's work for usage, and the recording with the rewrite and the
+// filter.
 func BenchmarkTransportVsPlain(b *testing.B) {
 	srv := startBenchBroker(b)
 	emu := startEmulator(b)

@@ -80,11 +80,10 @@ type body struct {
 	status int
 	length int64 // Content-Length, -1 when unknown
 	limit  int
-	omit   string      // why the event carries no body: "encoded", "disabled"; "" = it does
-	hide   bool        // the caller reads through filter, which hides the usage-only chunk
-	filter usageFilter // allocated with the rest, used only when hide
-	hidErr error       // the error to return once filter is drained
-	gotOne bool        // a byte reached the caller (Read's own)
+	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
+	hide   *usageFilter // hides the usage-only chunk; nil when not asked
+	hidErr error        // the error to return once hide is drained
+	gotOne bool         // a byte reached the caller (Read's own)
 
 	mu        sync.Mutex // Read against Close
 	first     time.Time  // when the first byte reached the caller
@@ -95,9 +94,10 @@ type body struct {
 	done      bool
 }
 
-// wrapBody wraps resp.Body for rec. Upgraded connections (101) are not
-// wrapped: their body is also a writer.
-func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
+// wrapBody wraps resp.Body for rec, the caller reading a 200's through hide
+// when not nil. Upgraded connections (101) are not wrapped: their body is
+// also a writer.
+func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter) {
 	b := &rec.body
 	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
@@ -106,7 +106,9 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 	if limit == 0 {
 		b.omit = "disabled"
 	}
-	b.hide = hide && resp.StatusCode == http.StatusOK
+	if resp.StatusCode == http.StatusOK {
+		b.hide = hide
+	}
 	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
 		b.end(io.EOF)
@@ -118,14 +120,14 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide bool) {
 	case b.length >= 0:
 		b.buf = make([]byte, 0, min(b.length, int64(limit)))
 	default:
-		b.buf = make([]byte, 0, min(2<<10, limit)) // a short stream's size
+		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
 	resp.Body = b
 }
 
 // Read implements io.Reader.
 func (b *body) Read(p []byte) (int, error) {
-	if b.hide {
+	if b.hide != nil {
 		return b.readHiding(p)
 	}
 	n, err := b.rc.Read(p)
@@ -154,7 +156,7 @@ func (b *body) readHiding(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	f := &b.filter
+	f := b.hide
 	for {
 		if n := f.fill(p); n > 0 {
 			if !b.gotOne {
@@ -222,7 +224,7 @@ func (b *body) readBuf(n int) ([]byte, bool) {
 			return b.buf[len(b.buf) : len(b.buf)+min(n, free)], true
 		}
 	}
-	return b.filter.scratch(n), false
+	return b.hide.scratch(n), false
 }
 
 // captured counts n bytes read into the free end of the event's buffer,

@@ -12,7 +12,7 @@ import "bytes"
 type usageFilter struct {
 	line      []byte // the current line, until its newline
 	out       []byte // bytes for the caller
-	part      []byte // bytes for the caller after out: the end of a line fill had no room for, where it was read
+	part      []byte // after out, for the caller: the end of a line fill had no room for, where it was read
 	buf       []byte // what the vendor's bytes are read into, when not the event's buffer
 	rest      []byte // read and not yet looked at
 	off       int    // of out, already given

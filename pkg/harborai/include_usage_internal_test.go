@@ -1,0 +1,113 @@
+package harborai
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// FuzzWithIncludeUsage: when withIncludeUsage rewrites a body, the result
+// differs from it only by what it adds (and a "null" stream_options it
+// replaces), stays valid JSON when the body was, and asks for usage.
+func FuzzWithIncludeUsage(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","stream":true}`, "{\n \"stream\": true\n}\n", `{}`, ` { } `,
+		`{"stream":true,"stream_options":{}}`, `{"stream":true,"stream_options":{"x":1}}`,
+		`{"stream":true,"stream_options":null}`, `{"stream_options":{"include_usage":false}}`,
+		`{"messages":[{"content":"}{\"]"}],"stream":true}`, `{"stream_options":1}`, `[1]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		fields, members := inspectBody(body)
+		got, ok := withIncludeUsage(body, fields, members)
+		if !ok {
+			return
+		}
+		p := 0
+		for p < len(body) && body[p] == got[p] {
+			p++
+		}
+		s := 0
+		for s < len(body)-p && body[len(body)-1-s] == got[len(got)-1-s] {
+			s++
+		}
+		if removed := body[p : len(body)-s]; removed != "" && removed != "null" {
+			t.Fatalf("withIncludeUsage(%q) = %q: it drops or changes %q", body, got, removed)
+		}
+		if !json.Valid([]byte(body)) {
+			return
+		}
+		var v struct {
+			StreamOptions struct {
+				IncludeUsage bool `json:"include_usage"`
+			} `json:"stream_options"`
+		}
+		if err := json.Unmarshal([]byte(got), &v); err != nil || !v.StreamOptions.IncludeUsage {
+			t.Fatalf("withIncludeUsage(%q) = %q: %v, include_usage %v, want valid JSON asking for usage", body, got, err, v.StreamOptions.IncludeUsage)
+		}
+	})
+}
+
+// FuzzHidingBody: whatever the stream, however the vendor's bytes come and
+// however the application reads them, the application reads what the usage
+// filter makes of the whole stream at once, and the event keeps the stream
+// as sent (its head and tail, over the limit).
+func FuzzHidingBody(f *testing.F) {
+	for _, tt := range usageFilterCases() {
+		f.Add(tt.in, uint8(1), uint8(1), false)
+		f.Add(tt.in, uint8(17), uint8(7), true)
+	}
+	f.Fuzz(func(t *testing.T, in string, piece, read uint8, small bool) {
+		want := filterWhole(in)
+		limit := DefaultMaxBodyBytes
+		if small {
+			limit = 100
+		}
+		p := &Publisher{opts: defaultOptions(), queue: make(chan queued, 1), wake: make(chan struct{}, 1)}
+		rec := newRecording(p, context.Background(), time.Now(), "", true)
+		p.initHeader(rec.header(), context.Background(), CallInfo{Provider: "openai"})
+		resp := &http.Response{
+			StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{},
+			Body: io.NopCloser(iotest.HalfReader(&pieces{s: in, n: int(piece) + 1})),
+		}
+		wrapBody(resp, rec, limit, new(usageFilter))
+		got, err := io.ReadAll(&onlyReader{resp.Body, int(read) + 1})
+		if err != nil || string(got) != want {
+			t.Fatalf("read %q in pieces of %d with buffers of %d = %q, %v, want %q", in, piece+1, read+1, got, err, want)
+		}
+		ev := (<-p.queue).complete()
+		wantBody, omitted := in, ""
+		if len(in) > limit {
+			over := in[limit:]
+			tail := over[len(over)-min(tailKeep(limit), len(over)):]
+			if i := strings.IndexByte(tail, '\n'); i >= 0 {
+				tail = tail[i+1:]
+			}
+			wantBody, omitted = in[:max(0, limit-len(tail)-1)]+"\n"+tail, "truncated"
+		}
+		if r := ev.Response; r == nil || r.Body != wantBody || r.BodyOmitted != omitted || r.Status != event.StatusSuccess {
+			t.Errorf("event response = %+v, want body %q, omitted %q, success", r, wantBody, omitted)
+		}
+	})
+}
+
+// filterWhole is what the usage filter passes on of a whole stream.
+func filterWhole(in string) string {
+	f := &usageFilter{}
+	f.write([]byte(in))
+	f.flush()
+	var out strings.Builder
+	buf := make([]byte, 512)
+	for n := f.drain(buf); n > 0; n = f.drain(buf) {
+		out.Write(buf[:n])
+	}
+	return out.String()
+}

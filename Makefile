@@ -42,7 +42,8 @@ FUZZ = ./pkg/parse:FuzzParse ./pkg/parse:FuzzParseMatchesStdlib \
 	./pkg/event:FuzzDecode ./pkg/event:FuzzUnmarshalMatchesStdlib ./pkg/event:FuzzMarshalMatchesStdlib \
 	./pkg/parse:FuzzParseMatchesReference ./pkg/parse:FuzzScanMatchesDecoder ./pkg/event:FuzzMessageEvents \
 	./pkg/spool:FuzzReadLine ./pkg/harborai:FuzzScanObject ./pkg/record:FuzzMerge ./pkg/cost:FuzzCost ./pkg/pg:FuzzCleanJSON \
-	./pkg/pg:FuzzCopyRowsMatchPgx ./pkg/harborai:FuzzMayStream
+	./pkg/pg:FuzzCopyRowsMatchPgx ./pkg/harborai:FuzzMayStream \
+	./pkg/harborai:FuzzWithIncludeUsage ./pkg/harborai:FuzzHidingBody
 ## fuzz: every fuzz target for FUZZTIME each (one at a time: -fuzz takes one target)
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME) $(FUZZ)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -387,13 +388,21 @@ func (r *copyRows) count(lo, hi int, keep func(fresh bool) bool) int {
 // reader returns a COPY stream of the rows lo to hi-1 that keep selects,
 // in their order, and their number. Each Read returns whole rows (as pgx
 // sends them), unless a row is larger than the buffer. It reads from r's
-// buffer: r must not change until the stream is read.
-func (r *copyRows) reader(lo, hi int, keep func(fresh bool) bool) (io.Reader, int) {
+// buffer: r must not change until the stream is closed.
+func (r *copyRows) reader(lo, hi int, keep func(fresh bool) bool) (*rowsReader, int) {
 	return &rowsReader{rows: r, next: lo, hi: hi, keep: keep}, r.count(lo, hi, keep)
 }
 
 // rowsReader reads a COPY stream of selected rows (copyRows.reader).
+//
+// pgconn's CopyFrom reads it on a goroutine of its own, which it does not
+// wait for when the server fails the COPY: that goroutine may be reading
+// after CopyFrom has returned. Close, called after CopyFrom, waits for a
+// Read in progress and makes the next ones fail, so that the rows can be
+// reused.
 type rowsReader struct {
+	mu       sync.Mutex
+	closed   bool
 	rows     *copyRows
 	next, hi int
 	keep     func(fresh bool) bool
@@ -402,7 +411,24 @@ type rowsReader struct {
 	ended    bool   // the trailer is pending or read
 }
 
+// errStreamClosed is what a rowsReader's Read returns after Close.
+var errStreamClosed = errors.New("pg: COPY stream read after its COPY ended")
+
+// Close ends the stream: Read returns errStreamClosed from now on, and the
+// rows are no longer read.
+func (rr *rowsReader) Close() error {
+	rr.mu.Lock()
+	rr.closed, rr.rows, rr.pending = true, nil, nil
+	rr.mu.Unlock()
+	return nil
+}
+
 func (rr *rowsReader) Read(p []byte) (int, error) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rr.closed {
+		return 0, errStreamClosed
+	}
 	if !rr.started {
 		rr.pending, rr.started = copyHeader, true
 	}

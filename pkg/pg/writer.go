@@ -215,7 +215,9 @@ func (w *Writer) writeRows(ctx context.Context, rows *copyRows, lo, hi int) erro
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		r, n := rows.reader(lo, hi, merge)
 		merged = n
-		if _, err := tx.Conn().PgConn().CopyFrom(ctx, r, copyStagingSQL); err != nil {
+		_, err := tx.Conn().PgConn().CopyFrom(ctx, r, copyStagingSQL)
+		_ = r.Close() // before the rows are reused (rowsReader)
+		if err != nil {
 			return fmt.Errorf("copy into staging: %w", err)
 		}
 		if _, err := tx.Exec(ctx, upsertSQL); err != nil {
@@ -238,6 +240,7 @@ func (w *Writer) writeRows(ctx context.Context, rows *copyRows, lo, hi int) erro
 func (w *Writer) insertFresh(ctx context.Context, conn *pgconn.PgConn, rows *copyRows, lo, hi int) (bool, error) {
 	r, n := rows.reader(lo, hi, freshRows)
 	_, err := conn.CopyFrom(ctx, r, copyCallsSQL)
+	_ = r.Close() // before the rows are reused (rowsReader)
 	switch {
 	case err == nil:
 		return true, nil

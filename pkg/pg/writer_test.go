@@ -1,10 +1,14 @@
 package pg
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -484,5 +488,92 @@ func TestNewWriterWithoutServer(t *testing.T) {
 	err = w.Write(t.Context(), []record.Call{fullCall("a")})
 	if err == nil || !IsRetryable(err) {
 		t.Fatalf("Write() with no server = %v, want a retryable error", err)
+	}
+}
+
+// TestWriteSurvivesTerminatedConnections kills the writer's connections
+// while it copies large batches. pgconn's CopyFrom returns as soon as the
+// server fails the COPY, while its goroutine may still be reading the
+// batch's rows: the writer must not reuse them under it (run with -race).
+// Written again until stored, every call is there once, as written.
+func TestWriteSurvivesTerminatedConnections(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	admin, err := pgx.Connect(t.Context(), w.cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	rnd := rand.New(rand.NewPCG(1, 1))
+	letters := []byte("abcdefghijklmnopqrstuvwxyz 你好")
+	body := func() *string {
+		b := make([]byte, 16<<10)
+		for i := range b {
+			b[i] = letters[rnd.IntN(26)]
+		}
+		s := string(b)
+		return &s
+	}
+	var batches [][]record.Call
+	for i := range 12 {
+		var batch []record.Call
+		for j := range 100 {
+			c := fullCall(fmt.Sprintf("kill-%02d-%03d", i, j))
+			c.RequestBody, c.ResponseBody = body(), body()
+			batch = append(batch, c)
+		}
+		batches = append(batches, batch)
+	}
+
+	// The killer terminates connections in the middle of a COPY, 20 of
+	// them at most, then lets the writes finish.
+	stop := make(chan struct{})
+	killed := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { killed <- n }()
+		for n < 20 {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			var k int
+			err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE application_name = 'harborai-ingest' AND state = 'active' AND query LIKE 'COPY%'`).Scan(&k)
+			if err != nil {
+				return
+			}
+			n += k
+		}
+	}()
+	waitKiller := sync.OnceValue(func() int { close(stop); return <-killed })
+	defer waitKiller() // before admin is closed
+	failures := 0
+	for _, batch := range batches {
+		for attempt := 0; ; attempt++ {
+			err := w.Write(t.Context(), batch)
+			if err == nil {
+				break
+			}
+			if !IsRetryable(err) || attempt > 100 {
+				t.Fatalf("Write() = %v after %d attempts", err, attempt)
+			}
+			failures++
+		}
+	}
+	t.Logf("%d connections terminated during a COPY, %d failed writes retried", waitKiller(), failures)
+	if failures == 0 {
+		t.Log("no write was interrupted: the test did not exercise a terminated COPY this time")
+	}
+	var n int
+	if err := w.Pool().QueryRow(t.Context(), "SELECT count(*) FROM calls WHERE call_id LIKE 'kill-%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 12*100 {
+		t.Fatalf("%d calls stored, want %d", n, 12*100)
+	}
+	for _, i := range []int{0, 5, 11} {
+		sameCall(t, get(t, s, batches[i][42].CallID), batches[i][42])
 	}
 }

@@ -540,7 +540,8 @@ func TestWriteSurvivesTerminatedConnections(t *testing.T) {
 			}
 			var k int
 			err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-				WHERE application_name = 'harborai-ingest' AND state = 'active' AND query LIKE 'COPY%'`).Scan(&k)
+				WHERE application_name = 'harborai-ingest' AND state = 'active' AND query LIKE 'COPY%'
+				AND datname = current_database()`).Scan(&k)
 			if err != nil {
 				return
 			}

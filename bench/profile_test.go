@@ -116,7 +116,7 @@ var stages = []struct{ name, pattern string }{
 	{"  of which ingest.Build (parse usage, cost)", `internal/ingest\.Build$`},
 	{"    of which parse.Parse", `pkg/parse\.Parse$`},
 	{"ingestor: commit (pg.Writer.Write client side, acks)", `internal/ingest\.\(\*Pipeline\)\.commit`},
-	{"  of which pgx COPY encoding", `pgx/v5\.\(\*copyFrom\)`},
+	{"  of which COPY row encoding (pg.copyRows)", `pkg/pg\.\(\*copyRows\)\.add`},
 	{"ingestor: metrics of stored calls", `internal/ingest\.\(\*Metrics\)\.observeStored`},
 	{"garbage collector (background marking)", `runtime\.gcBgMarkWorker`},
 }

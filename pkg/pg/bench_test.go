@@ -84,7 +84,7 @@ func BenchmarkCopyFromBaseline(b *testing.B) {
 
 // BenchmarkSessionStatement measures what PostgreSQL's backend spends on
 // the writer's COPY into calls, with and without the prepared statement
-// over calls that ensureStaging keeps in the session, alternating on two
+// over calls that prepareConn keeps in the session, alternating on two
 // connections of one database (calls emptied before each round). It
 // reports the backend's CPU per 1,000 calls, read from /proc.
 func BenchmarkSessionStatement(b *testing.B) {
@@ -130,7 +130,7 @@ func BenchmarkSessionStatement(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer without.Release()
-	if err := ensureStaging(ctx, with.Conn()); err != nil {
+	if err := prepareConn(ctx, with.Conn()); err != nil {
 		b.Fatal(err)
 	}
 	cpu := map[string]time.Duration{}

@@ -179,13 +179,13 @@ func ServerVersion(ctx context.Context, pool *pgxpool.Pool) string {
 	return v
 }
 
-// Maintenance says when autovacuum last vacuumed and analyzed calls, and
-// how often, for telling its work apart from a load's.
+// Maintenance says how large calls is, and when autovacuum last vacuumed
+// and analyzed it, and how often, for telling its work apart from a load's.
 func Maintenance(ctx context.Context, pool *pgxpool.Pool) string {
 	var vac, an *time.Time
-	var nv, na int64
-	err := pool.QueryRow(ctx, `SELECT last_autovacuum, last_autoanalyze, autovacuum_count, autoanalyze_count
-		FROM pg_stat_user_tables WHERE relname = 'calls'`).Scan(&vac, &an, &nv, &na)
+	var nv, na, size int64
+	err := pool.QueryRow(ctx, `SELECT last_autovacuum, last_autoanalyze, autovacuum_count, autoanalyze_count,
+		pg_total_relation_size('calls') FROM pg_stat_user_tables WHERE relname = 'calls'`).Scan(&vac, &an, &nv, &na, &size)
 	if err != nil {
 		return err.Error()
 	}
@@ -195,5 +195,34 @@ func Maintenance(ctx context.Context, pool *pgxpool.Pool) string {
 		}
 		return t.UTC().Format("15:04:05.000")
 	}
-	return fmt.Sprintf("autovacuum %d (last %s), autoanalyze %d (last %s)", nv, at(vac), na, at(an))
+	return fmt.Sprintf("calls %d MiB with indexes and TOAST; autovacuum %d (last %s), autoanalyze %d (last %s)", size>>20, nv, at(vac), na, at(an))
+}
+
+// IO is a snapshot of the cluster's WAL and buffer-write counters
+// (pg_stat_wal, pg_stat_bgwriter), for telling a load's I/O apart from
+// another's: Sub of two snapshots is what happened between them.
+type IO struct {
+	WALBytes, WALRecords, WALWrites          int64
+	BuffersBackend, BuffersClean, BuffersCkp int64
+}
+
+// ReadIO reads the counters.
+func ReadIO(ctx context.Context, pool *pgxpool.Pool) (IO, error) {
+	var s IO
+	err := pool.QueryRow(ctx, `SELECT w.wal_bytes::int8, w.wal_records, w.wal_write,
+		b.buffers_backend, b.buffers_clean, b.buffers_checkpoint
+		FROM pg_stat_wal w, pg_stat_bgwriter b`).Scan(&s.WALBytes, &s.WALRecords, &s.WALWrites,
+		&s.BuffersBackend, &s.BuffersClean, &s.BuffersCkp)
+	return s, err
+}
+
+// Sub returns s - o.
+func (s IO) Sub(o IO) IO {
+	return IO{s.WALBytes - o.WALBytes, s.WALRecords - o.WALRecords, s.WALWrites - o.WALWrites,
+		s.BuffersBackend - o.BuffersBackend, s.BuffersClean - o.BuffersClean, s.BuffersCkp - o.BuffersCkp}
+}
+
+func (s IO) String() string {
+	return fmt.Sprintf("WAL %d MiB in %d records, %d writes; buffers written by backends %d, bgwriter %d, checkpointer %d",
+		s.WALBytes>>20, s.WALRecords, s.WALWrites, s.BuffersBackend, s.BuffersClean, s.BuffersCkp)
 }

@@ -220,6 +220,9 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	evs := Events(gen, 0, n, callEvents, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	runtime.GC() // not the run's to pay for
 
+	admin := Pool(b, cluster.URL("postgres"))
+	defer admin.Close()
+	io0, _ := ReadIO(ctx, admin)
 	cpuIn, cpuSelf, cpuPG := ProcCPU(in.PID), SelfCPU(), TreeCPU(cluster.PID())
 	faults, gcs := SelfFaults(), numGC()
 	start := time.Now()
@@ -245,6 +248,7 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 		b.Fatalf("pipeline run: %v\n%s", err, in.Logs())
 	}
 	end := time.Now()
+	io1, _ := ReadIO(ctx, admin)
 	counts, err := Count(ctx, pool, gen.Run)
 	if err != nil {
 		b.Fatal(err)
@@ -280,7 +284,7 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 		b.Fatal(err)
 	}
 	if *flagBatch != "" {
-		b.Logf("(a) ran %s-%s; %s", start.UTC().Format("15:04:05.000"), end.UTC().Format("15:04:05.000"), Maintenance(ctx, pool))
+		b.Logf("(a) ran %s-%s; %s; %s", start.UTC().Format("15:04:05.000"), end.UTC().Format("15:04:05.000"), Maintenance(ctx, pool), io1.Sub(io0))
 		b.Logf("(a) writer paths: %.0f calls inserted directly, %.0f merged, %.0f refused direct copies; %d redeliveries",
 			m.Get(`harborai_postgres_calls_written_total{path="inserted"}`), m.Get(`harborai_postgres_calls_written_total{path="merged"}`),
 			m.Get("harborai_postgres_direct_refused_total"), run.Redeliveries)
@@ -299,11 +303,15 @@ func runCopyFrom(b *testing.B, cluster *pgtest.Cluster, cols []string, rows [][]
 	url := prepare(b, cluster)
 	pool := Migrated(b, url)
 	defer drop(b, cluster, pool)
+	admin := Pool(b, cluster.URL("postgres"))
+	defer admin.Close()
+	io0, _ := ReadIO(ctx, admin)
 	cpuSelf, cpuPG := SelfCPU(), TreeCPU(cluster.PID())
 	start := time.Now()
 	if err := CopyRows(ctx, pool, cols, rows, chunk); err != nil {
 		b.Fatal(err)
 	}
+	io1, _ := ReadIO(ctx, admin)
 	run := IngestRun{
 		Name: "(b)", Method: "pgx CopyFrom", Batch: chunk, Calls: len(rows),
 		Wall:        time.Since(start),
@@ -317,7 +325,7 @@ func runCopyFrom(b *testing.B, cluster *pgtest.Cluster, cols []string, rows [][]
 	}
 	b.Logf("(b) CopyFrom %d rows, %d per COPY: %s, %.0f rows/s", len(rows), chunk, run.Wall, run.CallsPerSec)
 	if *flagBatch != "" {
-		b.Logf("(b) ran %s-%s; %s", start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"), Maintenance(ctx, pool))
+		b.Logf("(b) ran %s-%s; %s; %s", start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"), Maintenance(ctx, pool), io1.Sub(io0))
 	}
 	return run
 }

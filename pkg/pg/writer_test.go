@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/harborai/ingest/internal/pgtest"
@@ -577,4 +577,61 @@ func TestWriteSurvivesTerminatedConnections(t *testing.T) {
 	for _, i := range []int{0, 5, 11} {
 		sameCall(t, get(t, s, batches[i][42].CallID), batches[i][42])
 	}
+}
+
+// TestWriteCompressesBodiesWithLZ4 checks migration 0006: bodies written
+// by either path, the direct COPY and the merge through the staging table,
+// are compressed with lz4 (the test cluster's server has it, as Debian's
+// does), and read back unchanged.
+func TestWriteCompressesBodiesWithLZ4(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	body := func(id, side string) *string {
+		var b strings.Builder
+		for i := range 200 {
+			fmt.Fprintf(&b, `{"role":"user","content":"%s %s part %d of a long conversation"},`, id, side, i)
+		}
+		return ptr(b.String())
+	}
+	// direct: both events in one batch; merged: the response after the request.
+	var direct []record.Call
+	for _, frag := range fragments("direct")[:2] {
+		frag.RequestBody, frag.ResponseBody = nilOr(frag.RequestBody, body("direct", "request")), nilOr(frag.ResponseBody, body("direct", "response"))
+		direct = append(direct, frag)
+	}
+	write(t, w, direct...)
+	merged := fragments("merged")[:2]
+	for i := range merged {
+		merged[i].RequestBody, merged[i].ResponseBody = nilOr(merged[i].RequestBody, body("merged", "request")), nilOr(merged[i].ResponseBody, body("merged", "response"))
+		write(t, w, merged[i])
+	}
+	rows, err := w.Pool().Query(t.Context(), `SELECT call_id, pg_column_compression(request_body), pg_column_compression(response_body) FROM calls ORDER BY call_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct{ ID, Req, Resp string }
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[got])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Fatalf("calls = %+v, want 2 rows", all)
+	}
+	for _, g := range all {
+		if g.Req != "lz4" || g.Resp != "lz4" {
+			t.Errorf("call %s: bodies compressed with %q and %q, want lz4", g.ID, g.Req, g.Resp)
+		}
+		c := get(t, s, g.ID)
+		if *c.RequestBody != *body(g.ID, "request") || *c.ResponseBody != *body(g.ID, "response") {
+			t.Errorf("call %s: bodies read back differ from those written", g.ID)
+		}
+	}
+}
+
+// nilOr returns nil where p is nil, else v.
+func nilOr(p, v *string) *string {
+	if p == nil {
+		return nil
+	}
+	return v
 }

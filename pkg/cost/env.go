@@ -109,7 +109,11 @@ func readRates(lookup func(string) (string, bool), prefix string) (Rates, bool, 
 // with a dated suffix, then the seed's gpt-4 family alias, then the
 // provider-wide ones ({PROVIDER}; DEEPSEEK_* is one of these).
 func (e envPrices) find(provider, model string) (Rates, bool) {
-	for _, name := range candidates(model) {
+	if len(e.rates) == 0 {
+		return Rates{}, false
+	}
+	var buf [4]string
+	for _, name := range appendCandidates(buf[:0], model) {
 		if r, ok := e.rates[modelPrefix(provider, name)]; ok {
 			return r, true
 		}

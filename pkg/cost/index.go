@@ -38,7 +38,11 @@ func newIndex(prices []Price) (priceIndex, error) {
 // name first, then the names it extends with a dated suffix, longest
 // first; for each, the price with the latest EffectiveFrom not after t.
 func (ix priceIndex) find(provider, model string, t time.Time) (*Price, bool) {
-	for _, name := range candidates(model) {
+	if len(ix) == 0 {
+		return nil, false
+	}
+	var buf [4]string
+	for _, name := range appendCandidates(buf[:0], model) {
 		list := ix[indexKey{provider, name}]
 		for i := len(list) - 1; i >= 0; i-- {
 			if !list[i].EffectiveFrom.After(t) {

@@ -7,14 +7,18 @@ import "strings"
 // longest first. "gpt-4o-2024-08-06" gives ["gpt-4o-2024-08-06", "gpt-4o"];
 // "gpt-4o" gives only ["gpt-4o"], so gpt-4o is never priced as gpt-4, and
 // "gpt-4.1-mini-2025-04-14" gives ["gpt-4.1-mini-2025-04-14", "gpt-4.1-mini"].
-func candidates(model string) []string {
-	names := []string{model}
+func candidates(model string) []string { return appendCandidates(nil, model) }
+
+// appendCandidates appends candidates(model) to dst: callers pass a buffer
+// on their stack, so that finding a price allocates nothing.
+func appendCandidates(dst []string, model string) []string {
+	dst = append(dst, model)
 	for i := len(model) - 1; i > 0; i-- {
 		if (model[i] == '-' || model[i] == '@') && isDatedSuffix(model[i+1:]) {
-			names = append(names, model[:i])
+			dst = append(dst, model[:i])
 		}
 	}
-	return names
+	return dst
 }
 
 // isDatedSuffix reports whether s (the text after a "-" or "@") is a date
@@ -24,26 +28,16 @@ func candidates(model string) []string {
 // model, which must be priced under its own name.
 func isDatedSuffix(s string) bool {
 	s = strings.TrimSuffix(s, "-preview")
-	parts := strings.Split(s, "-")
-	for _, p := range parts {
-		if !isDigits(p) {
-			return false
-		}
-	}
-	switch len(parts) {
-	case 1:
-		p := parts[0]
-		switch len(p) {
-		case 8: // YYYYMMDD
-			return validMonthDay(p[4:6], p[6:8])
-		case 6: // YYMMDD
-			return validMonthDay(p[2:4], p[4:6])
-		case 4: // MMDD
-			return validMonthDay(p[0:2], p[2:4])
-		}
-	case 3: // YYYY-MM-DD
-		return len(parts[0]) == 4 && len(parts[1]) == 2 && len(parts[2]) == 2 &&
-			validMonthDay(parts[1], parts[2])
+	switch len(s) {
+	case 8: // YYYYMMDD
+		return isDigits(s) && validMonthDay(s[4:6], s[6:8])
+	case 6: // YYMMDD
+		return isDigits(s) && validMonthDay(s[2:4], s[4:6])
+	case 4: // MMDD
+		return isDigits(s) && validMonthDay(s[0:2], s[2:4])
+	case 10: // YYYY-MM-DD
+		return s[4] == '-' && s[7] == '-' && isDigits(s[:4]) && isDigits(s[5:7]) && isDigits(s[8:]) &&
+			validMonthDay(s[5:7], s[8:10])
 	}
 	return false
 }

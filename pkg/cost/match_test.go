@@ -2,6 +2,7 @@ package cost
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -78,4 +79,46 @@ func mustBuiltin(t testing.TB) []Price {
 		t.Fatalf("BuiltinTable() error = %v", err)
 	}
 	return prices
+}
+
+// splitDatedSuffix is isDatedSuffix as first written, with strings.Split:
+// the reference the allocation-free version is held to.
+func splitDatedSuffix(s string) bool {
+	s = strings.TrimSuffix(s, "-preview")
+	parts := strings.Split(s, "-")
+	for _, p := range parts {
+		if !isDigits(p) {
+			return false
+		}
+	}
+	switch len(parts) {
+	case 1:
+		p := parts[0]
+		switch len(p) {
+		case 8:
+			return validMonthDay(p[4:6], p[6:8])
+		case 6:
+			return validMonthDay(p[2:4], p[4:6])
+		case 4:
+			return validMonthDay(p[0:2], p[2:4])
+		}
+	case 3:
+		return len(parts[0]) == 4 && len(parts[1]) == 2 && len(parts[2]) == 2 && validMonthDay(parts[1], parts[2])
+	}
+	return false
+}
+
+// FuzzIsDatedSuffix holds isDatedSuffix to splitDatedSuffix. Run with
+//
+//	go test -run='^$' -fuzz=FuzzIsDatedSuffix -fuzztime=1m ./pkg/cost
+func FuzzIsDatedSuffix(f *testing.F) {
+	for _, s := range []string{"2024-08-06", "20240806", "250115", "0613", "1106-preview", "2024-8-06", "2024-08-6",
+		"-2024-08", "1-23-4567", "0000-00-00", "2024-13-01", "mini", "32k", "", "-", "--", "2024--08-06", "2024-08-06-preview"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isDatedSuffix(s), splitDatedSuffix(s); got != want {
+			t.Fatalf("isDatedSuffix(%q) = %v, want %v", s, got, want)
+		}
+	})
 }

@@ -74,45 +74,91 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
-// observeStored records what a stored batch contained.
+// observeStored records what a stored batch contained. Counters are summed
+// over the batch first and each label set is looked up once per batch, not
+// once per call: the lookups (hashing and checking the label values) cost
+// more than the counting.
 func (m *Metrics) observeStored(calls []record.Call) {
+	type model struct{ provider, model string }
+	type modelSums struct {
+		duration, ttft prometheus.Observer
+		tokens         [len(tokenTypes)]int64
+		unpriced       int
+	}
+	type status struct {
+		model
+		status string
+	}
+	var (
+		models       = map[model]*modelSums{}
+		statuses     = map[status]int{}
+		inconsistent = map[string]int{}
+		costs        = map[string]float64{}
+	)
 	for i := range calls {
 		c := &calls[i]
 		if !c.HasResponse() {
 			continue
 		}
-		model := c.Model
-		m.CallsStored.WithLabelValues(c.Provider, model, c.Status).Inc()
+		k := model{c.Provider, c.Model}
+		sums := models[k]
+		if sums == nil {
+			sums = &modelSums{}
+			models[k] = sums
+		}
+		statuses[status{k, c.Status}]++
 		if c.LatencyMS != nil {
-			m.CallDuration.WithLabelValues(c.Provider, model).Observe(*c.LatencyMS / 1000)
+			if sums.duration == nil {
+				sums.duration = m.CallDuration.WithLabelValues(k.provider, k.model)
+			}
+			sums.duration.Observe(*c.LatencyMS / 1000)
 		}
 		if c.TTFTMS != nil {
-			m.TTFT.WithLabelValues(c.Provider, model).Observe(*c.TTFTMS / 1000)
+			if sums.ttft == nil {
+				sums.ttft = m.TTFT.WithLabelValues(k.provider, k.model)
+			}
+			sums.ttft.Observe(*c.TTFTMS / 1000)
 		}
 		if u := c.Usage; u != nil && !u.UsageMissing {
 			m.Confidence.Observe(u.Confidence)
-			addTokens(m.Tokens, c.Provider, model, "prompt", u.PromptTokens)
-			addTokens(m.Tokens, c.Provider, model, "completion", u.CompletionTokens)
-			addTokens(m.Tokens, c.Provider, model, "cached", u.CachedTokens)
-			addTokens(m.Tokens, c.Provider, model, "reasoning", u.ReasoningTokens)
-			addTokens(m.Tokens, c.Provider, model, "cache_write", u.CacheWriteTokens)
+			for j, n := range [len(tokenTypes)]*int64{u.PromptTokens, u.CompletionTokens, u.CachedTokens, u.ReasoningTokens, u.CacheWriteTokens} {
+				if n != nil && *n > 0 {
+					sums.tokens[j] += *n
+				}
+			}
 			if u.Consistency == "total_mismatch" {
-				m.Inconsistent.WithLabelValues(c.Provider).Inc()
+				inconsistent[c.Provider]++
 			}
 		}
 		if ci := c.Cost; ci != nil {
 			if ci.TotalCost != nil {
 				f, _ := ci.TotalCost.Float64()
-				m.Cost.WithLabelValues(ci.Currency).Add(f)
+				costs[ci.Currency] += f
 			} else if ci.PricingSource == "not_found" && c.Usage != nil && !c.Usage.UsageMissing {
-				m.Unpriced.WithLabelValues(c.Provider, model).Inc()
+				sums.unpriced++
 			}
 		}
 	}
-}
-
-func addTokens(v *prometheus.CounterVec, provider, model, typ string, n *int64) {
-	if n != nil && *n > 0 {
-		v.WithLabelValues(provider, model, typ).Add(float64(*n))
+	for k, n := range statuses {
+		m.CallsStored.WithLabelValues(k.provider, k.model.model, k.status).Add(float64(n))
+	}
+	for k, sums := range models {
+		for j, n := range sums.tokens {
+			if n > 0 {
+				m.Tokens.WithLabelValues(k.provider, k.model, tokenTypes[j]).Add(float64(n))
+			}
+		}
+		if sums.unpriced > 0 {
+			m.Unpriced.WithLabelValues(k.provider, k.model).Add(float64(sums.unpriced))
+		}
+	}
+	for provider, n := range inconsistent {
+		m.Inconsistent.WithLabelValues(provider).Add(float64(n))
+	}
+	for currency, f := range costs {
+		m.Cost.WithLabelValues(currency).Add(f)
 	}
 }
+
+// tokenTypes are the type label values of harborai_tokens_total.
+var tokenTypes = [...]string{"prompt", "completion", "cached", "reasoning", "cache_write"}

@@ -42,7 +42,7 @@ FUZZ = ./pkg/parse:FuzzParse ./pkg/parse:FuzzParseMatchesStdlib \
 	./pkg/event:FuzzDecode ./pkg/event:FuzzUnmarshalMatchesStdlib ./pkg/event:FuzzMarshalMatchesStdlib \
 	./pkg/parse:FuzzParseMatchesReference ./pkg/parse:FuzzScanMatchesDecoder ./pkg/event:FuzzMessageEvents \
 	./pkg/spool:FuzzReadLine ./pkg/harborai:FuzzScanObject ./pkg/record:FuzzMerge ./pkg/cost:FuzzCost ./pkg/pg:FuzzCleanJSON \
-	./pkg/pg:FuzzCopyRowsMatchPgx ./pkg/harborai:FuzzMayStream \
+	./pkg/pg:FuzzCopyRowsMatchPgx ./pkg/harborai:FuzzMayStream ./pkg/cost:FuzzFastAmounts ./pkg/cost:FuzzIsDatedSuffix \
 	./pkg/harborai:FuzzWithIncludeUsage ./pkg/harborai:FuzzHidingBody
 ## fuzz: every fuzz target for FUZZTIME each (one at a time: -fuzz takes one target)
 fuzz:

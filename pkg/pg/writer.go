@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,7 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 	batch := mergeBatch(calls)
 	rows := getRows()
 	defer putRows(rows)
+	rows.buf = slices.Grow(rows.buf, rowsSize(batch))
 	n := 0
 	for _, c := range batch {
 		if err := rows.add(&c); err != nil {
@@ -134,6 +136,29 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 		return &poison
 	}
 	return nil
+}
+
+// rowsSize estimates the bytes of batch's COPY rows: its bodies and raw
+// usage, and 1 KiB for each row's other columns (ids, times, counts,
+// costs, and each value's length word). Growing the buffer to it at once
+// spares regrowing it, a pooled buffer's first time or after the collector
+// emptied the pool.
+func rowsSize(batch []record.Call) int {
+	n := 0
+	for i := range batch {
+		c := &batch[i]
+		n += 1024 + len(c.Tags.Metadata)*32
+		if c.RequestBody != nil {
+			n += len(*c.RequestBody)
+		}
+		if c.ResponseBody != nil {
+			n += len(*c.ResponseBody)
+		}
+		if c.Usage != nil {
+			n += len(c.Usage.Raw)
+		}
+	}
+	return n
 }
 
 // mergeBatch merges the fragments of each call, keeping the calls in the

@@ -77,7 +77,7 @@ func roundCost(num decimal.Decimal, unit int64) decimal.Decimal {
 // (TestFastAmountsMatchDecimal, FuzzFastAmounts). It reports false when a
 // value does not fit, and amounts then computes with decimals.
 func fastAmounts(tokens [3]int64, prices [3]decimal.Decimal, completion int64, output decimal.Decimal, unit int64) (in, out decimal.Decimal, ok bool) {
-	if unit <= 0 {
+	if unit <= 0 || completion < 0 || min(tokens[0], tokens[1], tokens[2]) < 0 {
 		return in, out, false
 	}
 	var c [3]uint64

@@ -43,6 +43,8 @@ func TestFastAmountsMatchDecimal(t *testing.T) {
 		{[3]int64{5, 6, 7}, [3]string{"123456789012345678.9", "1", "1"}, 1, "1", 1000, false},                   // 19 digits
 		{[3]int64{5, 6, 7}, [3]string{"1e-30", "1", "1"}, 1, "1e25", 1000, false},                               // exponents apart
 		{[3]int64{12345, 678, 9}, [3]string{"0.000150", "0.0000375", "0.00018750"}, 4321, "0.0006", 1000, true},
+		{[3]int64{-5, 6, 7}, [3]string{"2.5", "1.25", "3.125"}, 1, "10", 1_000_000, false}, // never called so; refused
+		{[3]int64{5, 6, 7}, [3]string{"2.5", "1.25", "3.125"}, -1, "10", 1_000_000, false},
 	}
 	for _, e := range edges {
 		prices := [3]decimal.Decimal{d(e.prices[0]), d(e.prices[1]), d(e.prices[2])}

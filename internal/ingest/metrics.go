@@ -82,7 +82,7 @@ func (m *Metrics) observeStored(calls []record.Call) {
 	type model struct{ provider, model string }
 	type modelSums struct {
 		duration, ttft prometheus.Observer
-		tokens         [len(tokenTypes)]int64
+		tokens         [len(tokenTypes)]float64 // as the counters hold them: no overflow
 		unpriced       int
 	}
 	type status struct {
@@ -123,7 +123,7 @@ func (m *Metrics) observeStored(calls []record.Call) {
 			m.Confidence.Observe(u.Confidence)
 			for j, n := range [len(tokenTypes)]*int64{u.PromptTokens, u.CompletionTokens, u.CachedTokens, u.ReasoningTokens, u.CacheWriteTokens} {
 				if n != nil && *n > 0 {
-					sums.tokens[j] += *n
+					sums.tokens[j] += float64(*n)
 				}
 			}
 			if u.Consistency == "total_mismatch" {
@@ -145,7 +145,7 @@ func (m *Metrics) observeStored(calls []record.Call) {
 	for k, sums := range models {
 		for j, n := range sums.tokens {
 			if n > 0 {
-				m.Tokens.WithLabelValues(k.provider, k.model, tokenTypes[j]).Add(float64(n))
+				m.Tokens.WithLabelValues(k.provider, k.model, tokenTypes[j]).Add(n)
 			}
 		}
 		if sums.unpriced > 0 {

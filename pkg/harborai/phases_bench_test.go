@@ -2,7 +2,6 @@ package harborai_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -76,19 +75,7 @@ func BenchmarkTransportPhases(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			call := func(s *phaseSide, req *http.Request) {
 				start := time.Now()
-				resp, err := s.client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var one [1]byte
-				if _, err := io.ReadFull(resp.Body, one[:]); err != nil {
-					b.Fatal(err)
-				}
-				first := time.Now()
-				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-					b.Fatal(err)
-				}
-				resp.Body.Close()
+				first := start.Add(benchCall(b, s.client, req))
 				end := time.Now()
 				s.pre = append(s.pre, s.rt.enter.Sub(start))
 				s.base = append(s.base, s.rt.leave.Sub(s.rt.enter))

@@ -204,22 +204,54 @@ func Maintenance(ctx context.Context, pool *pgxpool.Pool) string {
 type IO struct {
 	WALBytes, WALRecords, WALWrites          int64
 	BuffersBackend, BuffersClean, BuffersCkp int64
+	// LSN is the WAL insert position (pg_current_wal_lsn), for WALRecords.
+	LSN string
 }
 
 // ReadIO reads the counters.
 func ReadIO(ctx context.Context, pool *pgxpool.Pool) (IO, error) {
 	var s IO
 	err := pool.QueryRow(ctx, `SELECT w.wal_bytes::int8, w.wal_records, w.wal_write,
-		b.buffers_backend, b.buffers_clean, b.buffers_checkpoint
+		b.buffers_backend, b.buffers_clean, b.buffers_checkpoint, pg_current_wal_lsn()::text
 		FROM pg_stat_wal w, pg_stat_bgwriter b`).Scan(&s.WALBytes, &s.WALRecords, &s.WALWrites,
-		&s.BuffersBackend, &s.BuffersClean, &s.BuffersCkp)
+		&s.BuffersBackend, &s.BuffersClean, &s.BuffersCkp, &s.LSN)
 	return s, err
+}
+
+// WALRecords is the WAL written between two snapshots by record type
+// (pg_walinspect's pg_get_wal_stats), the largest n by bytes, as
+// "resource/record count bytes (fpi bytes)" items.
+func WALRecords(ctx context.Context, pool *pgxpool.Pool, from, to IO, n int) string {
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_walinspect"); err != nil {
+		return err.Error()
+	}
+	rows, err := pool.Query(ctx, `SELECT "resource_manager/record_type", count, record_size + fpi_size, fpi_size
+		FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0
+		ORDER BY record_size + fpi_size DESC LIMIT $3`, from.LSN, to.LSN, n)
+	if err != nil {
+		return err.Error()
+	}
+	var items []string
+	for rows.Next() {
+		var (
+			name              string
+			count, size, fpis int64
+		)
+		if err := rows.Scan(&name, &count, &size, &fpis); err != nil {
+			return err.Error()
+		}
+		items = append(items, fmt.Sprintf("%s %d %d KiB (fpi %d KiB)", name, count, size>>10, fpis>>10))
+	}
+	if err := rows.Err(); err != nil {
+		return err.Error()
+	}
+	return "WAL by record: " + strings.Join(items, ", ")
 }
 
 // Sub returns s - o.
 func (s IO) Sub(o IO) IO {
 	return IO{s.WALBytes - o.WALBytes, s.WALRecords - o.WALRecords, s.WALWrites - o.WALWrites,
-		s.BuffersBackend - o.BuffersBackend, s.BuffersClean - o.BuffersClean, s.BuffersCkp - o.BuffersCkp}
+		s.BuffersBackend - o.BuffersBackend, s.BuffersClean - o.BuffersClean, s.BuffersCkp - o.BuffersCkp, s.LSN}
 }
 
 func (s IO) String() string {

@@ -119,6 +119,15 @@ func BenchmarkIngest(b *testing.B) {
 	for _, batch := range batches {
 		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
 		data.Runs = append(data.Runs, run, copyFrom(pool, batch/2))
+		if *flagBatch != "" && *flagWriter != "" {
+			for f := range strings.SplitSeq(*flagWriter, ",") {
+				s, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || s < 1 {
+					b.Fatalf("-writer-sessions %q: want session counts such as 1,2", *flagWriter)
+				}
+				data.Runs = append(data.Runs, runWriter(b, cluster, Gen{Run: fmt.Sprintf("w%d", batch)}, n, batch/2, s))
+			}
+		}
 	}
 	if *flagBatch != "" {
 		for _, r := range data.Runs {
@@ -285,6 +294,7 @@ func runPipeline(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch int, c
 	}
 	if *flagBatch != "" {
 		b.Logf("(a) ran %s-%s; %s; %s", start.UTC().Format("15:04:05.000"), end.UTC().Format("15:04:05.000"), Maintenance(ctx, pool), io1.Sub(io0))
+		b.Logf("(a) %s", WALRecords(ctx, admin, io0, io1, 12))
 		b.Logf("(a) writer paths: %.0f calls inserted directly, %.0f merged, %.0f refused direct copies; %d redeliveries",
 			m.Get(`harborai_postgres_calls_written_total{path="inserted"}`), m.Get(`harborai_postgres_calls_written_total{path="merged"}`),
 			m.Get("harborai_postgres_direct_refused_total"), run.Redeliveries)
@@ -326,6 +336,7 @@ func runCopyFrom(b *testing.B, cluster *pgtest.Cluster, cols []string, rows [][]
 	b.Logf("(b) CopyFrom %d rows, %d per COPY: %s, %.0f rows/s", len(rows), chunk, run.Wall, run.CallsPerSec)
 	if *flagBatch != "" {
 		b.Logf("(b) ran %s-%s; %s; %s", start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"), Maintenance(ctx, pool), io1.Sub(io0))
+		b.Logf("(b) %s", WALRecords(ctx, admin, io0, io1, 12))
 	}
 	return run
 }

@@ -13,11 +13,12 @@ import (
 
 // Flags of the benchmark binary (go test ./bench -args -out=DIR ...).
 var (
-	flagOut   = flag.String("out", "", "directory for the sections (markdown + raw figures); empty = only log them")
-	flagCalls = flag.Int("calls", 200_000, "calls per ingest run (each a request and a response event)")
-	flagBatch = flag.String("batches", "", "ingest: comma-separated batch sizes of the end-to-end runs instead of 250,1000,4000 (to iterate; the call-event and psql runs are left out)")
-	flagEnv   = flag.String("ingestor-env", "", "ingest: extra environment of the ingestor in partial runs (-batches), comma-separated, e.g. HARBORAI_WRITERS=1")
-	flagQuick = flag.Bool("quick", false, "smaller sizes and shorter phases, to check the benchmarks run (figures not meaningful)")
+	flagOut    = flag.String("out", "", "directory for the sections (markdown + raw figures); empty = only log them")
+	flagCalls  = flag.Int("calls", 200_000, "calls per ingest run (each a request and a response event)")
+	flagBatch  = flag.String("batches", "", "ingest: comma-separated batch sizes of the end-to-end runs instead of 250,1000,4000 (to iterate; the call-event and psql runs are left out)")
+	flagEnv    = flag.String("ingestor-env", "", "ingest: extra environment of the ingestor in partial runs (-batches), comma-separated, e.g. HARBORAI_WRITERS=1")
+	flagWriter = flag.String("writer-sessions", "", "ingest: in partial runs (-batches), after each (b) also write the same calls built in this process through pkg/pg's Writer with this many sessions at once, comma-separated, e.g. 1,2")
+	flagQuick  = flag.Bool("quick", false, "smaller sizes and shorter phases, to check the benchmarks run (figures not meaningful)")
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -13,6 +13,9 @@ if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || { echo "running as root and no postgres user to run PostgreSQL as"; exit 1; }
   AS=(runuser -u postgres --)
 fi
+# pgrun runs a server binary as the server's user, from a directory that
+# user can enter (a clone under a private directory would make it warn).
+pgrun() { (cd / && "${AS[@]}" "$@"); }
 PGDIR=$(mktemp -d /tmp/harborai-demo-pg.XXXXXX)
 [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
 PORT=$(( 20000 + RANDOM % 20000 ))
@@ -22,15 +25,15 @@ LOG="$(pwd)/.demo/ingestor-pg.log"
 PID=""
 cleanup() {
   [ -n "$PID" ] && { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true
+  pgrun "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$PGDIR"
 }
 trap cleanup EXIT
 
 echo
 echo "==> PostgreSQL: a throwaway cluster on port $PORT"
-"${AS[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+pgrun "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
+pgrun "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
   -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 

@@ -80,6 +80,7 @@ func runWriter(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, chunk, session
 	if run.Counts.Complete != int64(n) {
 		b.Fatalf("(b') stored %+v, want %d complete calls", run.Counts, n)
 	}
-	b.Logf("(b') pg.Writer, %d session(s), %d calls per write: %s, %.0f calls/s", sessions, chunk, run.Wall, run.CallsPerSec)
+	b.Logf("(b') pg.Writer, %d session(s), %d calls per write: %s, %.0f calls/s; ran %s-%s", sessions, chunk, run.Wall, run.CallsPerSec,
+		start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"))
 	return run
 }

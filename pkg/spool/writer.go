@@ -78,7 +78,9 @@ func Open(opts Options) (*Writer, error) {
 	w.log.Info("spool opened", "next_sequence", w.seq+1, "unsealed", len(w.pending))
 	w.wg.Add(1)
 	go w.runSealer()
-	w.kickSealer()
+	if len(w.pending) > 0 {
+		w.kickSealer()
+	}
 	return w, nil
 }
 

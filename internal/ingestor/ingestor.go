@@ -101,13 +101,13 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	cons, err := ensureStream(ctx, js, scfg, log)
 	if err != nil {
 		closeQuietly(httpLn)
-		return err
+		return stoppedStarting(ctx, log, err)
 	}
 
 	sink, sinkName, state, err := openSink(ctx, cfg, log)
 	if err != nil {
 		closeQuietly(httpLn)
-		return err
+		return stoppedStarting(ctx, log, err)
 	}
 	metrics.State.Set(float64(state))
 	if w, ok := sink.(*pg.Writer); ok {
@@ -116,7 +116,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err := pricer.Start(ctx); err != nil { // dynamic prices: the first load
 		_ = sink.Close()
 		closeQuietly(httpLn)
-		return fmt.Errorf("prices: %w", err)
+		return stoppedStarting(ctx, log, fmt.Errorf("prices: %w", err))
 	}
 
 	pcfg := ingest.DefaultConfig()
@@ -191,6 +191,17 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		log.Error("close sink", "err", err)
 	}
 	return runErr
+}
+
+// stoppedStarting returns err, unless it is the stop signal cutting a start
+// step short (waiting for PostgreSQL or the broker): that is a clean stop,
+// nothing was consumed yet, and the events wait in JetStream.
+func stoppedStarting(ctx context.Context, log *slog.Logger, err error) error {
+	if ctx.Err() == nil || !(errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
+		return err
+	}
+	log.Info("ingestor stopped while starting", "interrupted", err)
+	return nil
 }
 
 // connectNATS starts the embedded server or connects to the external one.

@@ -1,0 +1,116 @@
+package ingestor_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/ingestor"
+	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// hangUp is an address where connections are accepted and closed at once:
+// a PostgreSQL that is not there, without a port another process may take.
+func hangUp(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestStopWhileWaitingForPostgres: an ingestor stopped while it waits for
+// PostgreSQL to apply the migrations stops cleanly (Run returns nil, so the
+// process exits 0 as for any requested stop), and the calls published
+// meanwhile wait in JetStream: the next ingestor stores them.
+func TestStopWhileWaitingForPostgres(t *testing.T) {
+	srv := natstest.Start(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.NATSURL = srv.ClientURL()
+	cfg.DataDir = t.TempDir()
+	cfg.MetricsAddr = "127.0.0.1:0"
+	cfg.PostgresURL = "postgres://harborai@" + hangUp(t) + "/harborai?sslmode=disable"
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- ingestor.Run(ctx, cfg, ingestor.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	}()
+	waitFor(t, 30*time.Second, "the ingestor waiting for PostgreSQL", func() (bool, string) {
+		return strings.Contains(logs.String(), "PostgreSQL not available for migrations yet"), logs.String()
+	})
+
+	pub, err := harborai.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		body, _, _ := openAIBody(i)
+		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
+			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer ccancel()
+	if err := pub.Close(cctx); err != nil {
+		t.Fatalf("publisher Close() = %v", err)
+	}
+
+	cancel(fmt.Errorf("terminated signal received")) // as signal.NotifyContext does
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run() stopped while waiting for PostgreSQL = %v, want nil\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run() did not return within 30s of the stop")
+	}
+	if !strings.Contains(logs.String(), "ingestor stopped while starting") {
+		t.Errorf("logs do not say the ingestor stopped while starting:\n%s", logs.String())
+	}
+
+	cfg.PostgresURL = "" // the next ingestor stores into its spool
+	next := startIngestor(t, cfg, nil)
+	waitFor(t, 30*time.Second, "the calls published meanwhile stored", func() (bool, string) {
+		c := len(next.calls(t))
+		return c == n, fmt.Sprintf("%d calls", c)
+	})
+}

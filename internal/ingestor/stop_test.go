@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 )
@@ -35,27 +35,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// hangUp is an address where connections are accepted and closed at once:
-// a PostgreSQL that is not there, without a port another process may take.
-func hangUp(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // TestStopWhileWaitingForPostgres: an ingestor stopped while it waits for
 // PostgreSQL to apply the migrations stops cleanly (Run returns nil, so the
 // process exits 0 as for any requested stop), and the calls published
@@ -66,7 +45,7 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 	cfg.NATSURL = srv.ClientURL()
 	cfg.DataDir = t.TempDir()
 	cfg.MetricsAddr = "127.0.0.1:0"
-	cfg.PostgresURL = "postgres://harborai@" + hangUp(t) + "/harborai?sslmode=disable"
+	cfg.PostgresURL = "postgres://harborai@" + testutil.HangUpAddr(t) + "/harborai?sslmode=disable"
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)

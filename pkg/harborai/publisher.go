@@ -290,10 +290,15 @@ func (p *Publisher) drain() (int, bool) {
 				continue
 			}
 		default:
-			if !p.nc.IsConnected() && len(p.queue) > 0 {
+			if !p.nc.IsConnected() {
 				// Leave the events in the queue, inside its bound, until
 				// the broker is back: a batch taken now would hold up to
-				// a batch of events more.
+				// a batch of events more. With nothing queued, take
+				// nothing either: a take racing new events would collect
+				// them as they come.
+				if len(p.queue) == 0 && p.carry.ev == nil {
+					return n, true
+				}
 				p.failures.Add(1)
 				if !p.pause() {
 					return n, false

@@ -28,9 +28,7 @@ import (
 // dropped, and after Close every attempt is accounted for.
 func TestPublishNeverBlocks(t *testing.T) {
 	checkLeaks(t)
-	srv := natstest.Start(t)
-	url := srv.ClientURL()
-	srv.Shutdown() // nothing listens there any more
+	url := "nats://" + testutil.HangUpAddr(t) // the broker is down
 	pub, err := harborai.Connect(url, harborai.WithQueueSize(100))
 	if err != nil {
 		t.Fatalf("Connect() = %v, want nil even with the broker down", err)
@@ -286,9 +284,7 @@ func TestRedactBodies(t *testing.T) {
 	})
 
 	t.Run("spooled", func(t *testing.T) {
-		srv := natstest.Start(t)
-		url := srv.ClientURL()
-		srv.Shutdown()
+		url := "nats://" + testutil.HangUpAddr(t) // the broker is down
 		dir := t.TempDir()
 		pub, err := harborai.Connect(url, redact, harborai.WithSpool(dir), harborai.WithQueueSize(4))
 		if err != nil {

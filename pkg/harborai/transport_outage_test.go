@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 	"github.com/harborai/ingest/pkg/spool"
@@ -23,9 +23,7 @@ import (
 // events.
 func TestTransportBrokerDown(t *testing.T) {
 	checkLeaks(t)
-	srv := natstest.Start(t)
-	url := srv.ClientURL()
-	srv.Shutdown() // nothing listens at url any more
+	url := "nats://" + testutil.HangUpAddr(t) // the broker is down
 	emu := startEmulator(t)
 	n := 2000
 	if testing.Short() {

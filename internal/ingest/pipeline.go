@@ -112,10 +112,14 @@ func (p *Pipeline) Stored() int64 { return p.stored.Load() }
 func (p *Pipeline) Run(ctx context.Context) error {
 	msgs := make(chan jetstream.Msg, msgBuffer)
 	cc, err := p.cons.Consume(func(m jetstream.Msg) {
+		if ctx.Err() != nil { // stopping: hand it back, never buffer it
+			handBack(m)
+			return
+		}
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
-			_ = m.Nak()
+			handBack(m)
 		}
 	}, jetstream.PullMaxBytes(p.pullBytes()),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -144,18 +148,41 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 	}
 	p.batch(ctx, msgs, prepared)
-	cc.Stop()
+	// Drain, not Stop: Stop would discard what the consumer has received
+	// but not handed over yet, and JetStream would redeliver it only after
+	// the ack wait. Drained, it passes through the callback, which hands it
+	// back now that ctx is done.
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(drainWait):
+		p.log.Warn("consumer not drained in time; what it holds is redelivered after the ack wait", "waited", drainWait)
+		cc.Stop()
+	}
 	close(prepared)
 	wg.Wait()
 	for {
 		select {
-		case m := <-msgs: // buffered, never started: hand back
-			_ = m.Nak()
+		case m := <-msgs: // buffered, never started
+			handBack(m)
 		default:
 			return nil
 		}
 	}
 }
+
+// handBack returns a message received at shutdown to JetStream, for
+// redelivery after handBackDelay: to another ingestor, or to this one once
+// it runs again, instead of after the ack wait. A plain Nak would be
+// redelivered at once, to this consumer's pull request still open while it
+// drains, and be lost to the ack wait when it closes.
+func handBack(m jetstream.Msg) { _ = m.NakWithDelay(handBackDelay) }
+
+const handBackDelay = time.Second
+
+// drainWait bounds the wait for the consumer to hand back what it holds at
+// shutdown.
+const drainWait = 5 * time.Second
 
 // msgBuffer is the most messages taken from JetStream and waiting for the
 // batcher; the consumer's pull buffer (pullBytes) holds the next ones.

@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/internal/testutil"
@@ -92,4 +96,75 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 		c := len(next.calls(t))
 		return c == n, fmt.Sprintf("%d calls", c)
 	})
+}
+
+// TestStopHandsBackWhatItHolds: an ingestor stopped while it consumes a
+// backlog acknowledges what it stored and hands back what it had received
+// but not stored, so the next ingestor gets it within seconds instead of
+// after the consumer's ack wait (60s).
+func TestStopHandsBackWhatItHolds(t *testing.T) {
+	srv := natstest.Start(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.NATSURL = srv.ClientURL()
+	cfg.DataDir = t.TempDir()
+	cfg.BatchSize = 100
+	first := startIngestor(t, cfg, nil) // creates the stream and the consumer
+	mustNil(t, first.Stop())
+
+	pub, err := harborai.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	for i := range n {
+		body, _, _ := openAIBody(i)
+		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
+			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer ccancel()
+	if err := pub.Close(cctx); err != nil {
+		t.Fatalf("publisher Close() = %v", err)
+	}
+
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg := broker.DefaultStreamConfig()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := js.Consumer(ctx, scfg.Stream, scfg.Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := startIngestor(t, cfg, nil)
+	waitFor(t, 30*time.Second, "messages delivered to the ingestor and not acknowledged yet", func() (bool, string) {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		return info.NumAckPending > 0, fmt.Sprintf("%d pending, %d delivered", info.NumAckPending, info.Delivered.Consumer)
+	})
+	mustNil(t, second.Stop())
+	stored := len(second.calls(t))
+
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	within := info.Config.AckWait / 3 // 20s by default
+	third := startIngestor(t, cfg, nil)
+	start := time.Now()
+	waitFor(t, within, "every call stored, well before the ack wait", func() (bool, string) {
+		c := len(third.calls(t))
+		return c == n, fmt.Sprintf("%d calls", c)
+	})
+	t.Logf("stored %d before the stop, the rest in %s", stored, time.Since(start))
 }

@@ -242,24 +242,8 @@ func TestBacklogConsumedAfterRestart(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 
-	pub, err := harborai.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 500
-	for i := range n {
-		body, _, _ := openAIBody(i)
-		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
-			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := pub.Close(ctx); err != nil {
-		t.Fatalf("Close() = %v", err)
-	}
-	if st := pub.Stats(); st.Published != n {
-		t.Fatalf("Stats().Published = %d, want %d", st.Published, n)
-	}
+	publishCalls(t, srv.ClientURL(), n)
 	if got := len(first.calls(t)); got != 0 {
 		t.Fatalf("%d calls stored while no ingestor ran, want 0", got)
 	}

@@ -1,6 +1,7 @@
 package ingestor_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -83,4 +85,27 @@ func callEvent(t *testing.T, id, body string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// publishCalls publishes n call events with the client package, as an app
+// would, and closes the publisher once all are acknowledged.
+func publishCalls(t *testing.T, url string, n int) {
+	t.Helper()
+	pub, err := harborai.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		body, _, _ := openAIBody(i)
+		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
+			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil {
+		t.Fatalf("publisher Close() = %v", err)
+	}
+	if st := pub.Stats(); st.Published != int64(n) {
+		t.Fatalf("publisher Stats().Published = %d, want %d", st.Published, n)
+	}
 }

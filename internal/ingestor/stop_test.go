@@ -17,8 +17,6 @@ import (
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/internal/testutil"
-	"github.com/harborai/ingest/pkg/event"
-	"github.com/harborai/ingest/pkg/harborai"
 )
 
 // lockedBuffer is a log destination safe for concurrent writers.
@@ -61,21 +59,8 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 		return strings.Contains(logs.String(), "PostgreSQL not available for migrations yet"), logs.String()
 	})
 
-	pub, err := harborai.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 20
-	for i := range n {
-		body, _, _ := openAIBody(i)
-		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
-			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer ccancel()
-	if err := pub.Close(cctx); err != nil {
-		t.Fatalf("publisher Close() = %v", err)
-	}
+	publishCalls(t, srv.ClientURL(), n)
 
 	cancel(fmt.Errorf("terminated signal received")) // as signal.NotifyContext does
 	select {
@@ -111,21 +96,8 @@ func TestStopHandsBackWhatItHolds(t *testing.T) {
 	first := startIngestor(t, cfg, nil) // creates the stream and the consumer
 	mustNil(t, first.Stop())
 
-	pub, err := harborai.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 5000
-	for i := range n {
-		body, _, _ := openAIBody(i)
-		mustNil(t, pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"},
-			event.Request{Body: "{}"}, event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: body}))
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer ccancel()
-	if err := pub.Close(cctx); err != nil {
-		t.Fatalf("publisher Close() = %v", err)
-	}
+	publishCalls(t, srv.ClientURL(), n)
 
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {

@@ -197,7 +197,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 // step short (waiting for PostgreSQL or the broker): that is a clean stop,
 // nothing was consumed yet, and the events wait in JetStream.
 func stoppedStarting(ctx context.Context, log *slog.Logger, err error) error {
-	if ctx.Err() == nil || !(errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
+	stopped := ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx)))
+	if !stopped {
 		return err
 	}
 	log.Info("ingestor stopped while starting", "interrupted", err)

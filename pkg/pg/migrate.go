@@ -123,10 +123,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) (applied []str
 }
 
 // lockMigrations takes the session advisory lock, waiting for another
-// migrator as long as ctx allows (lock_timeout is lifted for this wait).
+// migrator as long as ctx allows: the session's lock and statement
+// timeouts are lifted for this wait (another migrator may spend minutes on
+// a big table).
 func lockMigrations(ctx context.Context, conn *pgx.Conn) error {
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0"); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey)

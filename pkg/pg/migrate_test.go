@@ -1,12 +1,14 @@
 package pg
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -114,6 +116,49 @@ func TestMigrateConcurrently(t *testing.T) {
 	var n int
 	if err := pools[0].QueryRow(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != len(all) {
 		t.Fatalf("schema_migrations rows = %d, %v, want %d", n, err, len(all))
+	}
+}
+
+// A migrator waits for the one holding the lock however long it takes:
+// longer than the session's statement timeout (another migrator may spend
+// minutes on a big table).
+func TestMigrateWaitsLongerThanStatementTimeout(t *testing.T) {
+	t.Parallel()
+	url := newDB(t)
+	holder := pool(t, url)
+	conn, err := holder.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(t.Context(), "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		t.Fatal(err)
+	}
+	const held = 1500 * time.Millisecond
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(held)
+		_, err := conn.Exec(context.WithoutCancel(t.Context()), "SELECT pg_advisory_unlock($1)", migrationLockKey)
+		released <- err
+	}()
+	p, err := NewPool(t.Context(), Config{URL: url, StatementTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	start := time.Now()
+	applied, err := Migrate(t.Context(), p)
+	if err != nil {
+		t.Fatalf("Migrate while another session held the lock %v (statement timeout 300ms) = %v, want it to wait", held, err)
+	}
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < held-100*time.Millisecond {
+		t.Fatalf("Migrate returned after %v, before the lock was released (%v)", waited, held)
+	}
+	if want := embeddedNames(t); !slices.Equal(applied, want) {
+		t.Fatalf("applied %v, want %v", applied, want)
 	}
 }
 

@@ -208,7 +208,7 @@ func appendOptBody(b []byte, s *string) []byte {
 // appended as it is.
 func appendJSONB(b, raw []byte) []byte {
 	doc := raw
-	if bytes.IndexByte(raw, 0) >= 0 || bytes.Contains(raw, escapeU) || !utf8.Valid(raw) || !json.Valid(raw) {
+	if bytes.IndexByte(raw, 0) >= 0 || bytes.Contains(raw, escapeU) || !utf8.Valid(raw) || !json.Valid(raw) || !numbersFit(raw) {
 		doc = cleanJSON(raw)
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(doc)+1))

@@ -64,10 +64,11 @@ func numeric(d *decimal.Decimal) any {
 
 // cleanJSON returns raw as a document jsonb accepts: valid UTF-8 without
 // NUL, \u0000 escapes and lone surrogate escapes replaced by \ufffd; text
-// that is not JSON becomes a JSON string holding it.
+// that is not JSON, or whose numbers PostgreSQL's numeric cannot hold
+// (numbersFit), becomes a JSON string holding it.
 func cleanJSON(raw []byte) []byte {
 	s := cleanText(string(raw))
-	if !json.Valid([]byte(s)) {
+	if !json.Valid([]byte(s)) || !numbersFit([]byte(s)) {
 		b, _ := json.Marshal(s)
 		return b
 	}
@@ -133,4 +134,84 @@ func fixEscapes(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// What PostgreSQL's numeric holds, in decimal digits, and so jsonb's
+// numbers: 131,072 before the point and 16,383 after it. numbersFit stays
+// well inside them.
+const (
+	maxNumericIntDigits  = 100_000
+	maxNumericFracDigits = 16_000
+	maxNumericExponent   = 10_000
+)
+
+// numbersFit reports whether every number of the JSON text doc fits
+// PostgreSQL's numeric, which jsonb stores numbers as: a value like 1e200000
+// in a vendor's raw usage would otherwise make the whole call fail to store.
+// doc must be valid JSON.
+func numbersFit(doc []byte) bool {
+	inString := false
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '-' || c >= '0' && c <= '9':
+			end, ok := numberFits(doc, i)
+			if !ok {
+				return false
+			}
+			i = end - 1
+		}
+	}
+	return true
+}
+
+// numberFits reads the JSON number at doc[start:] and returns where it ends
+// and whether numeric holds it.
+func numberFits(doc []byte, start int) (int, bool) {
+	i := start
+	if doc[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	intDigits, fracDigits := digits(), 0
+	if i < len(doc) && doc[i] == '.' {
+		i++
+		fracDigits = digits()
+	}
+	exp := 0
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		neg := false
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			neg = doc[i] == '-'
+			i++
+		}
+		for ; i < len(doc) && doc[i] >= '0' && doc[i] <= '9'; i++ {
+			if exp <= maxNumericExponent {
+				exp = exp*10 + int(doc[i]-'0')
+			}
+		}
+		if exp > maxNumericExponent {
+			return i, false
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	return i, intDigits+exp <= maxNumericIntDigits && fracDigits-exp <= maxNumericFracDigits
 }

@@ -49,6 +49,30 @@ func TestCleanJSON(t *testing.T) {
 	}
 }
 
+func TestNumbersFit(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want bool
+	}{
+		{`{"a": 1, "b": -2.5, "c": 1e300, "d": 1.5E-300, "e": [0, 10e+5]}`, true},
+		{`{"a": 1e20000}`, false},
+		{`{"a": -1e-20000}`, false},
+		{`[1e100000]`, false},
+		{`[1e99999999999999999999999]`, false},
+		{`[0.` + strings.Repeat("5", 16001) + `]`, false},
+		{`[0.` + strings.Repeat("5", 15999) + `]`, true},
+		{`[` + strings.Repeat("9", 100001) + `]`, false},
+		{`[` + strings.Repeat("9", 99999) + `]`, true},
+		{`{"s": "1e999999 inside a string \" 1e999999"}`, true},
+		{`{"1e999999": 2}`, true},
+		{`7`, true},
+	} {
+		if got := numbersFit([]byte(tt.doc)); got != tt.want {
+			t.Errorf("numbersFit(%.60s) = %v, want %v", tt.doc, got, tt.want)
+		}
+	}
+}
+
 func FuzzCleanJSON(f *testing.F) {
 	for _, s := range []string{`{"a":"\u0000"}`, `["\ud800"]`, `{"a":"\\u0000\ud83d\ude00"}`, "\x00", `"`} {
 		f.Add([]byte(s))

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -72,6 +73,48 @@ func TestWriteConvertsWhatPostgresCannotHold(t *testing.T) {
 	want.Cost = &k
 	want.Tags.Metadata = map[string]string{"k": "v\uFFFD"}
 	sameCall(t, get(t, s, "nul"), want)
+}
+
+// A vendor's raw usage with a number jsonb cannot hold (numeric's limits)
+// is kept as a JSON string of its text: the call, its tokens and its cost
+// are stored, not rejected for a field nothing reads.
+func TestWriteKeepsRawUsageWithNumbersNumericCannotHold(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	raws := map[string]string{
+		"huge-exponent": `{"prompt_tokens": 10, "x": 1e200000}`,
+		"long-fraction": `{"prompt_tokens": 10, "x": 0.` + strings.Repeat("1", 17000) + `}`,
+		"fits":          `{"prompt_tokens": 10, "x": 1.5e300}`,
+	}
+	var calls []record.Call
+	for id, raw := range raws {
+		c := fullCall(id)
+		c.Usage.Raw = []byte(raw)
+		calls = append(calls, c)
+	}
+	write(t, w, calls...)
+	for id, raw := range raws {
+		got := get(t, s, id)
+		if got.Usage == nil || got.Usage.PromptTokens == nil || *got.Usage.PromptTokens != *calls[0].Usage.PromptTokens {
+			t.Fatalf("%s: usage %+v, want the call's tokens stored", id, got.Usage)
+		}
+		var kept any
+		if err := json.Unmarshal(got.Usage.Raw, &kept); err != nil {
+			t.Fatalf("%s: raw usage %.80q is not JSON: %v", id, got.Usage.Raw, err)
+		}
+		switch v := kept.(type) {
+		case string:
+			if id == "fits" || v != raw {
+				t.Fatalf("%s: raw usage kept as the string %.80q, want %s", id, v, map[bool]string{true: "the object", false: "the text " + raw[:40]}[id == "fits"])
+			}
+		case map[string]any:
+			if id != "fits" {
+				t.Fatalf("%s: raw usage stored as an object %.80v", id, v)
+			}
+		default:
+			t.Fatalf("%s: raw usage %T", id, kept)
+		}
+	}
 }
 
 func TestWriteSameBatchTwiceChangesNothing(t *testing.T) {

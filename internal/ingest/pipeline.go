@@ -189,15 +189,15 @@ const drainWait = 5 * time.Second
 const msgBuffer = 16
 
 // pullBytes bounds the bytes the consumer buffers ahead: two batches of
-// 4 KiB events, and never less than two messages of the largest size (a
-// message larger than the pull's byte limit would stall the consumer).
+// 4 KiB events, and never less than two messages of the largest size the
+// broker takes (a message larger than the pull's byte limit would stall the
+// consumer). That is MaxEventBytes or event.MaxSize, whichever is larger:
+// the broker takes events up to event.MaxSize even when MaxEventBytes is
+// smaller, so that they reach the ingestor and are quarantined as oversize.
 // A bound in messages would not do: a batch message may hold hundreds of
 // events.
 func (p *Pipeline) pullBytes() int {
-	largest := p.cfg.MaxEventBytes
-	if largest <= 0 {
-		largest = event.MaxSize
-	}
+	largest := max(p.cfg.MaxEventBytes, event.MaxSize)
 	return max(2*p.cfg.BatchSize*4<<10, 2*largest+64<<10)
 }
 

@@ -186,11 +186,14 @@ func republishAll(t *testing.T, r *running, nc *nats.Conn) int {
 }
 
 // TestMalformedEventsAreQuarantined sends invalid JSON, an unknown schema
-// version, an invalid field and an oversize event: each is rejected with a
+// version, an invalid field and oversize events: each is rejected with a
 // counted reason and kept in quarantine, and a good call after them is stored.
+// One oversize event is larger than what the consumer buffers for small
+// batches, though the broker (8 MiB) takes it: it must not stall the consumer.
 func TestMalformedEventsAreQuarantined(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.MaxEventBytes = 64 << 10
+	cfg.BatchSize = 100
 	r := startIngestor(t, cfg, nil)
 	nc := r.conn(t)
 	good := func(id string, body string) []byte { return callEvent(t, id, body) }
@@ -204,6 +207,7 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 		{"unknown schema", []byte(`{"schema_version":99,"kind":"call"}`), event.ReasonUnknownSchema},
 		{"missing call id", []byte(`{"schema_version":1,"kind":"request","event_id":"e1","provider":"openai","started_at":"2026-01-01T00:00:00Z","request":{}}`), event.ReasonInvalidField},
 		{"oversize", good("big", strings.Repeat("x", 100<<10)), event.ReasonOversize},
+		{"oversize, larger than a small batch", good("bigger", strings.Repeat("x", 3<<20)), event.ReasonOversize},
 	}
 	for _, tc := range cases {
 		if err := nc.Publish(event.Subject(event.KindCall), tc.data); err != nil {

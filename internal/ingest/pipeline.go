@@ -322,7 +322,8 @@ func (p *Pipeline) add(calls []record.Call, m jetstream.Msg, data []byte) ([]rec
 
 // commit writes a prepared batch and acknowledges its events.
 func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
-	if err := p.write(ctx, b.calls, b.msgs); err != nil {
+	rejected, err := p.write(ctx, b.calls, b.msgs)
+	if err != nil {
 		// Not stored: JetStream redelivers these events.
 		for _, m := range b.msgs {
 			_ = m.NakWithDelay(time.Second)
@@ -337,12 +338,19 @@ func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
 	}
 	p.stored.Add(int64(b.events))
 	p.metrics.BatchSize.Observe(float64(b.events))
-	p.metrics.observeStored(b.calls)
+	stored := b.calls
+	if len(rejected) > 0 {
+		// Quarantined, not stored: their tokens and cost are not counted.
+		stored = slices.DeleteFunc(slices.Clone(b.calls), func(c record.Call) bool { return rejected[c.CallID] })
+	}
+	p.metrics.observeStored(stored)
 }
 
 // write retries the batch with backoff until it is stored or ctx ends,
-// telling JetStream the events are in progress meanwhile.
-func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstream.Msg) error {
+// telling JetStream the events are in progress meanwhile. It returns the
+// ids of the calls the store rejected as data, which are quarantined.
+func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstream.Msg) (map[string]bool, error) {
+	var rejected map[string]bool
 	b := retry.NewExponential(100 * time.Millisecond)
 	b = retry.WithCappedDuration(5*time.Second, b)
 	b = retry.WithJitterPercent(20, b)
@@ -362,7 +370,12 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		p.metrics.BatchLatency.WithLabelValues(p.sinkName).Observe(time.Since(start).Seconds())
 		if poison := (*pg.PoisonError)(nil); errors.As(err, &poison) {
 			// The rest of the batch is written; keep the rejected calls aside.
-			err = p.quarantineCalls(poison)
+			if err = p.quarantineCalls(poison); err == nil {
+				rejected = make(map[string]bool, len(poison.Calls))
+				for _, c := range poison.Calls {
+					rejected[c.CallID] = true
+				}
+			}
 		}
 		if p.onWrite != nil {
 			p.onWrite(err)
@@ -376,9 +389,9 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		return nil
 	})
 	if err != nil && lastErr != nil {
-		return fmt.Errorf("write batch: %w (last error: %w)", err, lastErr)
+		return nil, fmt.Errorf("write batch: %w (last error: %w)", err, lastErr)
 	}
-	return err
+	return rejected, err
 }
 
 // quarantineCalls keeps the calls PostgreSQL rejected as data.

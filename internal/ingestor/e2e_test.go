@@ -3,6 +3,7 @@ package ingestor_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -230,6 +231,65 @@ func TestMalformedEventsAreQuarantined(t *testing.T) {
 	}
 	if n := r.quarantined(t); n != len(cases) {
 		t.Errorf("quarantine holds %d lines, want %d", n, len(cases))
+	}
+}
+
+// TestCallsPostgresRejectsAreQuarantined: a call PostgreSQL refuses as data
+// (here a model name too long for its index) is quarantined with a counted
+// reason; the calls batched with it are stored, and the metrics of stored
+// calls and tokens count only those.
+func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = pgtest.Start(t).NewDB(t)
+	r := startIngestor(t, cfg, nil)
+	nc := r.conn(t)
+	// Random letters: the index entry cannot be compressed under its limit.
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	long := make([]byte, 6000)
+	for i := range long {
+		long[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+	var wantPrompt, wantCompletion int64
+	for i := range 6 {
+		body, prompt, completion := openAIBody(i)
+		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: fmt.Sprintf("e-%d", i), CallID: fmt.Sprintf("call-%d", i),
+			Provider: "openai", Model: "gpt-4o-mini", StartedAt: time.Now().UTC(), Request: &event.Request{Body: "{}"},
+			Response: &event.Response{Status: "success", HTTPStatus: 200, FinishedAt: time.Now().UTC(), Body: body}}
+		if i == 3 {
+			ev.Model = string(long)
+		} else {
+			wantPrompt += prompt
+			wantCompletion += completion
+		}
+		data, err := event.Encode(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Publish(event.Subject(event.KindCall), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = nc.Flush()
+	waitFor(t, 30*time.Second, "5 calls stored and the rejected one quarantined", func() (bool, string) {
+		n, q := len(r.calls(t)), r.quarantined(t)
+		return n == 5 && q == 1, fmt.Sprintf("%d calls stored, %d quarantined", n, q)
+	})
+	for _, c := range r.calls(t) {
+		if c.CallID == "call-3" {
+			t.Fatalf("the rejected call is stored: %+v", c)
+		}
+	}
+	fams := r.scrape(t)
+	if got := counter(fams, "harborai_events_rejected_total", "reason", "poison_record"); got != 1 {
+		t.Errorf(`harborai_events_rejected_total{reason="poison_record"} = %v, want 1`, got)
+	}
+	if got := counter(fams, "harborai_calls_total", "", ""); got != 5 {
+		t.Errorf("harborai_calls_total = %v, want the 5 calls stored", got)
+	}
+	for typ, want := range map[string]int64{"prompt": wantPrompt, "completion": wantCompletion} {
+		if got := counter(fams, "harborai_tokens_total", "type", typ); got != float64(want) {
+			t.Errorf("harborai_tokens_total{type=%q} = %v, want %d (the stored calls' tokens)", typ, got, want)
+		}
 	}
 }
 

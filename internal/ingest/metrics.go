@@ -52,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		EventsReceived:  f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_events_received_total", Help: "Events consumed from JetStream, by kind."}, []string{"kind"}),
 		EventsRejected:  f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_events_rejected_total", Help: "Events rejected and quarantined, by reason."}, []string{"reason"}),
-		CallsStored:     f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_calls_total", Help: "Call fragments stored, by provider, model and status."}, []string{"provider", "model", "status"}),
+		CallsStored:     f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_calls_total", Help: "Responses stored, by provider, model and status."}, []string{"provider", "model", "status"}),
 		Tokens:          f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_tokens_total", Help: "Tokens stored, by provider, model and type."}, []string{"provider", "model", "type"}),
 		Cost:            f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_cost_total", Help: "Cost stored, by currency (never summed across currencies)."}, []string{"currency"}),
 		Unpriced:        f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_unpriced_calls_total", Help: "Calls with usage but no price (pricing_source not_found)."}, []string{"provider", "model"}),

@@ -30,8 +30,9 @@ type Config struct {
 	MaxEventBytes int
 	// WriteTimeout bounds one attempt to write a batch.
 	WriteTimeout time.Duration
-	// AckWait is the consumer's ack wait; long writes signal progress at a
-	// third of it so JetStream does not redeliver them meanwhile.
+	// AckWait is the consumer's ack wait; the messages the pipeline holds
+	// are kept in progress every third of it, so JetStream does not
+	// redeliver them while they wait for a slow store.
 	AckWait time.Duration
 	// ShutdownTimeout bounds the final flush at shutdown.
 	ShutdownTimeout time.Duration
@@ -72,6 +73,7 @@ type Pipeline struct {
 	ready      atomic.Bool
 	stored     atomic.Int64
 	reader     event.MessageReader // prepare's; batch messages decompress into it
+	held       heldMsgs
 }
 
 // Deps are the pipeline's collaborators.
@@ -113,13 +115,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	msgs := make(chan jetstream.Msg, msgBuffer)
 	cc, err := p.cons.Consume(func(m jetstream.Msg) {
 		if ctx.Err() != nil { // stopping: hand it back, never buffer it
-			handBack(m)
+			p.handBack(m)
 			return
 		}
+		p.held.add(m)
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
-			handBack(m)
+			p.handBack(m)
 		}
 	}, jetstream.PullMaxBytes(p.pullBytes()),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -140,6 +143,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	prepared := make(chan preparedBatch, max(p.cfg.Writers, 1))
 	var wg sync.WaitGroup
 	wg.Go(func() { p.watchLag(ctx) })
+	// Until Run returns, shutdown writes included.
+	heldCtx, stopHeld := context.WithCancel(context.WithoutCancel(ctx))
+	var heldWG sync.WaitGroup
+	heldWG.Go(func() { p.held.keepInProgress(heldCtx, p.cfg.AckWait/3) })
+	defer heldWG.Wait()
+	defer stopHeld()
 	for range max(p.cfg.Writers, 1) {
 		wg.Go(func() {
 			for b := range prepared {
@@ -164,7 +173,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for {
 		select {
 		case m := <-msgs: // buffered, never started
-			handBack(m)
+			p.handBack(m)
 		default:
 			return nil
 		}
@@ -176,9 +185,75 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // it runs again, instead of after the ack wait. A plain Nak would be
 // redelivered at once, to this consumer's pull request still open while it
 // drains, and be lost to the ack wait when it closes.
-func handBack(m jetstream.Msg) { _ = m.NakWithDelay(handBackDelay) }
+func (p *Pipeline) handBack(m jetstream.Msg) { p.settle(m, nakDelay(handBackDelay)) }
 
 const handBackDelay = time.Second
+
+// settle acknowledges, hands back or terminates m (how), and stops keeping
+// it in progress.
+func (p *Pipeline) settle(m jetstream.Msg, how func(jetstream.Msg) error) {
+	p.held.remove(m)
+	_ = how(m)
+}
+
+// nakDelay is the settling that hands a message back for redelivery after d.
+func nakDelay(d time.Duration) func(jetstream.Msg) error {
+	return func(m jetstream.Msg) error { return m.NakWithDelay(d) }
+}
+
+// heldMsgs are the messages the pipeline took and has not settled yet:
+// waiting for the batcher, in a batch waiting for a writer, or being
+// written. While the store is slow or away they may wait longer than the
+// ack wait; kept in progress, they are not redelivered meanwhile, to be
+// written, and counted in the metrics, a second time. (Messages still in
+// the NATS client's pull buffer are not ours yet: an outage longer than the
+// ack wait redelivers those, and the store's idempotence absorbs them.)
+type heldMsgs struct {
+	mu   sync.Mutex
+	msgs map[jetstream.Msg]struct{}
+}
+
+func (h *heldMsgs) add(m jetstream.Msg) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.msgs == nil {
+		h.msgs = make(map[jetstream.Msg]struct{})
+	}
+	h.msgs[m] = struct{}{}
+}
+
+func (h *heldMsgs) remove(m jetstream.Msg) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.msgs, m)
+}
+
+// keepInProgress tells JetStream every interval that the held messages
+// are in progress, until ctx ends.
+func (h *heldMsgs) keepInProgress(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var msgs []jetstream.Msg
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		msgs = msgs[:0]
+		for m := range h.msgs {
+			msgs = append(msgs, m)
+		}
+		h.mu.Unlock()
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+	}
+}
 
 // drainWait bounds the wait for the consumer to hand back what it holds at
 // shutdown.
@@ -290,9 +365,9 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 		switch {
 		case !kept:
 			calls = calls[:start]
-			_ = m.NakWithDelay(5 * time.Second)
+			p.settle(m, nakDelay(5*time.Second))
 		case len(calls) == start:
-			_ = m.Term() // nothing in it could be read; all quarantined
+			p.settle(m, jetstream.Msg.Term) // nothing in it could be read; all quarantined
 		default:
 			good = append(good, m)
 			events += len(calls) - start
@@ -326,7 +401,7 @@ func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
 	if err != nil {
 		// Not stored: JetStream redelivers these events.
 		for _, m := range b.msgs {
-			_ = m.NakWithDelay(time.Second)
+			p.settle(m, nakDelay(time.Second))
 		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			p.log.Error("write batch", "sink", p.sinkName, "events", b.events, "err", err)
@@ -334,7 +409,7 @@ func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
 		return
 	}
 	for _, m := range b.msgs {
-		_ = m.Ack()
+		p.settle(m, jetstream.Msg.Ack)
 	}
 	p.stored.Add(int64(b.events))
 	p.metrics.BatchSize.Observe(float64(b.events))
@@ -354,15 +429,8 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 	b := retry.NewExponential(100 * time.Millisecond)
 	b = retry.WithCappedDuration(5*time.Second, b)
 	b = retry.WithJitterPercent(20, b)
-	lastProgress := time.Now()
 	var lastErr error
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
-		if time.Since(lastProgress) > p.cfg.AckWait/3 {
-			for _, m := range msgs {
-				_ = m.InProgress()
-			}
-			lastProgress = time.Now()
-		}
 		wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
 		defer cancel()
 		start := time.Now()

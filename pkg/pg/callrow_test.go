@@ -81,9 +81,10 @@ func callRow(c *record.Call) []any {
 			optText(strings.ToUpper(strings.TrimSpace(k.Currency))),
 			cleanText(source), pricedAt, k.Unit,
 			numeric(k.InputPrice), numeric(k.CachedInputPrice), numeric(k.CacheWritePrice), numeric(k.OutputPrice),
+			optText(k.PricingError),
 		)
 	} else {
-		row = append(row, make([]any, 11)...)
+		row = append(row, make([]any, 12)...)
 	}
 	return append(row, optText(c.SpoolReason))
 }

@@ -163,8 +163,9 @@ func appendCall(b []byte, c *record.Call) ([]byte, error) {
 				return b, err
 			}
 		}
+		b = appendOptText(b, k.PricingError)
 	} else {
-		b = appendNulls(b, 11)
+		b = appendNulls(b, 12)
 	}
 	return appendOptText(b, c.SpoolReason), nil
 }

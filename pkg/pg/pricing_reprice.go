@@ -52,7 +52,7 @@ type AuditNote struct {
 const pricedCallColumns = `call_id, provider, coalesce(model, usage_model), started_at, response_event_id,
 	prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, cache_write_tokens,
 	input_cost, output_cost, total_cost, currency, pricing_source, pricing_timestamp, unit,
-	input_price, cached_input_price, cache_write_price, output_price`
+	input_price, cached_input_price, cache_write_price, output_price, pricing_error`
 
 // CountPricedCalls counts the calls f selects, bounded by the default query
 // timeout.
@@ -143,7 +143,7 @@ const updateCostSQL = `WITH changed AS (
 		pricing_source = @new_pricing_source::text, pricing_timestamp = @new_pricing_timestamp::timestamptz,
 		unit = @new_unit::bigint, input_price = @new_input_price::numeric,
 		cached_input_price = @new_cached_input_price::numeric, cache_write_price = @new_cache_write_price::numeric,
-		output_price = @new_output_price::numeric, updated_at = now()
+		output_price = @new_output_price::numeric, pricing_error = @new_pricing_error::text, updated_at = now()
 	 WHERE call_id = @call_id
 	   AND response_event_id IS NOT DISTINCT FROM @response_event_id::text
 	   AND input_cost IS NOT DISTINCT FROM @old_input_cost::numeric
@@ -229,6 +229,7 @@ func updateArgs(u *CostUpdate, note AuditNote) pgx.NamedArgs {
 		args[prefix+"cached_input_price"] = numeric(k.CachedInputPrice)
 		args[prefix+"cache_write_price"] = numeric(k.CacheWritePrice)
 		args[prefix+"output_price"] = numeric(k.OutputPrice)
+		args[prefix+"pricing_error"] = optText(k.PricingError)
 	}
 	return args
 }

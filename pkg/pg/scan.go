@@ -14,7 +14,7 @@ import (
 	"github.com/harborai/ingest/pkg/record"
 )
 
-// costScan holds the scanned cost columns (input_cost .. output_price, in
+// costScan holds the scanned cost columns (input_cost .. pricing_error, in
 // the order of callColumns) until fill puts them in a cost.Info.
 type costScan struct {
 	inCost, outCost, totalCost                 pgtype.Numeric
@@ -22,17 +22,18 @@ type costScan struct {
 	pricedAt                                   *time.Time
 	unit                                       *int64
 	inPrice, cachedPrice, writePrice, outPrice pgtype.Numeric
+	pricingErr                                 *string
 }
 
 // targets returns the scan targets, with source in its place.
 func (cs *costScan) targets(source any) []any {
 	return []any{&cs.inCost, &cs.outCost, &cs.totalCost, &cs.currency, source, &cs.pricedAt, &cs.unit,
-		&cs.inPrice, &cs.cachedPrice, &cs.writePrice, &cs.outPrice}
+		&cs.inPrice, &cs.cachedPrice, &cs.writePrice, &cs.outPrice, &cs.pricingErr}
 }
 
-// fill sets k's currency, timestamp, unit, costs and prices.
+// fill sets k's currency, timestamp, unit, costs, prices and pricing error.
 func (cs *costScan) fill(k *cost.Info) error {
-	k.Currency = str(cs.currency)
+	k.Currency, k.PricingError = str(cs.currency), str(cs.pricingErr)
 	if cs.pricedAt != nil {
 		k.PricingTimestamp = cs.pricedAt.UTC()
 	}

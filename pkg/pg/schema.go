@@ -79,6 +79,7 @@ var callColumns = []column{
 	{"cached_input_price", "numeric", sideResponse},
 	{"cache_write_price", "numeric", sideResponse},
 	{"output_price", "numeric", sideResponse},
+	{"pricing_error", "text", sideResponse},
 
 	{"spool_reason", `text COLLATE "C"`, sideSpool},
 }

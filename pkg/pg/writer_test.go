@@ -117,6 +117,35 @@ func TestWriteKeepsRawUsageWithNumbersNumericCannotHold(t *testing.T) {
 	}
 }
 
+// A call with a price but no cost keeps the reason (pricing_error), read
+// back with the call and shown by cost_info, through both write paths.
+func TestWriteKeepsThePricingError(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	const reason = `invalid price: custom_pricing.currency: unknown currency "AUD"`
+	unpriced := func(id string) record.Call {
+		c := fullCall(id)
+		c.Cost = &cost.Info{PricingSource: cost.SourceAPIParameter, PricingTimestamp: c.StartedAt, PricingError: reason}
+		return c
+	}
+	direct := unpriced("direct")
+	write(t, w, direct)
+	merged := unpriced("merged")
+	req, resp := merged, merged
+	resp.RequestEventID, resp.RequestBody = "", nil
+	write(t, w, resp) // the response first: the request then merges into it
+	write(t, w, req)
+	for _, id := range []string{"direct", "merged"} {
+		if got := get(t, s, id); got.Cost == nil || got.Cost.PricingError != reason {
+			t.Fatalf("%s: cost %+v, want pricing_error %q", id, got.Cost, reason)
+		}
+		var shown *string
+		if err := w.Pool().QueryRow(t.Context(), "SELECT pricing_error FROM cost_info WHERE log_id = $1", id).Scan(&shown); err != nil || shown == nil || *shown != reason {
+			t.Fatalf("%s: cost_info.pricing_error = %v, %v, want %q", id, shown, err, reason)
+		}
+	}
+}
+
 func TestWriteSameBatchTwiceChangesNothing(t *testing.T) {
 	t.Parallel()
 	w, _ := setup(t, Config{})

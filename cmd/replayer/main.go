@@ -15,16 +15,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/ingest"
+	"github.com/harborai/ingest/internal/pricing"
 	"github.com/harborai/ingest/internal/replay"
 	"github.com/harborai/ingest/pkg/cost"
 	"github.com/harborai/ingest/pkg/pg"
@@ -67,15 +70,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "replayer: --batch-size must be >= 1")
 		return 2
 	}
-	pricer, err := cost.NewPricer(cost.Options{Lookup: os.LookupEnv, Environ: os.Environ()})
-	if err != nil {
-		fmt.Fprintln(stderr, "replayer: prices:", err)
-		return 2
-	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	var w replay.Writer
 	var presence replay.Presence
-	if *pgURL != "" {
+	var pricer ingest.Pricer
+	if *pgURL == "" {
+		// A dry run without PostgreSQL: the price variables and the table.
+		p, err := cost.NewPricer(cost.Options{Lookup: os.LookupEnv, Environ: os.Environ()})
+		if err != nil {
+			fmt.Fprintln(stderr, "replayer: prices:", err)
+			return 2
+		}
+		pricer = p
+	} else {
+		// The ingestor's pricer: the dynamic prices stored in PostgreSQL
+		// first, then the price variables and the table.
+		live, err := pricing.OpenLive(ctx, pricing.LiveConfig{PostgresURL: *pgURL,
+			Lookup: os.LookupEnv, Environ: os.Environ(), Logger: log.With("component", "pricing")})
+		if err != nil {
+			fmt.Fprintln(stderr, "replayer: prices:", err)
+			return 2
+		}
+		defer live.Close()
 		pw, err := pg.NewWriter(ctx, pg.Config{URL: *pgURL}, nil)
 		if err != nil {
 			fmt.Fprintln(stderr, "replayer:", err)
@@ -91,30 +108,49 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 		}
-		w, presence = pw, pgPresence{pw}
+		// Loaded once, and required: the replayer does not refresh them
+		// later, so a replay priced without them would stay mispriced. A
+		// dry run writes nothing, and may look at a database not migrated
+		// yet: without them it only warns.
+		load := live.Refresh
+		if *dryRun {
+			load = live.Start
+		}
+		if err := load(ctx); err != nil {
+			fmt.Fprintln(stderr, "replayer: prices:", err)
+			return 1
+		}
+		w, presence, pricer = pw, pgPresence{pw}, live
 	}
 
-	opts := replay.Options{DryRun: *dryRun, BatchSize: *batch, Pricer: pricer, Build: ingest.BuildOptions{KeepBodies: true}}
+	var bar *progressbar.ProgressBar // the current directory's
+	opts := replay.Options{DryRun: *dryRun, BatchSize: *batch, Pricer: pricer, Build: ingest.BuildOptions{KeepBodies: true},
+		Logger: log,
+		Quarantine: func(dir, reason string, raw []byte) error {
+			return spool.Quarantine(filepath.Dir(dir), reason, raw)
+		},
+	}
+	if !*quiet {
+		opts.Progress = func(dir string, s replay.Summary, segs int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(segs, progressbar.OptionSetWriter(stderr),
+					progressbar.OptionSetDescription("replay "+dir), progressbar.OptionShowCount(),
+					progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set(s.Segments + s.SegmentsSkipped)
+			bar.Describe(fmt.Sprintf("replay %s: %d records", dir, s.Records))
+		}
+	}
+	// One loader for the run: a call met in several directories counts once.
+	loader := replay.NewLoader(w, presence, opts)
 	var total replay.Summary
 	for _, dir := range dirs {
-		opts.Quarantine = func(reason string, raw []byte) error { return spool.Quarantine(filepath.Dir(dir), reason, raw) }
-		var bar *progressbar.ProgressBar
-		if !*quiet {
-			opts.Progress = func(s replay.Summary, segs int) {
-				if bar == nil {
-					bar = progressbar.NewOptions(segs, progressbar.OptionSetWriter(stderr),
-						progressbar.OptionSetDescription("replay "+dir), progressbar.OptionShowCount(),
-						progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-				}
-				_ = bar.Set(s.Segments + s.SegmentsSkipped)
-				bar.Describe(fmt.Sprintf("replay %s: %d records", dir, s.Records))
-			}
-		}
-		s, err := replay.Run(ctx, dir, w, presence, opts)
+		bar = nil
+		s, err := loader.Load(ctx, dir)
 		if bar != nil {
 			_ = bar.Finish()
 		}
-		total = add(total, s)
+		total = total.Add(s)
 		if err != nil {
 			printSummary(stdout, total, *asJSON, *dryRun)
 			if errors.Is(err, context.Canceled) {
@@ -129,18 +165,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func add(a, b replay.Summary) replay.Summary {
-	a.Segments += b.Segments
-	a.SegmentsSkipped += b.SegmentsSkipped
-	a.Records += b.Records
-	a.Events += b.Events
-	a.Calls += b.Calls
-	a.AlreadyPresent += b.AlreadyPresent
-	a.Corrupt += b.Corrupt
-	a.Quarantined += b.Quarantined
-	return a
-}
-
 func printSummary(w io.Writer, s replay.Summary, asJSON, dry bool) {
 	if asJSON {
 		_ = json.NewEncoder(w).Encode(s)
@@ -150,18 +174,27 @@ func printSummary(w io.Writer, s replay.Summary, asJSON, dry bool) {
 	if dry {
 		verb = "would load (dry run)"
 	}
-	fmt.Fprintf(w, "%s %d segments (%d skipped: claimed or active), %d records (%d raw events), %d calls (%d already present), %d corrupt lines, %d quarantined\n",
-		verb, s.Segments, s.SegmentsSkipped, s.Records, s.Events, s.Calls, s.AlreadyPresent, s.Corrupt, s.Quarantined)
+	fmt.Fprintf(w, "%s %d segments (%d skipped: claimed or active), %d records (%d raw events), %d calls (%d already present), %d corrupt lines, %d quarantined (%d calls rejected by PostgreSQL)\n",
+		verb, s.Segments, s.SegmentsSkipped, s.Records, s.Events, s.Calls, s.AlreadyPresent, s.Corrupt, s.Quarantined, s.Rejected)
 }
 
-// pgPresence counts calls already in PostgreSQL.
+// pgPresence tells which calls are already in PostgreSQL.
 type pgPresence struct{ w *pg.Writer }
 
-func (p pgPresence) Existing(ctx context.Context, ids []string) (int, error) {
-	var n int
-	err := p.w.Pool().QueryRow(ctx, `SELECT count(*) FROM calls WHERE call_id = ANY($1)`, ids).Scan(&n)
+func (p pgPresence) Existing(ctx context.Context, ids []string) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, pg.DefaultConfig().QueryTimeout)
+	defer cancel()
+	rows, err := p.w.Pool().Query(ctx, `SELECT call_id FROM calls WHERE call_id = ANY($1)`, ids)
 	if err != nil {
-		return 0, fmt.Errorf("count existing calls: %w", err)
+		return nil, fmt.Errorf("look up existing calls: %w", err)
 	}
-	return n, nil
+	present, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("look up existing calls: %w", err)
+	}
+	out := make(map[string]bool, len(present))
+	for _, id := range present {
+		out[id] = true
+	}
+	return out, nil
 }

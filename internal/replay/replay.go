@@ -4,6 +4,12 @@
 // records its progress so a crash resumes after the last written batch, and
 // moves a loaded segment to done/. Loading is idempotent: the sinks merge by
 // call id, so a segment loaded twice adds nothing.
+//
+// Batches are written as the ingestor writes them: sorted by call id, a
+// retryable error (pg.IsRetryable: deadlock, lock or statement timeout,
+// connection lost) retried with backoff for a bounded time, and a call the
+// store rejects as data (pg.PoisonError) quarantined while the rest of its
+// batch is kept. Calls are counted once written, once per run.
 package replay
 
 import (
@@ -11,8 +17,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/harborai/ingest/internal/ingest"
 	"github.com/harborai/ingest/pkg/event"
@@ -20,14 +30,19 @@ import (
 	"github.com/harborai/ingest/pkg/spool"
 )
 
-// Writer stores calls (an ingest.Sink, without Close).
+// Writer stores calls (an ingest.Sink, without Close). A *pg.PoisonError
+// names calls it rejected as data, the others of the batch being written;
+// other errors are retried while pg.IsRetryable holds.
 type Writer interface {
 	Write(ctx context.Context, calls []record.Call) error
 }
 
-// Presence counts which of ids are already stored; optional.
+// Presence tells which calls are already stored; optional.
 type Presence interface {
-	Existing(ctx context.Context, ids []string) (int, error)
+	// Existing returns those of ids that are already stored. The ids are
+	// given as pkg/pg stores them: each NUL and invalid UTF-8 byte
+	// replaced by U+FFFD.
+	Existing(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // Options tune a replay.
@@ -42,10 +57,20 @@ type Options struct {
 	// package's local spool) into calls.
 	Pricer ingest.Pricer
 	Build  ingest.BuildOptions
-	// Quarantine keeps corrupt lines and undecodable payloads; nil = count only.
-	Quarantine func(reason string, raw []byte) error
-	// Progress is called after each segment with the running summary.
-	Progress func(s Summary, total int)
+	// RetryFor bounds how long a write (or presence query) failing with a
+	// retryable error is retried, with backoff, before the replay fails
+	// (default 2 minutes).
+	RetryFor time.Duration
+	// Quarantine keeps corrupt lines, undecodable payloads and the calls
+	// the writer rejects, read from the spool directory dir; nil = count
+	// only. When it fails, the replay stops before the segment is marked
+	// loaded.
+	Quarantine func(dir, reason string, raw []byte) error
+	// Progress is called after each segment of dir with the running
+	// summary of dir and its number of segments.
+	Progress func(dir string, s Summary, segments int)
+	// Logger reports retried writes and rejected calls (nil discards).
+	Logger *slog.Logger
 }
 
 // Summary is what a replay did.
@@ -57,23 +82,71 @@ type Summary struct {
 	Calls           int `json:"calls"`            // distinct calls written
 	AlreadyPresent  int `json:"already_present"`  // of which were already stored before this run
 	Corrupt         int `json:"corrupt_lines"`    // torn or damaged lines
-	Quarantined     int `json:"quarantined"`      // corrupt lines and bad payloads kept aside
+	Quarantined     int `json:"quarantined"`      // corrupt lines, bad payloads and rejected calls kept aside
+	Rejected        int `json:"rejected_calls"`   // of which calls the writer rejected (poison_record)
 }
 
-// Run loads the sealed segments of the spool in dir through w. A segment
-// left unsealed by a writer that is gone is sealed first; one still being
-// written by a live ingestor is skipped (it is sealed on rotation).
-func Run(ctx context.Context, dir string, w Writer, p Presence, opts Options) (Summary, error) {
+// Add returns the sum of s and o.
+func (s Summary) Add(o Summary) Summary {
+	s.Segments += o.Segments
+	s.SegmentsSkipped += o.SegmentsSkipped
+	s.Records += o.Records
+	s.Events += o.Events
+	s.Calls += o.Calls
+	s.AlreadyPresent += o.AlreadyPresent
+	s.Corrupt += o.Corrupt
+	s.Quarantined += o.Quarantined
+	s.Rejected += o.Rejected
+	return s
+}
+
+// Loader loads spool directories through a writer. Use one Loader for all
+// the directories of a run: it remembers the calls it wrote, so a call
+// whose fragments lie in several directories counts once, and not as
+// already present. A Loader is not safe for concurrent use.
+type Loader struct {
+	w    Writer
+	p    Presence
+	opts Options
+	log  *slog.Logger
+	seen map[string]bool // stored ids of the calls written by this run
+}
+
+// NewLoader returns a loader writing through w; p may be nil.
+func NewLoader(w Writer, p Presence, opts Options) *Loader {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
 	}
 	if opts.Owner == "" {
 		opts.Owner = "replayer:" + strconv.Itoa(os.Getpid())
 	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Loader{w: w, p: p, opts: opts, log: log, seen: map[string]bool{}}
+}
+
+// DefaultRetryFor is how long a failing write is retried by default.
+const DefaultRetryFor = 2 * time.Minute
+
+// Run loads one spool directory with a new Loader (see Loader.Load).
+func Run(ctx context.Context, dir string, w Writer, p Presence, opts Options) (Summary, error) {
+	return NewLoader(w, p, opts).Load(ctx, dir)
+}
+
+// Load loads the sealed segments of the spool in dir and returns what it
+// did there. A segment left unsealed by a writer that is gone is sealed
+// first; one still being written by a live ingestor is skipped (it is
+// sealed on rotation).
+func (l *Loader) Load(ctx context.Context, dir string) (Summary, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return Summary{}, fmt.Errorf("spool %s: %w", dir, err)
 	}
-	if !opts.DryRun {
+	if !l.opts.DryRun {
 		// Seal what a dead writer left. ErrLocked: a live writer owns it.
 		if sw, err := spool.Open(spool.Options{Dir: dir}); err == nil {
 			if err := sw.Close(); err != nil {
@@ -87,30 +160,29 @@ func Run(ctx context.Context, dir string, w Writer, p Presence, opts Options) (S
 	if err != nil {
 		return Summary{}, fmt.Errorf("list spool %s: %w", dir, err)
 	}
-	l := &loader{w: w, p: p, opts: opts, seen: map[string]bool{}}
+	d := &dirLoad{Loader: l, dir: dir}
 	for _, seg := range segs {
 		if err := ctx.Err(); err != nil {
-			return l.sum, err
+			return d.sum, err
 		}
-		if err := l.segment(ctx, seg); err != nil {
-			return l.sum, err
+		if err := d.segment(ctx, seg); err != nil {
+			return d.sum, err
 		}
-		if opts.Progress != nil {
-			opts.Progress(l.sum, len(segs))
+		if l.opts.Progress != nil {
+			l.opts.Progress(dir, d.sum, len(segs))
 		}
 	}
-	return l.sum, nil
+	return d.sum, nil
 }
 
-type loader struct {
-	w    Writer
-	p    Presence
-	opts Options
-	sum  Summary
-	seen map[string]bool // call ids written by this run
+// dirLoad is the loading of one spool directory.
+type dirLoad struct {
+	*Loader
+	dir string
+	sum Summary
 }
 
-func (l *loader) segment(ctx context.Context, seg spool.Segment) error {
+func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 	if !seg.Sealed && !l.opts.DryRun {
 		l.sum.SegmentsSkipped++
 		return nil
@@ -136,7 +208,11 @@ func (l *loader) segment(ctx context.Context, seg spool.Segment) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := l.write(ctx, ingest.MergeBatch(batch)); err != nil {
+		calls := ingest.MergeBatch(batch)
+		// One order for every batch, as the ingestor's: concurrent writers
+		// then lock rows in the same order and cannot deadlock each other.
+		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+		if err := l.write(ctx, calls); err != nil {
 			return fmt.Errorf("load %s: %w", seg.Name, err)
 		}
 		batch = batch[:0]
@@ -150,7 +226,10 @@ func (l *loader) segment(ctx context.Context, seg spool.Segment) error {
 			return nil
 		}
 		l.sum.Records++
-		c, ok := l.decode(rec.Data)
+		c, ok, err := l.decode(rec.Data)
+		if err != nil {
+			return fmt.Errorf("load %s line %d: %w", seg.Name, rec.Line, err)
+		}
 		if ok {
 			batch = append(batch, c)
 		}
@@ -168,7 +247,9 @@ func (l *loader) segment(ctx context.Context, seg spool.Segment) error {
 	}
 	l.sum.Corrupt += st.CorruptCount
 	for _, c := range st.Corrupt {
-		l.quarantine("spool_"+c.Reason, c.Raw)
+		if err := l.quarantine("spool_"+c.Reason, c.Raw); err != nil {
+			return fmt.Errorf("load %s: %w", seg.Name, err)
+		}
 	}
 	l.sum.Segments++
 	if l.opts.DryRun {
@@ -181,8 +262,9 @@ func (l *loader) segment(ctx context.Context, seg spool.Segment) error {
 }
 
 // decode turns a payload into a call: a stored call (the ingestor's spool)
-// or a raw event (the client's local spool).
-func (l *loader) decode(data json.RawMessage) (record.Call, bool) {
+// or a raw event (the client's local spool). A payload that is neither is
+// quarantined (ok false); err says it could not be.
+func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err error) {
 	var probe struct {
 		SchemaVersion json.RawMessage `json:"schema_version"`
 		Kind          string          `json:"kind"`
@@ -190,45 +272,26 @@ func (l *loader) decode(data json.RawMessage) (record.Call, bool) {
 	if err := json.Unmarshal(data, &probe); err == nil && probe.SchemaVersion != nil && probe.Kind != "" {
 		ev, err := event.Decode(data, 0)
 		if err != nil || l.opts.Pricer == nil {
-			l.quarantine("event_"+event.RejectReason(err), data)
-			return record.Call{}, false
+			return record.Call{}, false, l.quarantine("event_"+event.RejectReason(err), data)
 		}
 		l.sum.Events++
-		return ingest.Build(ev, l.opts.Pricer, l.opts.Build), true
+		return ingest.Build(ev, l.opts.Pricer, l.opts.Build), true, nil
 	}
-	var c record.Call
 	if err := json.Unmarshal(data, &c); err != nil || c.CallID == "" {
-		l.quarantine("bad_record", data)
-		return record.Call{}, false
+		return record.Call{}, false, l.quarantine("bad_record", data)
 	}
-	return c, true
+	return c, true, nil
 }
 
-func (l *loader) write(ctx context.Context, calls []record.Call) error {
-	var fresh []string
-	for i := range calls {
-		if !l.seen[calls[i].CallID] {
-			l.seen[calls[i].CallID] = true
-			fresh = append(fresh, calls[i].CallID)
-		}
-	}
-	l.sum.Calls += len(fresh)
-	if l.p != nil && len(fresh) > 0 {
-		n, err := l.p.Existing(ctx, fresh)
-		if err != nil {
-			return err
-		}
-		l.sum.AlreadyPresent += n
-	}
-	if l.opts.DryRun {
+// quarantine counts raw as kept aside and hands it to the hook (not on a
+// dry run).
+func (l *dirLoad) quarantine(reason string, raw []byte) error {
+	l.sum.Quarantined++
+	if l.opts.Quarantine == nil || l.opts.DryRun {
 		return nil
 	}
-	return l.w.Write(ctx, calls)
-}
-
-func (l *loader) quarantine(reason string, raw []byte) {
-	l.sum.Quarantined++
-	if l.opts.Quarantine != nil && !l.opts.DryRun {
-		_ = l.opts.Quarantine(reason, raw)
+	if err := l.opts.Quarantine(l.dir, reason, raw); err != nil {
+		return fmt.Errorf("quarantine %s: %w", reason, err)
 	}
+	return nil
 }

@@ -19,6 +19,11 @@ func storedStatus(s string) string {
 	return s
 }
 
+// StoredText returns s as calls stores text: valid UTF-8 without NUL, each
+// NUL and each invalid byte replaced by U+FFFD. A call is looked up by the
+// stored form of its id.
+func StoredText(s string) string { return cleanText(s) }
+
 // cleanText returns s as valid UTF-8 without NUL bytes, each NUL and each
 // invalid byte replaced by U+FFFD. It allocates only when s needs it.
 func cleanText(s string) string {

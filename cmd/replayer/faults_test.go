@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
+	"github.com/harborai/ingest/pkg/spool"
+)
+
+// TestReplayQuarantinesRejectedCall: a call PostgreSQL refuses (a model
+// name too long for its index) is quarantined and the replay carries on:
+// the other calls of its batch and of the next segment are loaded, both
+// segments are done, and a second run adds nothing.
+func TestReplayQuarantinesRejectedCall(t *testing.T) {
+	url := migratedDB(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	r := rand.New(rand.NewSource(1))
+	long := make([]byte, 4000) // random, so TOAST cannot compress it under the index limit
+	for i := range long {
+		long[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[r.Intn(36)]
+	}
+	var first [][]byte
+	for i := range 10 {
+		c := storedCall(fmt.Sprintf("call-%02d", i))
+		if i == 4 {
+			c.Model = string(long)
+		}
+		first = append(first, mustJSON(t, c))
+	}
+	writeSpool(t, dir, first, [][]byte{mustJSON(t, storedCall("call-next-segment"))})
+
+	sum := replayJSON(t, "-postgres-url", url, "-quiet", dir)
+	if sum.Segments != 2 || sum.Calls != 10 || sum.Quarantined != 1 || sum.Rejected != 1 {
+		t.Fatalf("first replay summary = %+v, want 2 segments, 10 calls, 1 rejected call quarantined", sum)
+	}
+	pool := openPool(t, url)
+	if got := storedIDs(t, pool); len(got) != 10 || got["call-04"] || !got["call-next-segment"] {
+		t.Fatalf("stored calls = %v, want the 10 accepted ones", got)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(dir, "seg-*")); len(segs) != 0 {
+		t.Errorf("segments left in the spool: %v, want both moved to done/", segs)
+	}
+	lines := quarantined(t, filepath.Dir(dir))
+	if len(lines) != 1 || lines[0].Reason != "poison_record" || lines[0].Data.CallID != "call-04" || lines[0].Data.Model != string(long) {
+		t.Fatalf("quarantine = %+v, want call-04 with reason poison_record", lines)
+	}
+
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Records != 0 || sum.Calls != 0 || sum.Quarantined != 0 {
+		t.Fatalf("second replay summary = %+v, want nothing loaded", sum)
+	}
+	if got := storedIDs(t, pool); len(got) != 10 {
+		t.Fatalf("after the second run %d calls stored, want 10", len(got))
+	}
+	if lines := quarantined(t, filepath.Dir(dir)); len(lines) != 1 {
+		t.Fatalf("after the second run %d quarantined lines, want 1", len(lines))
+	}
+}
+
+// TestReplayPricesWithDynamicPrices: raw events of a client's spool are
+// priced as the ingestor prices them, with the dynamic prices stored in
+// PostgreSQL (harborctl pricing set).
+func TestReplayPricesWithDynamicPrices(t *testing.T) {
+	url := migratedDB(t)
+	pool := openPool(t, url)
+	in, out := decimal.RequireFromString("1"), decimal.RequireFromString("2")
+	if _, err := pg.InsertPrice(t.Context(), pool, pg.PriceRow{Provider: "openai", Model: "gpt-4o-mini", Currency: "USD", Unit: 1000,
+		Input: &in, Output: &out, EffectiveFrom: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	var payloads [][]byte
+	for _, ev := range testutil.CallEvents(1) { // call-000000: 100 prompt, 20 completion tokens
+		b, err := event.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, b)
+	}
+	writeSpool(t, dir, payloads)
+
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Events != 2 || sum.Calls != 1 {
+		t.Fatalf("replay summary = %+v, want 2 events, 1 call", sum)
+	}
+	var source, total string
+	if err := pool.QueryRow(t.Context(), `SELECT pricing_source, total_cost::text FROM calls WHERE call_id = 'call-000000'`).Scan(&source, &total); err != nil {
+		t.Fatal(err)
+	}
+	// 100 × 1/1000 + 20 × 2/1000
+	if source != "dynamic" || !decimal.RequireFromString(total).Equal(decimal.RequireFromString("0.14")) {
+		t.Fatalf("stored pricing_source, total_cost = %s, %s; want dynamic, 0.14", source, total)
+	}
+}
+
+// TestReplayRetriesLockTimeout: a write that fails with a retryable error
+// (the calls table locked past the session's lock timeout) is retried
+// with backoff; once the lock is released the replay completes with every
+// call stored once.
+func TestReplayRetriesLockTimeout(t *testing.T) {
+	url := migratedDB(t)
+	const n = 50
+	dir := filepath.Join(t.TempDir(), "spool")
+	var payloads [][]byte
+	for i := range n {
+		payloads = append(payloads, mustJSON(t, storedCall(fmt.Sprintf("call-%03d", i))))
+	}
+	writeSpool(t, dir, payloads)
+
+	pool := openPool(t, url)
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(t.Context(), `LOCK TABLE calls IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	var errb syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(t.Context(), []string{"-json", "-quiet", "-migrate=false", "-postgres-url", withLockTimeout(url, 200*time.Millisecond), dir}, &out, &errb)
+	}()
+	testutil.WaitFor(t, 30*time.Second, "a failed attempt retried", func() (bool, string) {
+		return strings.Contains(errb.String(), "retrying"), errb.String()
+	})
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-code; c != 0 {
+		t.Fatalf("replayer = exit %d: %s", c, errb.String())
+	}
+	var sum struct{ Calls int }
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil || sum.Calls != n {
+		t.Fatalf("summary %q (%v), want %d calls", out.String(), err, n)
+	}
+	var rows, distinct int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT call_id) FROM calls`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows != n || distinct != n {
+		t.Fatalf("%d rows, %d distinct calls stored, want %d of each", rows, distinct, n)
+	}
+}
+
+// TestReplayAlongsideLiveWriter: the replayer loads fragments of calls
+// that a live writer (an ingestor: sorted batches) is storing at the same
+// time; neither deadlocks the other for good, and every call is stored
+// once with the replayed fragment.
+func TestReplayAlongsideLiveWriter(t *testing.T) {
+	url := migratedDB(t)
+	const n = 3000
+	r := rand.New(rand.NewSource(2))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("call-%05d", i)
+	}
+	var payloads [][]byte
+	for _, i := range r.Perm(n) { // spool order is arrival order, not id order
+		c := storedCall(ids[i])
+		c.RequestEventID, c.ResponseEventID, c.Status = "", "resp-"+ids[i], "success"
+		payloads = append(payloads, mustJSON(t, c))
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, payloads)
+
+	live, err := pg.NewWriter(t.Context(), pg.Config{URL: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		lr := rand.New(rand.NewSource(3))
+		for round := 0; ; round++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			batch := make([]record.Call, 0, 200)
+			for _, i := range lr.Perm(n)[:200] {
+				c := storedCall(ids[i])
+				c.RequestEventID = fmt.Sprintf("req-%d-%d", round, i)
+				batch = append(batch, c)
+			}
+			slices.SortFunc(batch, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+			_ = live.Write(context.Background(), batch)
+		}
+	})
+	var out, errb bytes.Buffer
+	c := run(t.Context(), []string{"-json", "-quiet", "-batch-size", "200", "-postgres-url", url, dir}, &out, &errb)
+	close(stop)
+	wg.Wait()
+	if c != 0 {
+		t.Fatalf("replayer = exit %d: %s", c, errb.String())
+	}
+	pool := openPool(t, url)
+	var rows, responses int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*), count(response_event_id) FROM calls`).Scan(&rows, &responses); err != nil {
+		t.Fatal(err)
+	}
+	if rows != n || responses != n {
+		t.Fatalf("%d calls stored, %d with the replayed response; want %d of each", rows, responses, n)
+	}
+}
+
+// TestReplayCountsCallOnceAcrossDirs: a call whose request is in one spool
+// directory and its response in another counts once, as a call not stored
+// before the run.
+func TestReplayCountsCallOnceAcrossDirs(t *testing.T) {
+	url := migratedDB(t)
+	a, b := filepath.Join(t.TempDir(), "spool"), filepath.Join(t.TempDir(), "spool")
+	req, resp := storedCall("call-split"), storedCall("call-split")
+	resp.RequestEventID, resp.ResponseEventID, resp.Status = "", "resp-split", "success"
+	writeSpool(t, a, [][]byte{mustJSON(t, req), mustJSON(t, storedCall("call-a"))})
+	writeSpool(t, b, [][]byte{mustJSON(t, resp), mustJSON(t, storedCall("call-b"))})
+
+	sum := replayJSON(t, "-postgres-url", url, "-quiet", a, b)
+	if sum.Calls != 3 || sum.AlreadyPresent != 0 {
+		t.Fatalf("replay summary = %+v, want 3 calls, none already present", sum)
+	}
+	var events string
+	if err := openPool(t, url).QueryRow(t.Context(), `SELECT request_event_id || ',' || response_event_id FROM calls WHERE call_id = 'call-split'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != "ev-call-split,resp-split" {
+		t.Fatalf("call-split events = %s, want both fragments merged", events)
+	}
+}
+
+// TestReplayCallIDWithNUL: a stored-call record whose call id holds a NUL
+// (stored with U+FFFD, as pkg/pg cleans text) loads, and a second replay
+// of the same segment finds it already present.
+func TestReplayCallIDWithNUL(t *testing.T) {
+	url := migratedDB(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call\x00nul")), mustJSON(t, storedCall("call-plain"))})
+
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Calls != 2 || sum.AlreadyPresent != 0 {
+		t.Fatalf("first replay summary = %+v, want 2 calls, none present", sum)
+	}
+	if got := storedIDs(t, openPool(t, url)); len(got) != 2 || !got["call\ufffdnul"] {
+		t.Fatalf("stored calls = %v, want call\ufffdnul and call-plain", got)
+	}
+	copyDone(t, dir)
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Calls != 2 || sum.AlreadyPresent != 2 {
+		t.Fatalf("replay of the loaded segment = %+v, want 2 calls, both already present", sum)
+	}
+}
+
+// storedCall is a request fragment as the ingestor's spool sink stores it.
+func storedCall(id string) record.Call {
+	return record.Call{CallID: id, Provider: "openai", Model: "gpt-4o", StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		RequestEventID: "ev-" + id}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeSpool writes one sealed segment per element of segments in dir.
+func writeSpool(t *testing.T, dir string, segments ...[][]byte) {
+	t.Helper()
+	sw, err := spool.Open(spool.Options{Dir: dir, Sync: spool.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, payloads := range segments {
+		if i > 0 {
+			if err := sw.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sw.Append(context.Background(), payloads); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migratedDB returns the URL of a new database with the schema applied.
+func migratedDB(t *testing.T) string {
+	t.Helper()
+	url := pgtest.Start(t).NewDB(t)
+	if _, err := pg.Migrate(t.Context(), openPool(t, url)); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+func openPool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pg.NewPool(t.Context(), pg.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// withLockTimeout returns url with the session's lock_timeout set.
+func withLockTimeout(url string, d time.Duration) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%slock_timeout=%d", url, sep, d.Milliseconds())
+}
+
+func storedIDs(t *testing.T, pool *pgxpool.Pool) map[string]bool {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), `SELECT call_id FROM calls`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+type quarantineLine struct {
+	Reason string      `json:"reason"`
+	Data   record.Call `json:"data"`
+}
+
+// quarantined reads the quarantine files under dir.
+func quarantined(t *testing.T, dir string) []quarantineLine {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "quarantine", "*.jsonl"))
+	var out []quarantineLine
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var l quarantineLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatalf("quarantine line %q: %v", sc.Text(), err)
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,295 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
+	"github.com/harborai/ingest/pkg/spool"
+)
+
+// TestLoadSortsBatchesByCallID: every batch is written in call id order,
+// whatever the spool's order.
+func TestLoadSortsBatchesByCallID(t *testing.T) {
+	dir := spoolOf(t, []string{"c-09", "c-03", "c-07", "c-01", "c-05", "c-08", "c-02", "c-06", "c-04"})
+	st := newMemStore()
+	sum, err := Run(t.Context(), dir, st, st, Options{BatchSize: 4})
+	if err != nil || sum.Calls != 9 {
+		t.Fatalf("Run() = %+v, %v; want 9 calls", sum, err)
+	}
+	if len(st.batches) != 3 {
+		t.Fatalf("%d batches written, want 3", len(st.batches))
+	}
+	for _, b := range st.batches {
+		if !slices.IsSorted(b) {
+			t.Errorf("batch %v not sorted by call id", b)
+		}
+	}
+}
+
+// TestLoadRetriesRetryableErrors: a write failing with retryable errors is
+// retried until it succeeds, and the load completes.
+func TestLoadRetriesRetryableErrors(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-2", "c-3"})
+	st := newMemStore()
+	st.fail = []error{
+		&pgconn.PgError{Code: "40P01", Message: "deadlock detected"},
+		&pgconn.PgError{Code: "55P03", Message: "canceling statement due to lock timeout"},
+	}
+	sum, err := Run(t.Context(), dir, st, st, Options{})
+	if err != nil || sum.Calls != 3 || sum.Segments != 1 {
+		t.Fatalf("Run() = %+v, %v; want 3 calls, 1 segment", sum, err)
+	}
+	if st.attempts != 3 || len(st.calls) != 3 {
+		t.Fatalf("%d attempts, %d calls stored; want 3 attempts, 3 calls", st.attempts, len(st.calls))
+	}
+	assertDone(t, dir, true)
+}
+
+// TestLoadGivesUpAfterRetryFor: a write that keeps failing with a
+// retryable error fails the load after RetryFor, with the last error; the
+// failed batch is not counted and the segment is left to load again.
+func TestLoadGivesUpAfterRetryFor(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-2"})
+	st := newMemStore()
+	lockTimeout := &pgconn.PgError{Code: "55P03", Message: "canceling statement due to lock timeout"}
+	st.always = lockTimeout
+	start := time.Now()
+	sum, err := Run(t.Context(), dir, st, st, Options{RetryFor: 300 * time.Millisecond})
+	if !errors.Is(err, lockTimeout) || !strings.Contains(err.Error(), "still failing after retrying for 300ms") {
+		t.Fatalf("Run() error = %v, want the lock timeout after retrying for 300ms", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("gave up after %v, want about 300ms", elapsed)
+	}
+	if st.attempts < 2 {
+		t.Errorf("%d attempts, want retries", st.attempts)
+	}
+	if sum.Calls != 0 || sum.Segments != 0 {
+		t.Errorf("Run() summary = %+v, want no call and no segment counted", sum)
+	}
+	assertDone(t, dir, false)
+}
+
+// TestLoadFailsAtOnceOnPermanentError: an error that is not retryable and
+// not a PoisonError fails the load at once; nothing is counted.
+func TestLoadFailsAtOnceOnPermanentError(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-2"})
+	st := newMemStore()
+	badText := &pgconn.PgError{Code: "22021", Message: "invalid byte sequence for encoding \"UTF8\": 0x00"}
+	st.always = badText
+	sum, err := Run(t.Context(), dir, st, st, Options{})
+	if !errors.Is(err, badText) {
+		t.Fatalf("Run() error = %v, want %v", err, badText)
+	}
+	if st.attempts != 1 || sum.Calls != 0 || sum.AlreadyPresent != 0 {
+		t.Fatalf("%d attempts, summary %+v; want 1 attempt, nothing counted", st.attempts, sum)
+	}
+	assertDone(t, dir, false)
+}
+
+// TestLoadStopsRetryingWhenCancelled: cancelling the context ends the
+// retries with context.Canceled.
+func TestLoadStopsRetryingWhenCancelled(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1"})
+	st := newMemStore()
+	st.always = &pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}
+	ctx, cancel := context.WithCancel(t.Context())
+	st.onAttempt = func(n int) {
+		if n == 2 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, dir, st, st, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run() error = %v, want context.Canceled", err)
+	}
+}
+
+// TestLoadQuarantinesRejectedCalls: a call the writer rejects as data is
+// quarantined with reason poison_record; the rest of its batch counts as
+// written and the segment is done.
+func TestLoadQuarantinesRejectedCalls(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-bad", "c-3"})
+	st := newMemStore()
+	st.reject = map[string]bool{"c-bad": true}
+	var mu sync.Mutex
+	var kept []string
+	opts := Options{Quarantine: func(d, reason string, raw []byte) error {
+		var c record.Call
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Errorf("quarantined %q: %v", raw, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		kept = append(kept, fmt.Sprintf("%s %s %s", filepath.Base(d), reason, c.CallID))
+		return nil
+	}}
+	sum, err := Run(t.Context(), dir, st, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Summary{Segments: 1, Records: 3, Calls: 2, Quarantined: 1, Rejected: 1}
+	if sum != want {
+		t.Errorf("Run() summary = %+v, want %+v", sum, want)
+	}
+	if !slices.Equal(kept, []string{"spool poison_record c-bad"}) {
+		t.Errorf("quarantined %q, want c-bad as poison_record", kept)
+	}
+	assertDone(t, dir, true)
+}
+
+// TestLoadStopsWhenQuarantineFails: a rejected call that cannot be
+// quarantined stops the load before the segment is marked loaded.
+func TestLoadStopsWhenQuarantineFails(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-bad"})
+	st := newMemStore()
+	st.reject = map[string]bool{"c-bad": true}
+	diskFull := errors.New("no space left on device")
+	_, err := Run(t.Context(), dir, st, st, Options{Quarantine: func(string, string, []byte) error { return diskFull }})
+	if !errors.Is(err, diskFull) {
+		t.Fatalf("Run() error = %v, want the quarantine's error", err)
+	}
+	assertDone(t, dir, false)
+}
+
+// TestLoaderCountsCallOnceAcrossDirs: a call whose fragments lie in two
+// directories loaded by one Loader counts once, and not as already present.
+func TestLoaderCountsCallOnceAcrossDirs(t *testing.T) {
+	a := spoolOf(t, []string{"c-split", "c-a"})
+	b := spoolOf(t, []string{"c-split", "c-b"})
+	st := newMemStore()
+	st.calls["c-old"] = true
+	c := spoolOf(t, []string{"c-old"})
+	l := NewLoader(st, st, Options{})
+	var total Summary
+	for _, dir := range []string{a, b, c} {
+		s, err := l.Load(t.Context(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total = total.Add(s)
+	}
+	if total.Calls != 4 || total.AlreadyPresent != 1 {
+		t.Fatalf("summary = %+v, want 4 calls, 1 (c-old) already present", total)
+	}
+}
+
+// TestLoadCountsByStoredID: ids that the store keeps as one (a NUL and
+// U+FFFD) are one call, looked up under the stored id.
+func TestLoadCountsByStoredID(t *testing.T) {
+	dir := spoolOf(t, []string{"c\x00x", "c\ufffdx", "c-new"})
+	st := newMemStore()
+	st.calls["c\ufffdx"] = true
+	sum, err := Run(t.Context(), dir, st, st, Options{DryRun: true})
+	if err != nil || sum.Calls != 2 || sum.AlreadyPresent != 1 {
+		t.Fatalf("Run() = %+v, %v; want 2 calls, 1 already present", sum, err)
+	}
+}
+
+// memStore is an in-memory Writer and Presence. It fails the first writes
+// with fail, every write with always, and rejects the calls in reject with
+// a PoisonError (writing the others).
+type memStore struct {
+	mu        sync.Mutex
+	calls     map[string]bool
+	batches   [][]string
+	attempts  int
+	fail      []error
+	always    error
+	reject    map[string]bool
+	onAttempt func(n int)
+}
+
+func newMemStore() *memStore { return &memStore{calls: map[string]bool{}} }
+
+func (s *memStore) Write(_ context.Context, calls []record.Call) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	if s.onAttempt != nil {
+		s.onAttempt(s.attempts)
+	}
+	if s.always != nil {
+		return s.always
+	}
+	if len(s.fail) > 0 {
+		err := s.fail[0]
+		s.fail = s.fail[1:]
+		return err
+	}
+	var ids []string
+	var poison pg.PoisonError
+	for _, c := range calls {
+		ids = append(ids, c.CallID)
+		if s.reject[c.CallID] {
+			poison.Calls = append(poison.Calls, c)
+			poison.Errs = append(poison.Errs, &pgconn.PgError{Code: "54000", Message: "index row size exceeds maximum"})
+			continue
+		}
+		s.calls[pg.StoredText(c.CallID)] = true
+	}
+	s.batches = append(s.batches, ids)
+	if len(poison.Calls) > 0 {
+		return &poison
+	}
+	return nil
+}
+
+func (s *memStore) Existing(_ context.Context, ids []string) (map[string]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]bool{}
+	for _, id := range ids {
+		if s.calls[id] {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+// spoolOf writes a sealed segment of request fragments of ids, in that
+// order, and returns its spool directory.
+func spoolOf(t *testing.T, ids []string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "spool")
+	sw, err := spool.Open(spool.Options{Dir: dir, Sync: spool.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payloads [][]byte
+	for _, id := range ids {
+		b, err := json.Marshal(record.Call{CallID: id, Provider: "openai", Model: "gpt-4o",
+			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), RequestEventID: "ev-" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, b)
+	}
+	if err := sw.Append(context.Background(), payloads); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// assertDone checks whether dir's segments were all moved to done/.
+func assertDone(t *testing.T, dir string, want bool) {
+	t.Helper()
+	left, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
+	if done := len(left) == 0; done != want {
+		t.Errorf("segments left in %s: %v; want all loaded = %v", dir, left, want)
+	}
+}

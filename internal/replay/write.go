@@ -1,0 +1,118 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sethvargo/go-retry"
+
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// write stores a merged batch and counts its calls once it is stored. A
+// call the writer rejects as data is quarantined, and the batch counts as
+// written: the rejected call would fail the same way on every run.
+func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
+	var fresh []string // stored ids not written before by this run
+	inBatch := make(map[string]bool, len(calls))
+	for i := range calls {
+		id := pg.StoredText(calls[i].CallID)
+		if !l.seen[id] && !inBatch[id] {
+			inBatch[id] = true
+			fresh = append(fresh, id)
+		}
+	}
+	var present map[string]bool
+	if l.p != nil && len(fresh) > 0 {
+		err := l.retrying(ctx, "count existing calls", func(ctx context.Context) error {
+			var err error
+			present, err = l.p.Existing(ctx, fresh)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var rejected map[string]bool
+	if !l.opts.DryRun {
+		var err error
+		if rejected, err = l.store(ctx, calls); err != nil {
+			return err
+		}
+	}
+	for _, id := range fresh {
+		if rejected[id] {
+			continue
+		}
+		l.seen[id] = true
+		l.sum.Calls++
+		if present[id] {
+			l.sum.AlreadyPresent++
+		}
+	}
+	return nil
+}
+
+// store writes calls, retrying retryable errors, and quarantines the calls
+// the writer rejects. It returns the stored ids of those.
+func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bool, error) {
+	var poison *pg.PoisonError
+	err := l.retrying(ctx, "write batch", func(ctx context.Context) error {
+		err := l.w.Write(ctx, calls)
+		if p, ok := errors.AsType[*pg.PoisonError](err); ok {
+			poison = p // the rest of the batch is written
+			return nil
+		}
+		return err
+	})
+	if err != nil || poison == nil {
+		return nil, err
+	}
+	rejected := make(map[string]bool, len(poison.Calls))
+	for i, c := range poison.Calls {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("encode rejected call %s: %w", c.CallID, err)
+		}
+		if err := l.quarantine("poison_record", raw); err != nil {
+			return nil, fmt.Errorf("call %s rejected by the store (%w); %w", c.CallID, poison.Errs[i], err)
+		}
+		l.sum.Rejected++
+		rejected[pg.StoredText(c.CallID)] = true
+		l.log.Warn("call rejected by the store, quarantined", "call_id", c.CallID, "err", poison.Errs[i])
+	}
+	return rejected, nil
+}
+
+// retrying runs op until it succeeds or fails with an error that is not
+// retryable (pg.IsRetryable), retrying with capped exponential backoff and
+// jitter for at most RetryFor. ctx ending stops it.
+func (l *dirLoad) retrying(ctx context.Context, what string, op func(context.Context) error) error {
+	b := retry.NewExponential(100 * time.Millisecond)
+	b = retry.WithCappedDuration(5*time.Second, b)
+	b = retry.WithJitterPercent(20, b)
+	b = retry.WithMaxDuration(l.opts.RetryFor, b)
+	var lastErr error
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		err := op(ctx)
+		if err == nil || !pg.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		lastErr = err
+		l.log.Warn(what+" failed, retrying", "err", err)
+		return retry.RetryableError(err)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	case lastErr != nil && errors.Is(err, lastErr):
+		return fmt.Errorf("%s: still failing after retrying for %v: %w", what, l.opts.RetryFor, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -293,6 +293,31 @@ func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
 	}
 }
 
+// TestPostgresHealthWithoutTraffic: with no call to write, the health and
+// state gauges still follow PostgreSQL going away and coming back.
+func TestPostgresHealthWithoutTraffic(t *testing.T) {
+	pgc := pgtest.Dedicated(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = pgc.NewDB(t)
+	r := startIngestor(t, cfg, nil)
+	gauges := func(health, state float64) func() (bool, string) {
+		return func() (bool, string) {
+			fams := r.scrape(t)
+			h, s := counter(fams, "harborai_postgres_health_status", "", ""), counter(fams, "harborai_fallback_logger_state", "", "")
+			return h == health && s == state, fmt.Sprintf("health %v, state %v", h, s)
+		}
+	}
+	waitFor(t, 15*time.Second, "healthy", gauges(1, 0))
+	if err := pgc.Stop("fast"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "unhealthy once PostgreSQL stopped", gauges(0, 3))
+	if err := pgc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "healthy again once PostgreSQL is back", gauges(1, 0))
+}
+
 // TestBacklogConsumedAfterRestart: with an external NATS server, events
 // published while the ingestor is down wait in JetStream and are all stored
 // once it runs again.

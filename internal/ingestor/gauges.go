@@ -2,6 +2,7 @@ package ingestor
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,54 @@ func watchSpool(ctx context.Context, dir string, m *ingest.Metrics) {
 			}
 			m.SpoolSegments.Set(float64(len(segs)))
 			m.SpoolBytes.Set(float64(size))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// postgresHealth keeps harborai_postgres_health_status and the state gauge
+// current: every batch write tells (wrote), and while none is attempted (no
+// traffic, or before the first batch) a probe every probeEvery does, so an
+// outage shows on the dashboard even when the apps are quiet.
+type postgresHealth struct {
+	m         *ingest.Metrics
+	lastWrite atomic.Int64 // unix nanoseconds of the last write attempt
+}
+
+// probeEvery is how often an idle ingestor probes PostgreSQL.
+const probeEvery = 2 * time.Second
+
+func (h *postgresHealth) set(ok bool) {
+	h.m.PostgresHealth.Set(boolGauge(ok))
+	if ok {
+		h.m.State.Set(ingest.StatePostgres)
+	} else {
+		h.m.State.Set(ingest.StateError)
+	}
+}
+
+// wrote records the outcome of a batch write.
+func (h *postgresHealth) wrote(err error) {
+	h.lastWrite.Store(time.Now().UnixNano())
+	h.set(err == nil)
+}
+
+// watch probes w while no write has been attempted for probeEvery, until
+// ctx ends.
+func (h *postgresHealth) watch(ctx context.Context, w *pg.Writer) {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		if time.Since(time.Unix(0, h.lastWrite.Load())) >= probeEvery {
+			err := w.Probe(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			h.set(err == nil)
 		}
 		select {
 		case <-ctx.Done():

@@ -128,15 +128,15 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	pcfg.ShutdownTimeout = cfg.ShutdownTimeout
 	pcfg.Build.KeepBodies = cfg.KeepBodies
 	pcfg.Build.Environment = cfg.Environment
+	health := &postgresHealth{m: metrics}
+	var onWrite func(error)
+	if sinkName == "postgres" {
+		onWrite = health.wrote
+	}
 	pipe := ingest.New(pcfg, ingest.Deps{
 		Consumer: cons, Sink: sink, SinkName: sinkName, Pricer: pricer,
 		Quarantine: quarantineDir(cfg.DataDir),
-		Metrics:    metrics, Logger: log,
-		OnWrite: func(err error) {
-			if sinkName == "postgres" {
-				metrics.PostgresHealth.Set(boolGauge(err == nil))
-			}
-		},
+		Metrics:    metrics, Logger: log, OnWrite: onWrite,
 	})
 
 	var wg sync.WaitGroup
@@ -181,6 +181,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	wg.Go(func() { watchSpool(ctx, SpoolDir(cfg.DataDir), metrics) })
 	if pw, ok := sink.(*pg.Writer); ok {
 		wg.Go(func() { runRetention(ctx, cfg, pw, log.With("component", "retention")) })
+		wg.Go(func() { health.watch(ctx, pw) })
 	}
 	runErr := pipe.Run(ctx)
 	log.Info("ingestor stopping", "stored_events", pipe.Stored())

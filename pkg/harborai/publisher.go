@@ -39,7 +39,7 @@ type Publisher struct {
 
 	c         counters
 	spill     *spiller      // WithSpool's local spool; nil without
-	held      *nats.Msg     // the message run had in hand when Close gave up
+	held      []*nats.Msg   // the messages run had in hand when Close gave up
 	carry     encoded       // taken from the queue, for the next message
 	payloads  sync.Pool     // *[]byte: message payload buffers, reused
 	recycle   sync.Map      // *nats.Msg -> its payload's *[]byte, released at its ack
@@ -50,6 +50,12 @@ type Publisher struct {
 	mu        sync.RWMutex // orders Publish against Close
 	abortOnce sync.Once
 	done      chan struct{}
+
+	// ackMu orders acks and failures against Close: once settled, Close
+	// has counted every event not yet acked (dropped or spooled), and an
+	// ack or failure arriving later changes nothing.
+	ackMu   sync.Mutex
+	settled bool
 }
 
 // Connect returns a publisher to the NATS server at url. It does not wait
@@ -95,7 +101,7 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		wakeCount: max(int64(o.queueSize)/4, 1),
 		wakeBytes: max(o.queueBytes/4, 1),
 		wake:      make(chan struct{}, 1),
-		retries:   make(chan *nats.Msg, o.maxPending),
+		retries:   make(chan *nats.Msg, 2*o.maxPending), // see onErr
 		closing:   make(chan struct{}),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
@@ -174,9 +180,11 @@ func (p *Publisher) enqueue(q queued) error {
 func (p *Publisher) Stats() Stats { return p.c.stats() }
 
 // Close stops accepting events and publishes what is queued, waiting for
-// the acks until ctx ends. Events still unsent then are counted as dropped
-// (with WithSpool: written to the spool, a local disk write that ctx does
-// not bound) and Close returns ctx's error. Close is idempotent.
+// the acks until ctx ends. Events still unsent or unacked then are counted
+// as dropped (with WithSpool: written to the spool, a local disk write that
+// ctx does not bound), once: an ack arriving later counts for nothing.
+// Close returns ctx's error. It leaves a connection given to New without
+// the publisher's subscription for acks. Close is idempotent.
 func (p *Publisher) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed.Swap(true) {
@@ -191,7 +199,17 @@ func (p *Publisher) Close(ctx context.Context) error {
 		p.abortOnce.Do(func() { close(p.abort) })
 		<-p.done
 	}
+	// run has returned: nothing is sent any more. From here on acks and
+	// failures count for nothing; what is unacked now is spooled or
+	// dropped, once.
+	p.ackMu.Lock()
+	p.settled = true
+	p.ackMu.Unlock()
 	p.closeSpool()
+	// The publisher's reply subscription and its goroutines are on the
+	// connection, which the application may keep using (New). The acks
+	// still pending are failed, to onErr, which ignores them now.
+	p.js.CleanupPublisher()
 	if n := p.c.buffered.Swap(0); n > 0 {
 		p.c.dropUnsent.Add(n)
 		p.opts.logger.Warn("harborai: events unsent at close", "count", n)
@@ -508,7 +526,11 @@ func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 func (p *Publisher) split(m *nats.Msg) bool {
 	p.recycle.Delete(m) // its halves are copies; m goes to the collector
 	if a, b, ok := halves(m); ok {
-		return p.send(a) && p.send(b)
+		if !p.send(a) {
+			p.held = append(p.held, b) // a is held too
+			return false
+		}
+		return p.send(b)
 	}
 	p.c.dropInvalid.Add(1)
 	p.c.buffered.Add(-1)
@@ -615,7 +637,7 @@ func withoutBodies(ev *event.Event, response bool) *event.Event {
 func (p *Publisher) send(m *nats.Msg) bool {
 	for {
 		if !p.pause() {
-			p.held = m
+			p.held = append(p.held, m)
 			return false
 		}
 		if !p.nc.IsConnected() {
@@ -645,10 +667,16 @@ func (p *Publisher) send(m *nats.Msg) bool {
 	}
 }
 
+// onAck counts an acked message's events as published, unless Close has
+// counted them already. It counts before lowering inflight, which run
+// waits to see at zero: a Close that did not give up then finds every ack
+// counted.
 func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
-	p.inflight.Add(-1)
-	if p.spill != nil && !p.spill.untrack(m) {
-		return // spooled at Close already, and counted there
+	defer p.inflight.Add(-1)
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
+	if p.settled || p.spill != nil && !p.spill.untrack(m) {
+		return // counted at Close already: dropped, or spooled
 	}
 	p.failures.Store(0)
 	n := eventsIn(m)
@@ -657,10 +685,14 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAc
 	p.release(m)
 }
 
+// onErr hands a message whose publish failed back to run, unless Close has
+// counted it already.
 func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
-	if p.spill != nil && !p.spill.untrack(m) {
-		p.inflight.Add(-1)
-		return // spooled at Close already
+	defer p.inflight.Add(-1) // once m is in retries, for run
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
+	if p.settled || p.spill != nil && !p.spill.untrack(m) {
+		return // counted at Close already
 	}
 	// No backoff here: an ack that timed out is re-sent at once (the send
 	// loop backs off only while the connection is down or a publish fails
@@ -673,11 +705,21 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 		p.tooBig.Store(m, struct{}{})
 	}
 	// Same message, same Nats-Msg-Id: JetStream drops it if the first try
-	// arrived after all. retries holds maxPending messages, the most that
-	// can be in flight, so this never blocks the NATS client.
-	p.retries <- m
-	p.inflight.Add(-1)
-	p.nudge()
+	// arrived after all. retries holds twice maxPending messages, where
+	// the messages in flight and waiting for a retry together stay near
+	// maxPending (run sends new ones only while retries is empty), so
+	// this does not block; were it full, holding the NATS client (and
+	// ackMu, which Close takes) would be worse than losing m, counted.
+	select {
+	case p.retries <- m:
+		p.nudge()
+	default:
+		n := eventsIn(m)
+		p.c.dropUnsent.Add(n)
+		p.c.buffered.Add(-n)
+		p.tooBig.Delete(m)
+		p.opts.logger.Warn("harborai: retry queue full, events dropped", "count", n)
+	}
 }
 
 // pause waits the backoff's next delay while publishes fail (not at all

@@ -92,3 +92,54 @@ func TestHalves(t *testing.T) {
 		t.Error("a single-event message was split")
 	}
 }
+
+// TestAckAfterClose: an ack or failure arriving after Close has counted
+// the unacked events (dropped, or spooled) changes no counter.
+func TestAckAfterClose(t *testing.T) {
+	for _, spooled := range []bool{false, true} {
+		srv := natstest.Start(t)
+		var opts []Option
+		if spooled {
+			opts = append(opts, WithSpool(t.TempDir()))
+		}
+		pub, err := Connect(srv.ClientURL(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Close(context.Background()); err != nil {
+			t.Fatalf("Close() = %v", err)
+		}
+		ev := &event.Event{EventID: event.NewID(), Kind: event.KindRequest, CallID: event.NewID()}
+		late := singleMsg(ev, []byte("{}"))
+		want := pub.Stats()
+		pub.onAck(nil, late, nil)
+		pub.onErr(nil, late, jetstream.ErrNoStreamResponse)
+		if got := pub.Stats(); got.Published != want.Published || got.Dropped != want.Dropped ||
+			got.Spooled != want.Spooled || got.Buffered != want.Buffered {
+			t.Errorf("spool %v: Stats() = %+v after a late ack and failure, want %+v", spooled, got, want)
+		}
+	}
+}
+
+// TestSplitHoldsBothHalves: when Close gives up while a batch too large
+// for the stream is being sent in halves, both halves are held for the
+// spool (or counted as unsent), not only the one being sent.
+func TestSplitHoldsBothHalves(t *testing.T) {
+	var payload []byte
+	for _, l := range []string{`{"a":1}`, `{"b":2}`, `{"c":3}`} {
+		payload = event.AppendBatchLine(payload, []byte(l))
+	}
+	p := &Publisher{opts: defaultOptions(), abort: make(chan struct{})}
+	close(p.abort)      // Close gave up
+	p.failures.Store(1) // send waits, and so sees it
+	if p.split(batchMsg(payload, 3, "")) {
+		t.Fatal("split() = true after Close gave up")
+	}
+	var held int64
+	for _, m := range p.held {
+		held += eventsIn(m)
+	}
+	if held != 3 {
+		t.Errorf("split() held %d events of 3", held)
+	}
+}

@@ -154,9 +154,9 @@ func (s *spiller) untrack(m *nats.Msg) bool {
 }
 
 // closeSpool writes to the spool, at Close once the run goroutine has
-// returned, every event still queued, waiting for a retry or awaiting its
-// ack, then closes the spool. Without a spool, or once done, it does
-// nothing.
+// returned and acks and failures no longer count (settled), every event
+// still queued, waiting for a retry or awaiting its ack, then closes the
+// spool. Without a spool, or once done, it does nothing.
 func (p *Publisher) closeSpool() {
 	if p.spill != nil {
 		p.spill.once.Do(p.spillUnsent)
@@ -185,9 +185,10 @@ func (p *Publisher) spillUnsent() {
 			drained = true
 		}
 	}
-	if p.held != nil {
-		all = append(all, payloads(p.held)...)
+	for _, m := range p.held {
+		all = append(all, payloads(m)...)
 	}
+	p.held = nil
 	s.inflight.Range(func(id, m any) bool {
 		if _, ok := s.inflight.LoadAndDelete(id); ok {
 			all = append(all, payloads(m.(*nats.Msg))...)

@@ -98,9 +98,11 @@ func (t *Transport) CloseIdleConnections() {
 // record makes one recognised call.
 func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	started := time.Now()
-	body, out, err := takeBody(req, t.opts.maxBody)
-	if err != nil {
-		return nil, err // the base transport would have failed the same way
+	body, out, readErr := takeBody(req, t.opts.maxBody)
+	if readErr != nil {
+		// The base transport would have failed the same way; the call is
+		// recorded as failed all the same, so that it is counted.
+		body, out = reqBody{omit: "incomplete"}, req
 	}
 	// A call whose ids someone sees on this goroutine (WithOnCall, a span)
 	// gets them, and its model, here; any other leaves them to the
@@ -138,8 +140,11 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	text := body.text // as the application sent it
 
 	var hide *usageFilter
-	if a.includeUsage && info.Stream && t.opts.includeUsage && !body.truncated {
+	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && mayAddUsage(req, a.provider) {
 		if nb, ok := withIncludeUsage(body.text, f, members); ok {
+			if out == req {
+				_ = req.Body.Close() // read through GetBody; the new body replaces it
+			}
 			s := new(rewritten)
 			body.text, out, hide = nb, s.send(req, nb), &s.filter
 		}
@@ -174,6 +179,14 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		Body:        body.kept(t.opts.maxBody),
 		BodyOmitted: body.omitted(t.opts.maxBody),
 	})
+	if readErr != nil {
+		rec.finish(event.Response{
+			Status:       event.StatusError,
+			ErrorType:    errorType(readErr),
+			ErrorMessage: redactMessage(readErr.Error(), req.URL),
+		}, nil)
+		return nil, readErr
+	}
 
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
@@ -208,8 +221,8 @@ func httpErrorType(status int) string { return "http_" + strconv.Itoa(status) }
 // reqBody is the request body as the transport read it.
 type reqBody struct {
 	text      string
-	truncated bool // the body is longer than text
-	disabled  bool // bodies are not kept (WithMaxBodyBytes(0))
+	truncated bool   // the body is longer than text
+	omit      string // why the event has no body: "disabled" (WithMaxBodyBytes(0)), "incomplete" (a read error)
 }
 
 func (b reqBody) kept(limit int) string {
@@ -221,8 +234,8 @@ func (b reqBody) kept(limit int) string {
 
 func (b reqBody) omitted(limit int) string {
 	switch {
-	case b.disabled:
-		return "disabled"
+	case b.omit != "":
+		return b.omit
 	case b.truncated || len(b.text) > limit:
 		return "truncated"
 	}
@@ -237,7 +250,7 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 		return reqBody{}, req, nil
 	}
 	if limit == 0 {
-		return reqBody{disabled: true}, req, nil
+		return reqBody{omit: "disabled"}, req, nil
 	}
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
@@ -265,19 +278,27 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 	return reqBody{text: text, truncated: truncated}, &out, nil
 }
 
+// upFront bounds the buffer allocated for a body before its bytes arrive:
+// a Content-Length, or a limit, of gigabytes must not cost gigabytes at
+// once. Past it the buffer grows as the bytes come.
+const upFront = 256 << 10
+
 // readUpTo reads r up to limit+1 bytes; truncated reports that there were
 // more than limit.
 func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error) {
 	size := 512
 	if contentLength > 0 {
-		size = int(min(contentLength, int64(limit))) + 1
+		size = int(min(contentLength, int64(limit), upFront)) + 1
 	}
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		room := min(cap(buf), limit+1)
+		room := cap(buf)
+		if room > limit {
+			room = limit + 1 // no overflow: limit < room
+		}
 		n, err := r.Read(buf[len(buf):room])
 		buf = buf[:len(buf)+n]
 		if len(buf) > limit {

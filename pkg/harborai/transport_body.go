@@ -90,7 +90,7 @@ type body struct {
 	buf       []byte
 	read      int64
 	truncated bool
-	tail      []byte // the last bytes, once over the limit
+	tail      []byte // the last bytes: once over the limit, or all along when the body is omitted
 	done      bool
 }
 
@@ -100,14 +100,20 @@ type body struct {
 func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter) {
 	b := &rec.body
 	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
+	encoded := false
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		b.omit = "encoded" // compressed bytes: the caller asked for them raw
+		b.omit, encoded = "encoded", true // compressed bytes: the caller asked for them raw
 	}
 	if limit == 0 {
 		b.omit = "disabled"
 	}
-	if resp.StatusCode == http.StatusOK {
+	if resp.StatusCode == http.StatusOK && hide != nil && !encoded && resp.Body != nil {
+		// The filter works on lines, which compressed bytes do not have.
+		// What it hides makes the body shorter than the vendor said: a
+		// stream has no length anyway.
 		b.hide = hide
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
 	}
 	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
@@ -118,7 +124,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	switch {
 	case b.omit != "":
 	case b.length >= 0:
-		b.buf = make([]byte, 0, min(b.length, int64(limit)))
+		b.buf = make([]byte, 0, min(b.length, int64(limit), upFront))
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
@@ -200,24 +206,26 @@ func (b *body) readHiding(p []byte) (int, error) {
 }
 
 // Close implements io.Closer. Closing before EOF abandons the call unless
-// what was read is already the whole body.
+// what was read is already the whole body. The call ends before the body
+// is closed: a Read blocked meanwhile on another goroutine then fails
+// because of this Close, not of the connection.
 func (b *body) Close() error {
-	err := b.rc.Close()
 	b.mu.Lock()
 	b.end(errClosedEarly)
 	b.mu.Unlock()
-	return err
+	return b.rc.Close()
 }
 
 // readBuf returns where readHiding reads the vendor's next bytes (up to
 // the caller's size, at least 512 bytes and at most 64 KiB) and whether
 // that is the free end of the event's buffer, which spares a copy while the
 // body fits the limit; else the filter's own buffer. The event's buffer
-// grows as append would, when the length is unknown. b.mu is held.
+// grows as append would, up to the limit and the body's length (it was
+// made smaller when either is large). b.mu is held.
 func (b *body) readBuf(n int) ([]byte, bool) {
 	n = min(max(n, 512), 64<<10)
 	if !b.done && b.omit == "" && !b.truncated {
-		if cap(b.buf)-len(b.buf) < 512 && b.length < 0 {
+		if cap(b.buf)-len(b.buf) < 512 && cap(b.buf) < b.limit && (b.length < 0 || int64(cap(b.buf)) < b.length) {
 			b.buf = slices.Grow(b.buf, max(len(b.buf), 512))
 		}
 		if free := min(cap(b.buf), b.limit) - len(b.buf); free > 0 {
@@ -245,6 +253,7 @@ func (b *body) capture(p []byte) {
 	}
 	b.read += int64(len(p))
 	if b.omit != "" {
+		b.keepLast(p) // for complete's end markers
 		return
 	}
 	if room := b.limit - len(b.buf); room > 0 {
@@ -256,11 +265,27 @@ func (b *body) capture(p []byte) {
 		}
 	}
 	b.truncated = true
-	keep := tailKeep(b.limit)
+	keep := max(tailKeep(b.limit), markerWindow) // complete looks at markerWindow
 	b.tail = append(b.tail, p...)
 	if len(b.tail) > 2*keep {
 		b.tail = append(b.tail[:0], b.tail[len(b.tail)-keep:]...)
 	}
+}
+
+// keepLast keeps in tail the last markerWindow bytes of the body, at
+// least, for a body not otherwise kept; b.mu is held.
+func (b *body) keepLast(p []byte) {
+	if b.tail == nil {
+		b.tail = make([]byte, 0, 2*markerWindow)
+	}
+	if len(p) >= markerWindow {
+		b.tail = append(b.tail[:0], p[len(p)-markerWindow:]...)
+		return
+	}
+	if len(b.tail)+len(p) > cap(b.tail) {
+		b.tail = append(b.tail[:0], b.tail[len(b.tail)-markerWindow:]...)
+	}
+	b.tail = append(b.tail, p...)
 }
 
 // tailKeep is how much of the end of a body over the limit the event
@@ -335,7 +360,7 @@ func (b *body) complete() bool {
 		return true
 	}
 	last := b.buf
-	if b.truncated {
+	if b.truncated || b.omit != "" {
 		last = b.tail
 	}
 	if len(last) > markerWindow {

@@ -38,7 +38,7 @@ func WithBaseURL(provider, base string) TransportOption {
 // WithMaxBodyBytes bounds the bytes of a request or response body kept in
 // its event (default DefaultMaxBodyBytes). A longer body is cut: the event
 // keeps its first n bytes and says BodyOmitted "truncated"; the application
-// still sends and receives every byte.
+// still sends and receives every byte. math.MaxInt keeps bodies whole.
 func WithMaxBodyBytes(n int) TransportOption {
 	return func(o *transportOptions) { o.maxBody = max(n, 0) }
 }
@@ -48,6 +48,10 @@ func WithMaxBodyBytes(n int) TransportOption {
 // when the request does not say (default true). Without it those vendors
 // report no usage in streams. The extra usage-only chunk it brings is
 // recorded but hidden from the application, which did not ask for it.
+// Requests it cannot be added to safely are left alone: a body that does
+// not say "stream": true itself, a caller that set Accept-Encoding (the
+// chunk could not be hidden in compressed bytes), and Azure OpenAI before
+// api-version 2024-09-01-preview, which refuses it.
 func WithIncludeUsage(on bool) TransportOption {
 	return func(o *transportOptions) { o.includeUsage = on }
 }

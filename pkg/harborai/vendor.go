@@ -230,6 +230,57 @@ func streams(req *http.Request) bool {
 		strings.EqualFold(req.Header.Get("X-Dashscope-Sse"), "enable") // X-DashScope-SSE, in canonical form: no allocation
 }
 
+// mayAddUsage reports whether stream_options.include_usage may be added to
+// req's body. Not when the caller asked for the response compressed
+// (Accept-Encoding set by the caller): the usage chunk could not be told
+// apart in compressed bytes, and so could not be hidden. Not for Azure
+// OpenAI before api-version 2024-09-01-preview either, which rejects
+// stream_options with a 400; an api-version missing or not starting with a
+// date counts as earlier, since failing the application's call is worse
+// than a call without usage. Azure's v1 API (/openai/v1/...), which needs
+// no api-version, takes OpenAI's parameters and so stream_options.
+func mayAddUsage(req *http.Request, provider string) bool {
+	if ae := req.Header.Get("Accept-Encoding"); ae != "" && ae != "identity" {
+		return false
+	}
+	if provider != "azure" || strings.HasPrefix(req.URL.Path, "/openai/v1/") {
+		return true
+	}
+	v := queryValue(req.URL.RawQuery, "api-version")
+	return len(v) >= 10 && isDate(v[:10]) && v[:10] >= "2024-09-01"
+}
+
+// queryValue is the first value of key in a raw query, as written (the
+// values looked for need no unescaping); "" when absent.
+func queryValue(rawQuery, key string) string {
+	for q := rawQuery; q != ""; {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// isDate reports whether s is shaped YYYY-MM-DD, so that dates compare as
+// strings.
+func isDate(s string) bool {
+	if len(s) != 10 {
+		return false
+	}
+	for i := range len(s) {
+		if i == 4 || i == 7 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // streamEnds are the markers a complete stream ends with, one per stream
 // format. A caller that closes a stream after its last event but before
 // reading EOF (SDKs stop at [DONE]) has read it whole; without a marker the

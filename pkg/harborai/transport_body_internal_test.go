@@ -1,0 +1,214 @@
+package harborai
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// queuePublisher is a Publisher whose events stay in its queue, for tests
+// that read them back.
+func queuePublisher() *Publisher {
+	return &Publisher{opts: defaultOptions(), queue: make(chan queued, 4), wake: make(chan struct{}, 1)}
+}
+
+// queuedResponse returns the response event p's queue holds, skipping the
+// request event.
+func queuedResponse(t *testing.T, p *Publisher) *event.Event {
+	t.Helper()
+	for len(p.queue) > 0 {
+		if ev := (<-p.queue).complete(); ev.Kind == event.KindResponse {
+			return ev
+		}
+	}
+	t.Fatal("no response event queued")
+	return nil
+}
+
+// wrap wraps resp's body for a recording on p, as RoundTrip does.
+func wrap(p *Publisher, resp *http.Response, limit int, hide *usageFilter) {
+	rec := newRecording(p, context.Background(), time.Now(), "openai", true)
+	p.initHeader(rec.header(), context.Background(), CallInfo{Provider: "openai"})
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	wrapBody(resp, rec, limit, hide)
+}
+
+// stalledBody gives one chunk, then blocks in Read until Close, which
+// waits for the caller's Read to return before returning itself: the
+// order in which a real connection's reader can win the race.
+type stalledBody struct {
+	chunk    string
+	reading  chan struct{} // closed when the blocking Read starts
+	closed   chan struct{}
+	returned chan struct{} // closed by the test once the caller's Read returned
+	reads    int
+}
+
+func newStalledBody(chunk string) *stalledBody {
+	return &stalledBody{chunk: chunk, reading: make(chan struct{}), closed: make(chan struct{}), returned: make(chan struct{})}
+}
+
+func (b *stalledBody) Read(p []byte) (int, error) {
+	if b.reads++; b.reads == 1 {
+		return copy(p, b.chunk), nil
+	}
+	close(b.reading)
+	<-b.closed
+	return 0, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")
+}
+
+func (b *stalledBody) Close() error {
+	close(b.closed)
+	<-b.returned
+	return nil
+}
+
+// TestBodyCloseWhileReading closes a stream's body while another goroutine
+// is blocked reading it, the usual way to stop a stream: the call is
+// abandoned, whichever of the two finishes first, not a transport error.
+func TestBodyCloseWhileReading(t *testing.T) {
+	const chunk = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
+	for _, tt := range []struct {
+		name string
+		hide *usageFilter
+	}{{"plain", nil}, {"hiding usage", new(usageFilter)}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := queuePublisher()
+			rc := newStalledBody(chunk)
+			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: rc}
+			wrap(p, resp, DefaultMaxBodyBytes, tt.hide)
+			buf := make([]byte, 4096)
+			if n, err := resp.Body.Read(buf); string(buf[:n]) != chunk || err != nil {
+				t.Fatalf("first Read() = %q, %v, want %q", buf[:n], err, chunk)
+			}
+			go func() {
+				_, _ = resp.Body.Read(buf)
+				close(rc.returned)
+			}()
+			<-rc.reading
+			_ = resp.Body.Close()
+			if r := queuedResponse(t, p).Response; r.Status != event.StatusAbandoned || r.Body != chunk {
+				t.Errorf("response event status %s (%s), body %q, want abandoned, %q", r.Status, r.ErrorType, r.Body, chunk)
+			}
+		})
+	}
+}
+
+// TestBodyClosedAtStreamEnd: an SDK stops reading at a stream's last event
+// and closes the body without reading EOF. The call succeeded, whether
+// the event keeps the body or not.
+func TestBodyClosedAtStreamEnd(t *testing.T) {
+	stream := strings.Repeat("data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n", 20) + "data: [DONE]\n\n"
+	tests := []struct {
+		name  string
+		limit int
+		piece int // bytes the vendor's connection gives a Read
+	}{
+		{"kept", DefaultMaxBodyBytes, 1 << 20},
+		{"truncated", 16, 7},
+		{"bodies off", 0, 7},
+		{"bodies off, one read", 0, 1 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := queuePublisher()
+			rc := &pieces{s: stream, n: tt.piece}
+			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: io.NopCloser(rc)}
+			wrap(p, resp, tt.limit, nil)
+			buf := make([]byte, 1<<20)
+			for rc.s != "" { // up to the end, without EOF
+				if _, err := resp.Body.Read(buf); err != nil {
+					t.Fatalf("Read() = %v", err)
+				}
+			}
+			_ = resp.Body.Close()
+			if r := queuedResponse(t, p).Response; r.Status != event.StatusSuccess {
+				t.Errorf("response event status %s, want success", r.Status)
+			}
+		})
+	}
+}
+
+// TestHidingBodyLength: hiding the usage chunk makes the body shorter than
+// the vendor's Content-Length, so the caller is told no length, and reads
+// to EOF what it would get without the chunk.
+func TestHidingBodyLength(t *testing.T) {
+	const in = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n" +
+		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n" +
+		"data: [DONE]\n\n"
+	p := queuePublisher()
+	resp := &http.Response{
+		StatusCode: http.StatusOK, ContentLength: int64(len(in)),
+		Header: http.Header{"Content-Length": {strconv.Itoa(len(in))}},
+		Body:   io.NopCloser(strings.NewReader(in)),
+	}
+	wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+	defer resp.Body.Close()
+	if resp.ContentLength != -1 || resp.Header.Get("Content-Length") != "" {
+		t.Errorf("ContentLength %d, header %q, want -1 and none", resp.ContentLength, resp.Header.Get("Content-Length"))
+	}
+	got, err := io.ReadAll(resp.Body)
+	if want := filterWhole(in); string(got) != want || err != nil {
+		t.Errorf("read %q, %v, want %q", got, err, want)
+	}
+	if r := queuedResponse(t, p).Response; r.Status != event.StatusSuccess || r.Body != in {
+		t.Errorf("response event status %s, body %q, want success, %q", r.Status, r.Body, in)
+	}
+}
+
+// readCounter counts the Reads of the reader it wraps.
+type readCounter struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// TestEncodedBodyNotFiltered: a compressed body (the caller asked for it
+// raw) has no lines to filter: each Read passes on what the vendor's
+// connection gave, untouched, without waiting for a newline.
+func TestEncodedBodyNotFiltered(t *testing.T) {
+	const compressed = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" // no newline in it
+	p := queuePublisher()
+	rc := &readCounter{r: &onlyReader{strings.NewReader(compressed + compressed), len(compressed)}}
+	resp := &http.Response{
+		StatusCode: http.StatusOK, ContentLength: -1,
+		Header: http.Header{"Content-Encoding": {"gzip"}},
+		Body:   io.NopCloser(rc),
+	}
+	wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+	defer resp.Body.Close()
+	buf := make([]byte, 4096)
+	if n, err := resp.Body.Read(buf); string(buf[:n]) != compressed || err != nil || rc.reads != 1 {
+		t.Errorf("first Read() = %q, %v after %d reads of the connection, want %q after 1", buf[:n], err, rc.reads, compressed)
+	}
+}
+
+// TestBodyLimitUnbounded: WithMaxBodyBytes(math.MaxInt), keeping bodies
+// whole, works, and a large Content-Length costs no large buffer before
+// its bytes arrive.
+func TestBodyLimitUnbounded(t *testing.T) {
+	if got, truncated, err := readUpTo(strings.NewReader("hello"), math.MaxInt, 5); got != "hello" || truncated || err != nil {
+		t.Errorf("readUpTo(%q, MaxInt) = %q, %v, %v, want %q, false", "hello", got, truncated, err, "hello")
+	}
+	p := queuePublisher()
+	resp := &http.Response{StatusCode: http.StatusOK, ContentLength: 1 << 30, Body: io.NopCloser(strings.NewReader("{}"))}
+	wrap(p, resp, math.MaxInt, nil)
+	defer resp.Body.Close()
+	if b := resp.Body.(*body); cap(b.buf) > upFront {
+		t.Errorf("wrapBody of a 1 GiB body allocated %d bytes up front, want at most %d", cap(b.buf), upFront)
+	}
+}

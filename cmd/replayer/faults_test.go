@@ -135,7 +135,7 @@ func TestReplayRetriesLockTimeout(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	var errb syncBuffer
+	var errb testutil.SyncBuffer
 	code := make(chan int, 1)
 	go func() {
 		code <- run(t.Context(), []string{"-json", "-quiet", "-migrate=false", "-postgres-url", withLockTimeout(url, 200*time.Millisecond), dir}, &out, &errb)
@@ -382,22 +382,4 @@ func quarantined(t *testing.T, dir string) []quarantineLine {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,12 +1,10 @@
 package ingestor_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/harborai/ingest/internal/testutil"
 )
 
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestStopWhileWaitingForPostgres: an ingestor stopped while it waits for
 // PostgreSQL to apply the migrations stops cleanly (Run returns nil, so the
 // process exits 0 as for any requested stop), and the calls published
@@ -48,7 +28,7 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.PostgresURL = "postgres://harborai@" + testutil.HangUpAddr(t) + "/harborai?sslmode=disable"
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	done := make(chan error, 1)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/harborai/ingest/internal/cli"
@@ -185,6 +186,11 @@ func (p pgPresence) Existing(ctx context.Context, ids []string) (map[string]bool
 	ctx, cancel := context.WithTimeout(ctx, pg.DefaultConfig().QueryTimeout)
 	defer cancel()
 	rows, err := p.w.Pool().Query(ctx, `SELECT call_id FROM calls WHERE call_id = ANY($1)`, ids)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P01" {
+		// No calls table yet (a dry run before the first migration): none
+		// is stored.
+		return map[string]bool{}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("look up existing calls: %w", err)
 	}

@@ -88,6 +88,23 @@ func TestReplayDryRunWritesNothing(t *testing.T) {
 	}
 }
 
+// TestReplayDryRunBeforeMigrations: a dry run against a database the
+// migrations have not reached yet counts what a replay would load, all new.
+func TestReplayDryRunBeforeMigrations(t *testing.T) {
+	const n = 20
+	in := testutil.StartIngestor(t, ingestor.DefaultConfig(), nil)
+	testutil.Publish(t, in.NATSURL, testutil.CallEvents(n))
+	testutil.WaitComplete(t, in.Store(t), n)
+	if err := in.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.Start(t).NewDB(t)
+	sum := replayJSON(t, "-dry-run", "-quiet", "-postgres-url", url, ingestor.SpoolDir(in.Cfg.DataDir))
+	if sum.Calls != n || sum.AlreadyPresent != 0 {
+		t.Fatalf("dry run summary = %+v, want %d calls, none present", sum, n)
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{}, {"-batch-size", "0", "-dry-run"}, {"-nope"}} {
 		var out, errb bytes.Buffer

@@ -228,6 +228,17 @@ func (h *heldMsgs) remove(m jetstream.Msg) {
 	delete(h.msgs, m)
 }
 
+// touch tells JetStream m is in progress, if it is still held: settled
+// meanwhile (handed back with a delay, say), a late "in progress" would
+// restart its ack wait. settle removes m under mu before settling it.
+func (h *heldMsgs) touch(m jetstream.Msg) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.msgs[m]; ok {
+		_ = m.InProgress()
+	}
+}
+
 // keepInProgress tells JetStream every interval that the held messages
 // are in progress, until ctx ends.
 func (h *heldMsgs) keepInProgress(ctx context.Context, every time.Duration) {
@@ -250,7 +261,7 @@ func (h *heldMsgs) keepInProgress(ctx context.Context, every time.Duration) {
 		}
 		h.mu.Unlock()
 		for _, m := range msgs {
-			_ = m.InProgress()
+			h.touch(m)
 		}
 	}
 }
@@ -436,7 +447,17 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		start := time.Now()
 		err := p.sink.Write(wctx, calls)
 		p.metrics.BatchLatency.WithLabelValues(p.sinkName).Observe(time.Since(start).Seconds())
-		if poison := (*pg.PoisonError)(nil); errors.As(err, &poison) {
+		poison, rejectedSome := errors.AsType[*pg.PoisonError](err)
+		if p.onWrite != nil {
+			// The store's health: it answered when it rejected some calls
+			// as data, whatever happens to their quarantine (a local disk).
+			if rejectedSome {
+				p.onWrite(nil)
+			} else {
+				p.onWrite(err)
+			}
+		}
+		if rejectedSome {
 			// The rest of the batch is written; keep the rejected calls aside.
 			if err = p.quarantineCalls(poison); err == nil {
 				rejected = make(map[string]bool, len(poison.Calls))
@@ -444,9 +465,6 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 					rejected[c.CallID] = true
 				}
 			}
-		}
-		if p.onWrite != nil {
-			p.onWrite(err)
 		}
 		if err != nil {
 			p.metrics.WriteErrors.WithLabelValues(p.sinkName).Inc()

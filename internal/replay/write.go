@@ -90,7 +90,9 @@ func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bo
 
 // retrying runs op until it succeeds or fails with an error that is not
 // retryable (pg.IsRetryable), retrying with capped exponential backoff and
-// jitter for at most RetryFor. ctx ending stops it.
+// jitter for at most RetryFor. ctx ending stops it. A schema error (a table
+// missing: the migrations not applied) is not retried: an operator has to
+// act, and a command should say so at once.
 func (l *dirLoad) retrying(ctx context.Context, what string, op func(context.Context) error) error {
 	b := retry.NewExponential(100 * time.Millisecond)
 	b = retry.WithCappedDuration(5*time.Second, b)
@@ -99,7 +101,7 @@ func (l *dirLoad) retrying(ctx context.Context, what string, op func(context.Con
 	var lastErr error
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		err := op(ctx)
-		if err == nil || !pg.IsRetryable(err) || ctx.Err() != nil {
+		if err == nil || !pg.IsRetryable(err) || pg.IsSchemaError(err) || ctx.Err() != nil {
 			return err
 		}
 		lastErr = err

@@ -251,7 +251,10 @@ func (p *Publisher) run() {
 		var tick <-chan time.Time
 		switch {
 		case closing == nil:
-			if len(p.queue) == 0 && len(p.retries) == 0 && p.inflight.Load() == 0 {
+			// inflight first: a failure puts its message in retries
+			// before it lowers inflight, so once inflight reads 0 every
+			// failed message is in retries.
+			if p.inflight.Load() == 0 && len(p.retries) == 0 && len(p.queue) == 0 {
 				return
 			}
 			t.Reset(ackWait)

@@ -67,6 +67,15 @@ func IsRetryable(err error) bool {
 // 23 (integrity constraint violation) or 54 (program limit exceeded: a value
 // too large to index). The same rows fail again, whatever the server's
 // health.
+// IsSchemaError reports whether err says the schema is not what the code
+// expects (SQLSTATE class 42: a missing table or column, missing
+// privileges). IsRetryable holds for it, since a daemon can wait for an
+// operator to migrate; a one-shot command should say so at once instead.
+func IsSchemaError(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && strings.HasPrefix(pgErr.Code, "42")
+}
+
 func isPermanent(err error) bool {
 	if _, ok := errors.AsType[*PoisonError](err); ok || errors.Is(err, ErrUnstorable) {
 		return true

@@ -202,7 +202,7 @@ func outageMarkdown(d OutageData) string {
 		detected = "not within the outage"
 	}
 	t.Row("outage detected (health gauge 0)", detected, "<= 2 s")
-	t.Row("fallback state during the outage", fmt.Sprintf("%.0f (0 PostgreSQL, 1 spool)", d.StateDown), "spool")
+	t.Row("fallback state during the outage", fmt.Sprintf("%.0f (0 PostgreSQL, 1 spool, 3 error)", d.StateDown), "spool")
 	t.Row("health back to 1 after the restart", report.Dur(d.Recovered), "")
 	t.Row(fmt.Sprintf("caught up: all %s calls published before the restart stored", report.Num(float64(d.Backlog), 0)), report.Dur(d.CaughtUp)+" after the restart", "")
 	t.Row("calls published (events acked by JetStream)", fmt.Sprintf("%s (%s events), %d dropped", report.Num(float64(d.Calls), 0), report.Num(float64(d.Published), 0), d.Dropped), "none dropped")

@@ -72,6 +72,10 @@ func Fragments(i int) (req, resp record.Call) {
 		Raw: []byte(`{"prompt_tokens":1000}`)}
 	resp.Cost = &cost.Info{InputCost: &in, OutputCost: &out, TotalCost: &sum, Currency: "CNY",
 		PricingSource: cost.SourceEnvironmentVariable, PricingTimestamp: start, Unit: 1000}
+	if i%5 == 4 { // priced, but no cost could be computed: the reason is kept
+		resp.Cost = &cost.Info{PricingSource: cost.SourceAPIParameter, PricingTimestamp: start,
+			PricingError: `invalid price: custom_pricing.currency: unknown currency "AUD"`}
+	}
 	return req, resp
 }
 

@@ -31,7 +31,7 @@ func dbCmd(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	ret := pg.DefaultRetention()
 	fs.DurationVar(&ret.Bodies, "bodies", ret.Bodies, "prune: clear request/response bodies older than this (0 = keep)")
-	fs.DurationVar(&ret.Errors, "errors", ret.Errors, "prune: delete error calls older than this (0 = keep)")
+	fs.DurationVar(&ret.Errors, "errors", ret.Errors, "prune: delete error calls without a cost older than this (0 = keep)")
 	fs.DurationVar(&ret.Calls, "calls", ret.Calls, "prune: delete every call older than this (0 = keep)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2

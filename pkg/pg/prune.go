@@ -13,7 +13,7 @@ import (
 // duration keeps forever.
 type Retention struct {
 	Bodies time.Duration // request and response bodies
-	Errors time.Duration // calls with status error
+	Errors time.Duration // calls with status error and no cost (a billed one is cost data: kept as long as Calls)
 	Calls  time.Duration // every call
 	// BatchSize bounds the rows one statement touches (default 1000), so
 	// pruning never holds long locks or builds a huge transaction.
@@ -35,7 +35,9 @@ type PruneResult struct {
 
 // Prune enforces r as of now, in batches of r.BatchSize rows, each its own
 // statement bounded by the default query timeout: it deletes the calls
-// older than r.Calls, the error calls older than r.Errors, and clears the
+// older than r.Calls, the error calls without a cost older than r.Errors
+// (an error call a vendor billed stays as long as any call: cost totals
+// must not lose it), and clears the
 // bodies of calls older than r.Bodies. It stops at the first error,
 // returning what was done so far; running it again carries on.
 func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) (PruneResult, error) {
@@ -71,7 +73,8 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 		return res, err
 	}
 	if err := deleteAll("errors", r.Errors, `DELETE FROM calls WHERE call_id IN (
-		SELECT call_id FROM calls WHERE status = 'error' AND started_at < $1 ORDER BY started_at LIMIT $2)`, &res.ErrorsDeleted); err != nil {
+		SELECT call_id FROM calls WHERE status = 'error' AND total_cost IS NULL AND started_at < $1
+		 ORDER BY started_at LIMIT $2)`, &res.ErrorsDeleted); err != nil {
 		return res, err
 	}
 	if r.Bodies <= 0 {

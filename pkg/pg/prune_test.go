@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harborai/ingest/pkg/cost"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -16,6 +17,7 @@ func TestPrune(t *testing.T) {
 	type spec struct {
 		age     time.Duration
 		err     bool
+		billed  bool // an error call with a cost
 		wantRow bool // kept
 		bodies  bool // bodies kept
 	}
@@ -29,6 +31,8 @@ func TestPrune(t *testing.T) {
 		"old-error":      {age: 89 * day, err: true, wantRow: true},
 		"expired-error":  {age: 91 * day, err: true},
 		"expired-error2": {age: 200 * day, err: true},
+		"billed-error":   {age: 200 * day, err: true, billed: true, wantRow: true},
+		"billed-expired": {age: 400 * day, err: true, billed: true},
 		"year":           {age: 364 * day, wantRow: true},
 		"expired":        {age: 366 * day},
 		"expired-2":      {age: 700 * day},
@@ -40,6 +44,9 @@ func TestPrune(t *testing.T) {
 		c.StartedAt = now.Add(-sp.age)
 		if sp.err {
 			c.Status = event.StatusError
+			if !sp.billed {
+				c.Cost = &cost.Info{PricingSource: cost.SourceNotFound}
+			}
 		}
 		calls = append(calls, c)
 	}
@@ -51,7 +58,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (PruneResult{BodiesCleared: 5, ErrorsDeleted: 2, CallsDeleted: 3}); got != want {
+	if want := (PruneResult{BodiesCleared: 6, ErrorsDeleted: 2, CallsDeleted: 4}); got != want {
 		t.Fatalf("Prune() = %+v, want %+v", got, want)
 	}
 	for id, sp := range specs {

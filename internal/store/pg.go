@@ -72,7 +72,7 @@ func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 	for _, r := range rows {
 		sr := StatsRow{Provider: r.Provider, Model: r.Model, Calls: r.Calls, Errors: r.Errors, Pending: r.Pending,
 			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens,
-			Cost: map[string]decimal.Decimal{}}
+			Cost: map[string]decimal.Decimal{}, Unpriced: r.Unpriced}
 		for _, c := range r.Costs {
 			sr.Cost[c.Currency] = c.TotalCost
 		}

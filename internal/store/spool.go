@@ -99,16 +99,33 @@ func (s *SpoolStore) List(ctx context.Context, f Filter) ([]record.Call, error) 
 	return out, nil
 }
 
-// Get returns the call with this call id or either trace id.
+// Get returns the call with this call id, or else the first call (by start
+// time, then call id) with this hb_trace_id or OpenTelemetry trace id, as
+// PostgreSQL's store does; ErrNotFound when none (or id is empty).
 func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
-	calls, err := s.List(ctx, Filter{TraceID: id, Limit: 1})
+	if id == "" {
+		return nil, ErrNotFound
+	}
+	all, err := s.All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(calls) == 0 {
+	var first *record.Call
+	for i := range all {
+		c := &all[i]
+		switch {
+		case c.CallID == id:
+			return c, nil
+		case c.HBTraceID != id && c.TraceID != id:
+		case first == nil || c.StartedAt.Before(first.StartedAt) ||
+			c.StartedAt.Equal(first.StartedAt) && c.CallID < first.CallID:
+			first = c
+		}
+	}
+	if first == nil {
 		return nil, ErrNotFound
 	}
-	return &calls[0], nil
+	return first, nil
 }
 
 // Stats aggregates the calls matching f by provider and model.

@@ -39,12 +39,14 @@ type Store interface {
 	Close() error
 }
 
-// Match reports whether c passes f (used by stores that filter in memory).
+// Match reports whether c passes f (used by stores that filter in memory),
+// as PostgreSQL's query does: names compared exactly, the text searched
+// without regard to case.
 func (f *Filter) Match(c *record.Call) bool {
 	switch {
 	case !f.Since.IsZero() && c.StartedAt.Before(f.Since),
 		!f.Until.IsZero() && !c.StartedAt.Before(f.Until),
-		f.Provider != "" && !strings.EqualFold(c.Provider, f.Provider),
+		f.Provider != "" && c.Provider != f.Provider,
 		f.Model != "" && c.Model != f.Model,
 		f.Status != "" && c.DisplayStatus() != f.Status,
 		f.ErrorsOnly && c.Status != "error",
@@ -61,8 +63,10 @@ func (f *Filter) Match(c *record.Call) bool {
 		}
 	}
 	if f.Text != "" {
-		in := func(p *string) bool { return p != nil && strings.Contains(*p, f.Text) }
-		if !in(c.RequestBody) && !in(c.ResponseBody) && !strings.Contains(c.ErrorMessage, f.Text) {
+		text := strings.ToLower(f.Text)
+		has := func(s string) bool { return strings.Contains(strings.ToLower(s), text) }
+		in := func(p *string) bool { return p != nil && has(*p) }
+		if !in(c.RequestBody) && !in(c.ResponseBody) && !has(c.ErrorMessage) {
 			return false
 		}
 	}

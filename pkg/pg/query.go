@@ -31,7 +31,7 @@ type Filter struct {
 	Provider     string
 	Model        string
 	Status       string // success, error, abandoned or pending
-	TraceID      string // either kind: hb_trace_id or the OpenTelemetry trace id
+	TraceID      string // a call id, or either trace id: hb_trace_id or the OpenTelemetry trace id
 	Text         string // substring of the error message or a body, case-insensitive
 	MinTokens    *int64 // total_tokens bounds, inclusive
 	MaxTokens    *int64
@@ -114,7 +114,7 @@ func (f Filter) where() (string, pgx.NamedArgs) {
 		add("status = 'error'", "", nil) // a literal, so the partial index applies
 	}
 	if f.TraceID != "" {
-		add("(hb_trace_id = @trace_id OR trace_id = @trace_id)", "trace_id", f.TraceID)
+		add("(call_id = @trace_id OR hb_trace_id = @trace_id OR trace_id = @trace_id)", "trace_id", f.TraceID)
 	}
 	if f.Text != "" {
 		add("(error_message ILIKE @text OR request_body ILIKE @text OR response_body ILIKE @text)",

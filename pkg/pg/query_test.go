@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,6 +231,29 @@ func TestSeedViews(t *testing.T) {
 	}
 }
 
+// Grouped by model, rows come by provider, then model (as the spool's
+// store sorts them), not by model first.
+func TestStatsGroupsInProviderModelOrder(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{})
+	for i, pm := range [][2]string{{"zhipu", "a-model"}, {"openai", "gpt-4o"}, {"baidu", "文心一言"}, {"openai", "b-model"}} {
+		c := fullCall(fmt.Sprintf("call-%d", i))
+		c.Provider, c.Model = pm[0], pm[1]
+		write(t, w, c)
+	}
+	rows, err := s.Stats(t.Context(), StatsFilter{GroupBy: GroupByModel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Provider+"/"+r.Model)
+	}
+	if want := "baidu/文心一言 openai/b-model openai/gpt-4o zhipu/a-model"; strings.Join(got, " ") != want {
+		t.Fatalf("Stats by model: %v, want %s", got, want)
+	}
+}
+
 func TestStatsPerCurrency(t *testing.T) {
 	t.Parallel()
 	w, s := setup(t, Config{})
@@ -268,7 +292,7 @@ func TestStatsPerCurrency(t *testing.T) {
 		want   []StatsRow
 	}{
 		{name: "by provider", filter: StatsFilter{GroupBy: GroupByProvider}, want: []StatsRow{
-			{Provider: "deepseek", Calls: 3, Success: 2, Pending: 1, PromptTokens: 90, CompletionTokens: 90, TotalTokens: 180, AvgLatencyMS: 45,
+			{Provider: "deepseek", Calls: 3, Success: 2, Pending: 1, Unpriced: 1, PromptTokens: 90, CompletionTokens: 90, TotalTokens: 180, AvgLatencyMS: 45,
 				Costs: costs{cc("CNY", 1, "0.5", "0.25", "0.75")}},
 			{Provider: "openai", Calls: 4, Success: 2, Errors: 1, Abandoned: 1, PromptTokens: 120, CompletionTokens: 120, TotalTokens: 240, AvgLatencyMS: 30,
 				Costs: costs{cc("CNY", 1, "1", "2", "3"), cc("USD", 3, "1.200000000000000001", "1.4", "2.600000000000000001")}},
@@ -280,11 +304,11 @@ func TestStatsPerCurrency(t *testing.T) {
 				Costs: costs{cc("CNY", 1, "1", "2", "3")}},
 		}},
 		{name: "by day since day 2", filter: StatsFilter{GroupBy: GroupByDay, Since: at("2025-03-02T00:00:00Z")}, want: []StatsRow{
-			{Day: at("2025-03-02T00:00:00Z"), Calls: 5, Success: 3, Abandoned: 1, Pending: 1, PromptTokens: 180, CompletionTokens: 180, TotalTokens: 360, AvgLatencyMS: 45,
+			{Day: at("2025-03-02T00:00:00Z"), Calls: 5, Success: 3, Abandoned: 1, Pending: 1, Unpriced: 1, PromptTokens: 180, CompletionTokens: 180, TotalTokens: 360, AvgLatencyMS: 45,
 				Costs: costs{cc("CNY", 2, "1.5", "2.25", "3.75"), cc("USD", 1, "1", "1", "2")}},
 		}},
 		{name: "total", filter: StatsFilter{}, want: []StatsRow{
-			{Calls: 7, Success: 4, Errors: 1, Abandoned: 1, Pending: 1, PromptTokens: 210, CompletionTokens: 210, TotalTokens: 420, AvgLatencyMS: 35,
+			{Calls: 7, Success: 4, Errors: 1, Abandoned: 1, Pending: 1, Unpriced: 1, PromptTokens: 210, CompletionTokens: 210, TotalTokens: 420, AvgLatencyMS: 35,
 				Costs: costs{cc("CNY", 2, "1.5", "2.25", "3.75"), cc("USD", 3, "1.200000000000000001", "1.4", "2.600000000000000001")}},
 		}},
 	}

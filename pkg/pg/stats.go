@@ -3,7 +3,6 @@ package pg
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +34,9 @@ type StatsRow struct {
 	Day      time.Time // GroupByDay: UTC midnight
 
 	Calls, Success, Errors, Abandoned, Pending int64
+	// Unpriced counts the calls with usage that no source prices
+	// (pricing_source not_found): tokens without a cost.
+	Unpriced int64
 
 	PromptTokens, CompletionTokens, TotalTokens     int64
 	CachedTokens, ReasoningTokens, CacheWriteTokens int64
@@ -78,12 +80,13 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	where, args := Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model}.where()
-	selectKeys, groupKeys := "", "currency"
+	// Groups in the order of keys (provider, then model), then currency.
+	selectKeys, groupKeys := "", ""
 	for i, k := range keys {
 		selectKeys += fmt.Sprintf("%s AS k%d, ", k, i)
-		groupKeys = fmt.Sprintf("k%d, ", i) + groupKeys
+		groupKeys += fmt.Sprintf("k%d, ", i)
 	}
-	groupKeys = strings.TrimSuffix(groupKeys, ", ")
+	groupKeys += "currency"
 	sql := "SELECT " + selectKeys + `currency,
 		count(*),
 		count(*) FILTER (WHERE status = 'success'),
@@ -93,7 +96,8 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(total_tokens), 0),
 		coalesce(sum(cached_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cache_write_tokens), 0),
 		coalesce(sum(latency_ms), 0), count(latency_ms),
-		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost)
+		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost),
+		count(*) FILTER (WHERE total_cost IS NULL AND pricing_source = 'not_found' AND NOT usage_missing)
 		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + groupKeys
 	var out []StatsRow
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -130,14 +134,14 @@ const statsJIT = "off"
 // currency, in group order) into one StatsRow per group.
 func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
 	var (
-		out                       []StatsRow
-		lat                       []latency // per group of out
-		provider, model, currency *string
-		day                       time.Time
-		r                         StatsRow
-		latencySum                float64
-		latencyN, priced          int64
-		in, outCost, total        pgtype.Numeric
+		out                        []StatsRow
+		lat                        []latency // per group of out
+		provider, model, currency  *string
+		day                        time.Time
+		r                          StatsRow
+		latencySum                 float64
+		latencyN, priced, unpriced int64
+		in, outCost, total         pgtype.Numeric
 	)
 	targets := []any{}
 	switch groupBy {
@@ -150,7 +154,7 @@ func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
 	}
 	targets = append(targets, &currency, &r.Calls, &r.Success, &r.Errors, &r.Abandoned, &r.Pending,
 		&r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CacheWriteTokens,
-		&latencySum, &latencyN, &priced, &in, &outCost, &total)
+		&latencySum, &latencyN, &priced, &in, &outCost, &total, &unpriced)
 	_, err := pgx.ForEachRow(rows, targets, func() error {
 		key := StatsRow{Provider: str(provider), Model: str(model)}
 		if groupBy == GroupByDay {
@@ -172,6 +176,7 @@ func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
 		g.CachedTokens += r.CachedTokens
 		g.ReasoningTokens += r.ReasoningTokens
 		g.CacheWriteTokens += r.CacheWriteTokens
+		g.Unpriced += unpriced
 		l := &lat[len(out)-1]
 		l.sum += latencySum
 		l.n += latencyN

@@ -106,7 +106,7 @@ func TestStoresAnswerAlike(t *testing.T) {
 	}
 	gets := []struct{ id, want string }{
 		{"call-5", "call-5"},
-		{"hb_shared", "call-1"},                         // the first of the calls sharing it
+		{"hb_shared", "call-1"},                        // the first of the calls sharing it
 		{"4bf92f3577b34da6a3ce929d0e0e4736", "call-1"}, // likewise
 		{"", ""},
 		{"nope", ""},

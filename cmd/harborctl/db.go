@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
-	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/pkg/pg"
 )
 
@@ -17,43 +16,100 @@ const dbUsage = `usage: harborctl db <migrate|status|prune> [flags]
 
   migrate   apply the embedded schema migrations (safe to run twice, and concurrently)
   status    list the migrations and whether each is applied
-  prune     enforce retention: clear bodies, delete old errors and old calls
+  prune     enforce retention: clear bodies, delete old errors and old calls;
+            -bodies, -errors and -calls default to $HARBORAI_RETAIN_BODIES,
+            $HARBORAI_RETAIN_ERRORS and $HARBORAI_RETAIN_CALLS as the ingestor reads them (0 = keep)
 `
 
-func dbCmd(args []string, stdout, stderr io.Writer) int {
+// dbFlags are the flags of one db command.
+type dbFlags struct {
+	pgURL  string
+	asJSON bool
+	ret    pg.Retention // prune only
+}
+
+// parseDBFlags reads the flags of "db cmd" over lookup (the environment).
+// Only prune has the retention flags, and they default to the ingestor's
+// HARBORAI_RETAIN_* variables, so a prune by hand keeps what the ingestor
+// keeps. A flag error is already printed on stderr when it returns errFlags.
+func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool), stderr io.Writer) (dbFlags, error) {
+	var f dbFlags
+	fs := flag.NewFlagSet("db "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.pgURL, _ = lookup("HARBORAI_POSTGRES_URL")
+	fs.StringVar(&f.pgURL, "postgres-url", f.pgURL, "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	f.ret = pg.DefaultRetention()
+	var errs []error
+	retention := []struct {
+		p                *time.Duration
+		name, env, usage string
+	}{
+		{&f.ret.Bodies, "bodies", "HARBORAI_RETAIN_BODIES", "clear request/response bodies older than this (0 = keep)"},
+		{&f.ret.Errors, "errors", "HARBORAI_RETAIN_ERRORS", "delete error calls without a cost older than this (0 = keep)"},
+		{&f.ret.Calls, "calls", "HARBORAI_RETAIN_CALLS", "delete every call older than this (0 = keep)"},
+	}
+	if cmd != "prune" {
+		retention = nil // migrate and status refuse the retention flags
+	}
+	for _, d := range retention {
+		if v, ok := lookup(d.env); ok && v != "" {
+			n, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %q: not a duration (e.g. 720h; 0 = keep)", d.env, v))
+			}
+			*d.p = n
+		}
+		fs.DurationVar(d.p, d.name, *d.p, d.usage+" ($"+d.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return f, errFlags
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	for _, d := range retention {
+		if *d.p < 0 {
+			errs = append(errs, fmt.Errorf("--%s (or $%s) %s: must be >= 0 (0 = keep)", d.name, d.env, *d.p))
+		}
+	}
+	if f.pgURL == "" {
+		errs = append(errs, errors.New("--postgres-url (or $HARBORAI_POSTGRES_URL) is required"))
+	}
+	return f, errors.Join(errs...)
+}
+
+func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, dbUsage)
 		return 2
 	}
-	fs := flag.NewFlagSet("db "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	ret := pg.DefaultRetention()
-	fs.DurationVar(&ret.Bodies, "bodies", ret.Bodies, "prune: clear request/response bodies older than this (0 = keep)")
-	fs.DurationVar(&ret.Errors, "errors", ret.Errors, "prune: delete error calls without a cost older than this (0 = keep)")
-	fs.DurationVar(&ret.Calls, "calls", ret.Calls, "prune: delete every call older than this (0 = keep)")
-	if err := fs.Parse(args[1:]); err != nil {
+	switch args[0] {
+	case "migrate", "status", "prune":
+	default:
+		fmt.Fprintf(stderr, "harborctl db: unknown command %q\n\n%s", args[0], dbUsage)
 		return 2
 	}
-	if *pgURL == "" {
-		fmt.Fprintln(stderr, "harborctl db: --postgres-url (or $HARBORAI_POSTGRES_URL) is required")
+	f, err := parseDBFlags(args[0], args[1:], lookup, stderr)
+	if err != nil {
+		if !errors.Is(err, errFlags) {
+			usageErrors(stderr, "db "+args[0], err)
+		}
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	w, err := pg.NewWriter(ctx, pg.Config{URL: *pgURL}, nil)
+	w, err := pg.NewWriter(ctx, pg.Config{URL: f.pgURL}, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "harborctl db:", err)
 		return 1
 	}
 	defer w.Close()
 	out := func(v any, text func()) int {
-		if *asJSON {
-			_ = json.NewEncoder(stdout).Encode(v)
-		} else {
-			text()
+		if f.asJSON {
+			return encodeJSON(stdout, stderr, "db "+args[0], v)
 		}
+		text()
 		return 0
 	}
 	switch args[0] {
@@ -99,7 +155,7 @@ func dbCmd(args []string, stdout, stderr io.Writer) int {
 			_ = tw.Flush()
 		})
 	case "prune":
-		res, err := pg.Prune(ctx, w.Pool(), ret, time.Now())
+		res, err := pg.Prune(ctx, w.Pool(), f.ret, time.Now())
 		if err != nil {
 			fmt.Fprintln(stderr, "harborctl db prune:", err)
 			return 1
@@ -108,8 +164,6 @@ func dbCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "cleared bodies of %d calls, deleted %d error calls and %d calls past retention\n",
 				res.BodiesCleared, res.ErrorsDeleted, res.CallsDeleted)
 		})
-	default:
-		fmt.Fprintf(stderr, "harborctl db: unknown command %q\n\n%s", args[0], dbUsage)
-		return 2
 	}
+	return 2 // unreachable: the command was checked above
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -36,13 +38,9 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			fmt.Fprintln(stderr, "harborctl logs: --since:", err)
-			return 2
-		}
-		f.Since = t
+	if err := checkLogsFlags(fs, &f, *since, time.Now()); err != nil {
+		usageErrors(stderr, "logs", err)
+		return 2
 	}
 	ctx := context.Background()
 	st := sf.open(ctx, stderr, "logs")
@@ -59,6 +57,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		for i := range calls {
 			if err := enc.Encode(store.NewView(&calls[i])); err != nil {
+				fmt.Fprintln(stderr, "harborctl logs: write JSON:", err)
 				return 1
 			}
 		}
@@ -68,8 +67,49 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// checkLogsFlags validates the parsed flags of logs and completes f: the
+// status in lower case, the trace id trimmed, Since from since. It reports
+// every problem at once.
+func checkLogsFlags(fs *flag.FlagSet, f *store.Filter, since string, now time.Time) error {
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q (usage: harborctl logs [flags], harborctl logs show [flags] ID)", fs.Arg(0)))
+	}
+	f.Status = strings.ToLower(strings.TrimSpace(f.Status))
+	switch f.Status {
+	case "", event.StatusSuccess, event.StatusError, event.StatusAbandoned, record.StatusPending:
+	default:
+		errs = append(errs, fmt.Errorf("--status %q: want success, error, pending or abandoned", f.Status))
+	}
+	f.TraceID = strings.TrimSpace(f.TraceID)
+	if f.TraceID == "" && flagSet(fs, "trace-id") {
+		errs = append(errs, errors.New("--trace-id: empty id"))
+	}
+	if f.Limit < 1 {
+		errs = append(errs, fmt.Errorf("--limit %d: must be at least 1", f.Limit))
+	}
+	if since != "" {
+		t, err := parseSince(since, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--since: %w", err))
+		}
+		f.Since = t
+	}
+	return errors.Join(errs...)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, fmt.Errorf("%q is negative; want how far back, e.g. 24h", s)
+		}
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
@@ -89,8 +129,8 @@ func printTable(w io.Writer, calls []record.Call) {
 			p, cm, t = c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			c.StartedAt.UTC().Format("2006-01-02 15:04:05.000"), c.Provider, c.Model, c.DisplayStatus(),
-			count(p), count(cm), count(t), costText(c), c.HBTraceID, c.TraceID)
+			c.StartedAt.UTC().Format("2006-01-02 15:04:05.000"), printable(c.Provider), printable(c.Model), printable(c.DisplayStatus()),
+			count(p), count(cm), count(t), printable(costText(c)), printable(c.HBTraceID), printable(c.TraceID))
 	}
 	_ = tw.Flush()
 }
@@ -112,5 +152,6 @@ func costText(c *record.Call) string {
 		}
 		return "-"
 	}
-	return strings.TrimSpace(c.Cost.TotalCost.StringFixed(6) + " " + c.Cost.Currency)
+	// String keeps every stored digit (0.0000001, never 1e-07).
+	return strings.TrimSpace(c.Cost.TotalCost.String() + " " + c.Cost.Currency)
 }

@@ -38,7 +38,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "logs":
 		return logsCmd(args[1:], stdout, stderr)
 	case "db":
-		return dbCmd(args[1:], stdout, stderr)
+		return dbCmd(args[1:], os.LookupEnv, stdout, stderr)
 	case "stats":
 		return statsCmd(args[1:], stdout, stderr)
 	case "pricing":

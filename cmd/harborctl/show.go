@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
@@ -29,15 +30,20 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID")
 		return 2
 	}
+	id := strings.TrimSpace(fs.Arg(0))
+	if id == "" {
+		fmt.Fprintln(stderr, "harborctl logs show: empty id; want a call id, hb_trace_id or trace id")
+		return 2
+	}
 	ctx := context.Background()
 	st := sf.open(ctx, stderr, "logs show")
 	if st == nil {
 		return 1
 	}
 	defer st.Close()
-	c, err := st.Get(ctx, fs.Arg(0))
+	c, err := st.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		fmt.Fprintf(stderr, "harborctl logs show: no call with id %q in %s\n", fs.Arg(0), st.Source())
+		fmt.Fprintf(stderr, "harborctl logs show: no call with id %q in %s\n", id, st.Source())
 		return 1
 	}
 	if err != nil {
@@ -58,7 +64,10 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintln(stderr, "harborctl logs show: write JSON:", err)
+			return 1
+		}
 		return 0
 	}
 	printTree(stdout, c, links, *full)
@@ -66,11 +75,11 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) {
-	fmt.Fprintf(w, "call %s  [%s]\n", c.CallID, c.DisplayStatus())
-	fmt.Fprintf(w, "├─ trace     hb_trace_id %s\n│            trace_id %s  span_id %s\n", c.HBTraceID, c.TraceID, c.SpanID)
-	fmt.Fprintf(w, "├─ request   %s  %s / %s  stream=%v\n", c.StartedAt.UTC().Format("2006-01-02 15:04:05.000Z"), c.Provider, c.Model, c.Stream)
+	fmt.Fprintf(w, "call %s  [%s]\n", printable(c.CallID), printable(c.DisplayStatus()))
+	fmt.Fprintf(w, "├─ trace     hb_trace_id %s\n│            trace_id %s  span_id %s\n", printable(c.HBTraceID), printable(c.TraceID), printable(c.SpanID))
+	fmt.Fprintf(w, "├─ request   %s  %s / %s  stream=%v\n", c.StartedAt.UTC().Format("2006-01-02 15:04:05.000Z"), printable(c.Provider), printable(c.Model), c.Stream)
 	if c.Endpoint != "" {
-		fmt.Fprintf(w, "│            %s\n", c.Endpoint)
+		fmt.Fprintf(w, "│            %s\n", printable(c.Endpoint))
 	}
 	if c.RequestBody != nil {
 		fmt.Fprintf(w, "│            body: %s\n", clip(*c.RequestBody, full))
@@ -93,11 +102,11 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 		resp += fmt.Sprintf("%.1f tok/s  ", *c.TokensPerSecond)
 	}
 	if c.ServedModel != "" {
-		resp += "served by " + c.ServedModel
+		resp += "served by " + printable(c.ServedModel)
 	}
 	fmt.Fprintln(w, strings.TrimRight(resp, " "))
 	if c.ErrorType != "" || c.ErrorMessage != "" {
-		fmt.Fprintf(w, "│            error: %s %s\n", c.ErrorType, c.ErrorMessage)
+		fmt.Fprintf(w, "│            error: %s %s\n", printable(c.ErrorType), printable(c.ErrorMessage))
 	}
 	if c.ResponseBody != nil {
 		fmt.Fprintf(w, "│            body: %s\n", clip(*c.ResponseBody, full))
@@ -108,7 +117,7 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 		} else {
 			fmt.Fprintf(w, "├─ tokens    ** prompt %s ** (cached %s, cache write %s)  ** completion %s ** (reasoning %s)  ** total %s **\n",
 				count(u.PromptTokens), count(u.CachedTokens), count(u.CacheWriteTokens), count(u.CompletionTokens), count(u.ReasoningTokens), count(u.TotalTokens))
-			fmt.Fprintf(w, "│            %s, confidence %.2f, method %s\n", u.Consistency, u.Confidence, u.Method)
+			fmt.Fprintf(w, "│            %s, confidence %.2f, method %s\n", printable(u.Consistency), u.Confidence, printable(u.Method))
 			if len(u.Raw) > 0 {
 				fmt.Fprintf(w, "│            raw usage: %s\n", clip(string(u.Raw), full))
 			}
@@ -116,9 +125,9 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 	}
 	if ci := c.Cost; ci != nil {
 		if ci.TotalCost == nil {
-			fmt.Fprintf(w, "├─ cost      none (pricing_source %s%s)\n", ci.PricingSource, suffix(ci.PricingError))
+			fmt.Fprintf(w, "├─ cost      none (pricing_source %s%s)\n", printable(ci.PricingSource), printable(suffix(ci.PricingError)))
 		} else {
-			fmt.Fprintf(w, "├─ cost      input %s + output %s = %s %s  (pricing_source %s)\n", ci.InputCost, ci.OutputCost, ci.TotalCost, ci.Currency, ci.PricingSource)
+			fmt.Fprintf(w, "├─ cost      input %s + output %s = %s %s  (pricing_source %s)\n", ci.InputCost, ci.OutputCost, ci.TotalCost, printable(ci.Currency), printable(ci.PricingSource))
 			if ci.InputPrice != nil && ci.OutputPrice != nil {
 				fmt.Fprintf(w, "│            prices per %d tokens: input %s, output %s", ci.Unit, ci.InputPrice, ci.OutputPrice)
 				if ci.CachedInputPrice != nil {
@@ -129,7 +138,7 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 		}
 	}
 	if c.SpoolReason != "" {
-		fmt.Fprintf(w, "├─ spooled   %s\n", c.SpoolReason)
+		fmt.Fprintf(w, "├─ spooled   %s\n", printable(c.SpoolReason))
 	}
 	if len(links) == 0 {
 		fmt.Fprintln(w, "└─ links     (set HARBORAI_APM_JAEGER_URL, HARBORAI_APM_ZIPKIN_URL or HARBORAI_APM_GRAFANA_URL)")
@@ -138,7 +147,7 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 	fmt.Fprintln(w, "└─ links")
 	for _, k := range []string{"jaeger", "zipkin", "grafana"} {
 		if v, ok := links[k]; ok {
-			fmt.Fprintf(w, "             %-8s %s\n", k, v)
+			fmt.Fprintf(w, "             %-8s %s\n", k, printable(v))
 		}
 	}
 }
@@ -158,12 +167,15 @@ func apmLinks(traceID string) map[string]string {
 	return links
 }
 
+// clip returns a body on one line, its newlines shown as ⏎ and any other
+// control character escaped (printable), cut after 400 characters unless full.
 func clip(s string, full bool) string {
+	n := len(s)
 	s = strings.ReplaceAll(s, "\n", "⏎")
-	if full || len([]rune(s)) <= 400 {
-		return s
+	if !full && utf8.RuneCountInString(s) > 400 {
+		return printable(string([]rune(s)[:400])) + fmt.Sprintf("… (%d bytes)", n)
 	}
-	return string([]rune(s)[:400]) + fmt.Sprintf("… (%d bytes)", len(s))
+	return printable(s)
 }
 
 func suffix(s string) string {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,14 +26,21 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q (usage: harborctl stats [flags])", fs.Arg(0)))
+	}
 	var f store.Filter
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {
-			fmt.Fprintln(stderr, "harborctl stats: --since:", err)
-			return 2
+			errs = append(errs, fmt.Errorf("--since: %w", err))
 		}
 		f.Since = t
+	}
+	if err := errors.Join(errs...); err != nil {
+		usageErrors(stderr, "stats", err)
+		return 2
 	}
 	ctx := context.Background()
 	st := sf.open(ctx, stderr, "stats")
@@ -47,15 +54,14 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *asJSON {
-		_ = json.NewEncoder(stdout).Encode(rows)
-		return 0
+		return encodeJSON(stdout, stderr, "stats", rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tMODEL\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
 	totals := map[string]decimal.Decimal{}
 	var calls64, tokens int64
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Provider, r.Model, r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", printable(r.Provider), printable(r.Model), r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
 		for cur, v := range r.Cost {
 			totals[cur] = totals[cur].Add(v)
 		}
@@ -76,7 +82,7 @@ func costs(m map[string]decimal.Decimal, unpriced int64) string {
 	sort.Strings(cur)
 	parts := make([]string, 0, len(cur)+1)
 	for _, k := range cur {
-		parts = append(parts, m[k].StringFixed(6)+" "+k)
+		parts = append(parts, m[k].String()+" "+printable(k)) // every stored digit
 	}
 	if unpriced > 0 {
 		parts = append(parts, fmt.Sprintf("%d unpriced", unpriced))

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// TestParseDBFlagsRetention: db prune keeps what the ingestor keeps: the
+// retention flags default to HARBORAI_RETAIN_*, flags override, and bad or
+// negative values are refused.
+func TestParseDBFlagsRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	url := map[string]string{"HARBORAI_POSTGRES_URL": "postgres://unused"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{"HARBORAI_POSTGRES_URL": "postgres://unused"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    [3]time.Duration // bodies, errors, calls
+		wantErr string
+	}{
+		{"defaults", nil, url, [3]time.Duration{30 * day, 90 * day, 365 * day}, ""},
+		{"environment keeps forever", nil, with("HARBORAI_RETAIN_BODIES", "0", "HARBORAI_RETAIN_ERRORS", "0", "HARBORAI_RETAIN_CALLS", "0"), [3]time.Duration{}, ""},
+		{"environment durations", nil, with("HARBORAI_RETAIN_BODIES", "1h", "HARBORAI_RETAIN_CALLS", "48h"), [3]time.Duration{time.Hour, 90 * day, 48 * time.Hour}, ""},
+		{"empty variable is unset", nil, with("HARBORAI_RETAIN_CALLS", ""), [3]time.Duration{30 * day, 90 * day, 365 * day}, ""},
+		{"flag over environment", []string{"--calls", "10h"}, with("HARBORAI_RETAIN_CALLS", "0"), [3]time.Duration{30 * day, 90 * day, 10 * time.Hour}, ""},
+		{"invalid variable", nil, with("HARBORAI_RETAIN_ERRORS", "90d"), [3]time.Duration{}, `HARBORAI_RETAIN_ERRORS "90d": not a duration`},
+		{"negative variable", nil, with("HARBORAI_RETAIN_BODIES", "-1h"), [3]time.Duration{}, "--bodies (or $HARBORAI_RETAIN_BODIES) -1h0m0s: must be >= 0"},
+		{"negative flag", []string{"--errors", "-1s"}, url, [3]time.Duration{}, "--errors (or $HARBORAI_RETAIN_ERRORS) -1s: must be >= 0"},
+		{"no URL", nil, map[string]string{}, [3]time.Duration{}, "--postgres-url (or $HARBORAI_POSTGRES_URL) is required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parseDBFlags("prune", tc.args, env(tc.env), io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("parseDBFlags(%q, env %v) = %v, want an error with %q", tc.args, tc.env, err, tc.wantErr)
+				}
+				return
+			}
+			if got := [3]time.Duration{f.ret.Bodies, f.ret.Errors, f.ret.Calls}; err != nil || got != tc.want {
+				t.Errorf("parseDBFlags(%q, env %v) = %v, %v, want %v", tc.args, tc.env, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDBPruneHonoursRetainVariables: with HARBORAI_RETAIN_*=0 a call two
+// years old stays; a --calls flag still prunes it. A JSON answer that
+// cannot be written is exit 1.
+func TestDBPruneHonoursRetainVariables(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	w, err := pg.NewWriter(t.Context(), pg.Config{URL: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	if _, err := pg.Migrate(t.Context(), w.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * 365 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
+	if err := w.Write(t.Context(), []record.Call{{CallID: "old-1", Provider: "openai", Model: "m", StartedAt: old, RequestEventID: "r1", RequestBody: ptr("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	keep := env(map[string]string{"HARBORAI_POSTGRES_URL": url, "HARBORAI_RETAIN_BODIES": "0", "HARBORAI_RETAIN_ERRORS": "0", "HARBORAI_RETAIN_CALLS": "0"})
+	left := func() (n int, bodies int) {
+		t.Helper()
+		if err := w.Pool().QueryRow(t.Context(), "SELECT count(*), count(request_body) FROM calls").Scan(&n, &bodies); err != nil {
+			t.Fatal(err)
+		}
+		return n, bodies
+	}
+	for _, tc := range []struct {
+		name               string
+		args               []string
+		wantCalls, wantBod int
+	}{
+		{"variables keep everything", []string{"prune"}, 1, 1},
+		{"flag clears bodies", []string{"prune", "--bodies", "24h"}, 1, 0},
+		{"flag deletes calls", []string{"prune", "--calls", "8760h"}, 0, 0},
+	} {
+		var out, errb strings.Builder
+		code := dbCmd(tc.args, keep, &out, &errb)
+		if n, b := left(); code != 0 || n != tc.wantCalls || b != tc.wantBod {
+			t.Errorf("%s: db %q = exit %d (%q %q), %d calls and %d bodies left, want %d and %d", tc.name, tc.args, code, out.String(), errb.String(), n, b, tc.wantCalls, tc.wantBod)
+		}
+	}
+	var errb strings.Builder
+	if code := dbCmd([]string{"status", "-json"}, keep, failingWriter{}, &errb); code != 1 || !strings.Contains(errb.String(), "broken pipe") {
+		t.Errorf("db status -json to a failing stdout = exit %d, stderr %q; want exit 1 and the error", code, errb.String())
+	}
+}

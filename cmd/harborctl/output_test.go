@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPrintable(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"plain", "gpt-4o", "gpt-4o"},
+		{"empty", "", ""},
+		{"chinese", "文心一言", "文心一言"},
+		{"newline and tab", "gpt\n4o\tx", `gpt\n4o\tx`},
+		{"escape sequence", "\x1b[2Jred", `\x1b[2Jred`},
+		{"carriage return", "a\rb", `a\rb`},
+		{"NUL and DEL", "a\x00b\x7f", `a\x00b\x7f`},
+		{"C1 CSI", "a\u009b31m", `a\u009b31m`},
+		{"invalid UTF-8 byte", "a\x9bb", `a\x9bb`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := printable(tc.in); got != tc.want {
+				t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTextOutputEscapesControlCharacters: a stored model name or body
+// cannot split a table row or reach the terminal as an escape sequence;
+// JSON keeps the stored text.
+func TestTextOutputEscapesControlCharacters(t *testing.T) {
+	const body = "a\x00b \x1b[2J\x1b[31mred\rover\u009b"
+	c := answered("ctl-1", "gpt\n4o\tx", "error", time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), "0.5", "USD")
+	c.RequestBody = ptr(body)
+	c.ErrorMessage = "bad\x1b]0;title\x07"
+	flags := []string{"-data-dir", spoolDir(t, c), "-postgres-url", ""}
+
+	out := mustRun(t, append([]string{"logs"}, flags...)...)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `gpt\n4o\tx`) {
+		t.Errorf("logs table = %q, want a header and one row showing the model as gpt\\n4o\\tx", out)
+	}
+	out = mustRun(t, append(append([]string{"logs", "show"}, flags...), "ctl-1")...)
+	if strings.ContainsAny(out, "\x00\x1b\r\x07\u009b") || !strings.Contains(out, `\x1b[2J\x1b[31mred\rover\u009b`) || !strings.Contains(out, `bad\x1b]0;title\a`) {
+		t.Errorf("logs show = %q, want control characters escaped", out)
+	}
+	out = mustRun(t, append(append([]string{"logs", "show", "-json"}, flags...), "ctl-1")...)
+	var v struct {
+		Model       string `json:"model"`
+		RequestBody string `json:"request_body"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.RequestBody != body || v.Model != c.Model {
+		t.Errorf("logs show -json = %+v (%v), want the stored model and body unchanged", v, err)
+	}
+}
+
+// TestTextCostsKeepEveryDigit: the text tables print the stored decimal
+// as is: 0.0000001 CNY is not 0.000000, nor 1e-07.
+func TestTextCostsKeepEveryDigit(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	flags := []string{"-data-dir", spoolDir(t,
+		answered("call-1", "ernie", "success", at, "0.0000001", "CNY"),
+		answered("call-2", "gpt-4o", "success", at.Add(time.Minute), "1.123456789012", "USD"),
+		answered("call-3", "gpt-4o", "success", at.Add(2*time.Minute), "2", "USD"),
+	), "-postgres-url", ""}
+	out := mustRun(t, append([]string{"logs"}, flags...)...)
+	for _, want := range []string{"0.0000001 CNY", "1.123456789012 USD", "2 USD"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs table lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, append([]string{"stats"}, flags...)...)
+	for _, want := range []string{"0.0000001 CNY", "3.123456789012 USD", "total: 3 calls, 45 tokens, cost 0.0000001 CNY, 3.123456789012 USD"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats lacks %q:\n%s", want, out)
+		}
+	}
+}

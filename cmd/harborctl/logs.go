@@ -35,10 +35,17 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Text, "search", "", "text in the request, response or error")
 	fs.BoolVar(&f.ErrorsOnly, "errors", false, "errors only")
 	fs.IntVar(&f.Limit, "limit", 50, "most calls to print")
+	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h) or an RFC 3339 time")
+	fs.Func("min-tokens", "only calls with at least this many total tokens", tokenFlag(&f.MinTokens))
+	fs.Func("max-tokens", "only calls with at most this many total tokens", tokenFlag(&f.MaxTokens))
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if err := checkLogsFlags(fs, &f, *since, time.Now()); err != nil {
+		usageErrors(stderr, "logs", err)
+		return 2
+	}
+	if err := checkRange(&f, *until, time.Now()); err != nil {
 		usageErrors(stderr, "logs", err)
 		return 2
 	}
@@ -94,6 +101,39 @@ func checkLogsFlags(fs *flag.FlagSet, f *store.Filter, since string, now time.Ti
 			errs = append(errs, fmt.Errorf("--since: %w", err))
 		}
 		f.Since = t
+	}
+	return errors.Join(errs...)
+}
+
+// tokenFlag parses a token count into *dst.
+func tokenFlag(dst **int64) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q: want a whole number of tokens, 0 or more", s)
+		}
+		*dst = &n
+		return nil
+	}
+}
+
+// checkRange completes f's Until from until (read as --since is: a
+// duration ago, or a time) and checks that the time and token ranges are
+// not empty.
+func checkRange(f *store.Filter, until string, now time.Time) error {
+	var errs []error
+	if until != "" {
+		t, err := parseSince(until, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--until: %w", err))
+		}
+		f.Until = t
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		errs = append(errs, fmt.Errorf("--since %s is not before --until %s", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339)))
+	}
+	if f.MinTokens != nil && f.MaxTokens != nil && *f.MinTokens > *f.MaxTokens {
+		errs = append(errs, fmt.Errorf("--min-tokens %d is above --max-tokens %d", *f.MinTokens, *f.MaxTokens))
 	}
 	return errors.Join(errs...)
 }

@@ -99,6 +99,9 @@ func TestBadArguments(t *testing.T) {
 		{"trace id empty", []string{"logs", "--trace-id", ""}, "--trace-id: empty"},
 		{"trace id blank", []string{"logs", "--trace-id", " \t"}, "--trace-id: empty"},
 		{"show empty id", []string{"logs", "show", ""}, "empty id"},
+		{"negative tokens", []string{"logs", "--min-tokens", "-1"}, "want a whole number of tokens"},
+		{"empty token range", []string{"logs", "--min-tokens", "5", "--max-tokens", "3"}, "--min-tokens 5 is above --max-tokens 3"},
+		{"empty time range", []string{"logs", "--since", "2026-11-26T09:00:00Z", "--until", "2026-11-26T08:00:00Z"}, "is not before --until"},
 		{"show blank id", []string{"logs", "show", "  "}, "empty id"},
 		{"migrate with prune flag", []string{"db", "migrate", "-postgres-url", "postgres://unused", "--calls", "0"}, "-calls"},
 		{"status with prune flag", []string{"db", "status", "-postgres-url", "postgres://unused", "--bodies", "1h"}, "-bodies"},
@@ -143,6 +146,10 @@ func TestLogsFilters(t *testing.T) {
 		{"status pending", []string{"--status", "pending"}, "call-4"},
 		{"status abandoned", []string{"--status", "abandoned"}, "call-3"},
 		{"trace id trimmed", []string{"--trace-id", " call-2\n"}, "call-2"},
+		{"until a time", []string{"--until", at.Add(90 * time.Second).Format(time.RFC3339)}, "call-2 call-1"},
+		{"since and until", []string{"--since", at.Add(30 * time.Second).Format(time.RFC3339), "--until", at.Add(150 * time.Second).Format(time.RFC3339)}, "call-3 call-2"},
+		{"max tokens", []string{"--max-tokens", "15"}, "call-3 call-2 call-1"},
+		{"min tokens above every call", []string{"--min-tokens", "16"}, ""},
 		{"no filter", nil, "call-4 call-3 call-2 call-1"},
 	}
 	for _, tc := range cases {

@@ -78,3 +78,28 @@ func TestTextCostsKeepEveryDigit(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsGroupings: stats by day and by provider, within --since and
+// --until, in text and JSON.
+func TestStatsGroupings(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	flags := []string{"-data-dir", spoolDir(t,
+		answered("call-1", "gpt-4o", "success", at, "1", "USD"),
+		answered("call-2", "gpt-4o-mini", "success", at.Add(24*time.Hour), "2", "USD"),
+		answered("call-3", "gpt-4o", "error", at.Add(48*time.Hour), "4", "USD"),
+	), "-postgres-url", ""}
+	out := mustRun(t, append([]string{"stats", "--group-by", "day"}, flags...)...)
+	for _, want := range []string{"DAY", "2026-11-26  1", "2026-11-27  1", "2026-11-28  1", "total: 3 calls"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats --group-by day lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, append([]string{"stats", "--group-by", "provider", "--json",
+		"--since", at.Add(time.Hour).Format(time.RFC3339), "--until", at.Add(47 * time.Hour).Format(time.RFC3339)}, flags...)...)
+	if !strings.Contains(out, `"provider":"openai"`) || !strings.Contains(out, `"calls":1`) || !strings.Contains(out, `"USD":"2"`) {
+		t.Errorf("stats by provider within the range = %s, want openai with call-2 alone", out)
+	}
+	if _, errs, code := harborctl(t, "", append([]string{"stats", "--group-by", "week"}, flags...)...); code != 2 || !strings.Contains(errs, `--group-by "week"`) {
+		t.Errorf("stats --group-by week = exit %d, stderr %q; want exit 2 naming the flag", code, errs)
+	}
+}

@@ -23,6 +23,11 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	var sf storeFlags
 	sf.register(fs)
 	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
+	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h) or an RFC 3339 time")
+	var f store.Filter
+	fs.StringVar(&f.Provider, "provider", "", "only this provider")
+	fs.StringVar(&f.Model, "model", "", "only this model")
+	fs.StringVar(&f.GroupBy, "group-by", store.GroupByModel, "group by model (provider and model), provider or day (UTC)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -30,13 +35,20 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected argument %q (usage: harborctl stats [flags])", fs.Arg(0)))
 	}
-	var f store.Filter
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--since: %w", err))
 		}
 		f.Since = t
+	}
+	if err := checkRange(&f, *until, time.Now()); err != nil {
+		errs = append(errs, err)
+	}
+	switch f.GroupBy = strings.ToLower(strings.TrimSpace(f.GroupBy)); f.GroupBy {
+	case store.GroupByModel, store.GroupByProvider, store.GroupByDay:
+	default:
+		errs = append(errs, fmt.Errorf("--group-by %q: want model, provider or day", f.GroupBy))
 	}
 	if err := errors.Join(errs...); err != nil {
 		usageErrors(stderr, "stats", err)
@@ -57,11 +69,14 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		return encodeJSON(stdout, stderr, "stats", rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tMODEL\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
+	group := map[string]string{store.GroupByModel: "PROVIDER\tMODEL", store.GroupByProvider: "PROVIDER", store.GroupByDay: "DAY"}[f.GroupBy]
+	fmt.Fprintln(tw, group+"\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
 	totals := map[string]decimal.Decimal{}
 	var calls64, tokens int64
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", printable(r.Provider), printable(r.Model), r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
+		key := map[string]string{store.GroupByModel: printable(r.Provider) + "\t" + printable(r.Model),
+			store.GroupByProvider: printable(r.Provider), store.GroupByDay: r.Day}[f.GroupBy]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", key, r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
 		for cur, v := range r.Cost {
 			totals[cur] = totals[cur].Add(v)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -62,9 +63,16 @@ func (s *PGStore) Get(ctx context.Context, id string) (*record.Call, error) {
 	return c, err
 }
 
-// Stats aggregates in PostgreSQL by provider and model.
+// Stats aggregates in PostgreSQL by f.GroupBy.
 func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
-	rows, err := s.st.Stats(ctx, pg.StatsFilter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, GroupBy: pg.GroupByModel})
+	groupBy := pg.GroupByModel
+	switch f.GroupBy {
+	case GroupByProvider:
+		groupBy = pg.GroupByProvider
+	case GroupByDay:
+		groupBy = pg.GroupByDay
+	}
+	rows, err := s.st.Stats(ctx, pg.StatsFilter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, GroupBy: groupBy})
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +81,9 @@ func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 		sr := StatsRow{Provider: r.Provider, Model: r.Model, Calls: r.Calls, Errors: r.Errors, Pending: r.Pending,
 			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens,
 			Cost: map[string]decimal.Decimal{}, Unpriced: r.Unpriced}
+		if groupBy == pg.GroupByDay {
+			sr.Day = r.Day.Format(time.DateOnly)
+		}
 		for _, c := range r.Costs {
 			sr.Cost[c.Currency] = c.TotalCost
 		}

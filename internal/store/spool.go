@@ -128,14 +128,14 @@ func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
 	return first, nil
 }
 
-// Stats aggregates the calls matching f by provider and model.
+// Stats aggregates the calls matching f by f.GroupBy.
 func (s *SpoolStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 	f.Limit = 1 << 62
 	calls, err := s.List(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	return Aggregate(calls), nil
+	return Aggregate(calls, f.GroupBy), nil
 }
 
 // decodeCall reports whether data is a call record.

@@ -2,15 +2,18 @@ package store
 
 import (
 	"sort"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/harborai/ingest/pkg/record"
 )
 
-// StatsRow aggregates calls of one provider and model. Costs are kept per
+// StatsRow aggregates the calls of one group: a provider and model, a
+// provider, or a UTC day (the other fields empty). Costs are kept per
 // currency: currencies are never added together.
 type StatsRow struct {
+	Day              string                     `json:"day,omitempty"` // YYYY-MM-DD, UTC
 	Provider         string                     `json:"provider"`
 	Model            string                     `json:"model"`
 	Calls            int64                      `json:"calls"`
@@ -23,15 +26,24 @@ type StatsRow struct {
 	Unpriced         int64                      `json:"unpriced"`
 }
 
-// Aggregate groups calls by provider and model, sorted by provider, model.
-func Aggregate(calls []record.Call) []StatsRow {
-	rows := map[[2]string]*StatsRow{}
+// Aggregate groups calls by groupBy (a GroupBy constant; "" is
+// GroupByModel), sorted by day or by provider and model.
+func Aggregate(calls []record.Call, groupBy string) []StatsRow {
+	rows := map[[3]string]*StatsRow{}
 	for i := range calls {
 		c := &calls[i]
-		k := [2]string{c.Provider, c.Model}
+		var k [3]string
+		switch groupBy {
+		case GroupByProvider:
+			k[0] = c.Provider
+		case GroupByDay:
+			k[2] = c.StartedAt.UTC().Format(time.DateOnly)
+		default:
+			k[0], k[1] = c.Provider, c.Model
+		}
 		r := rows[k]
 		if r == nil {
-			r = &StatsRow{Provider: c.Provider, Model: c.Model, Cost: map[string]decimal.Decimal{}}
+			r = &StatsRow{Provider: k[0], Model: k[1], Day: k[2], Cost: map[string]decimal.Decimal{}}
 			rows[k] = r
 		}
 		r.Calls++
@@ -59,6 +71,9 @@ func Aggregate(calls []record.Call) []StatsRow {
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if out[i].Day != out[j].Day {
+			return out[i].Day < out[j].Day
+		}
 		if out[i].Provider != out[j].Provider {
 			return out[i].Provider < out[j].Provider
 		}

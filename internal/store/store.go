@@ -24,7 +24,17 @@ type Filter struct {
 	MinTokens    *int64 // on total_tokens
 	MaxTokens    *int64
 	Limit        int // 0 = 50
+	// GroupBy is how Stats groups: GroupByModel (the default: provider
+	// and model), GroupByProvider or GroupByDay (UTC day of the start).
+	GroupBy string
 }
+
+// What Stats groups by.
+const (
+	GroupByModel    = "model"
+	GroupByProvider = "provider"
+	GroupByDay      = "day"
+)
 
 // Store reads stored calls.
 type Store interface {
@@ -32,7 +42,7 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]record.Call, error)
 	// Get returns the call with this call id, hb_trace_id or trace id.
 	Get(ctx context.Context, id string) (*record.Call, error)
-	// Stats aggregates the calls matching f by provider and model.
+	// Stats aggregates the calls matching f by f.GroupBy, in group order.
 	Stats(ctx context.Context, f Filter) ([]StatsRow, error)
 	// Source names the store ("spool <dir>" or "postgres").
 	Source() string

@@ -52,6 +52,7 @@ func sameCalls() []record.Call {
 	c4 := call(4, "zhipu", "a-model", "") // pending
 	c5 := call(5, "baidu", "文心一言", "success")
 	c5.Cost = priced("CNY", "0.0000001")
+	c5.StartedAt = c5.StartedAt.Add(24 * time.Hour) // the next day
 	return []record.Call{c1, c2, c3, c4, c5}
 }
 
@@ -150,6 +151,25 @@ func TestStoresAnswerAlike(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("Stats() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			for _, g := range []struct {
+				by   string
+				want []string
+			}{
+				{store.GroupByProvider, []string{"baidu// calls=1 cost=map[CNY:0.0000001]", "openai// calls=2 cost=map[USD:0.75]", "zhipu// calls=2 cost=map[]"}},
+				{store.GroupByDay, []string{"//2026-11-26 calls=4 cost=map[USD:0.75]", "//2026-11-27 calls=1 cost=map[CNY:0.0000001]"}},
+			} {
+				rows, err := s.Stats(t.Context(), store.Filter{GroupBy: g.by})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, r := range rows {
+					got = append(got, fmt.Sprintf("%s/%s/%s calls=%d cost=%v", r.Provider, r.Model, r.Day, r.Calls, r.Cost))
+				}
+				if strings.Join(got, "\n") != strings.Join(g.want, "\n") {
+					t.Errorf("Stats(by %s) =\n%s\nwant\n%s", g.by, strings.Join(got, "\n"), strings.Join(g.want, "\n"))
+				}
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/harborai/ingest/internal/store"
@@ -160,7 +159,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func printTable(w io.Writer, calls []record.Call) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "STARTED (UTC)\tPROVIDER\tMODEL\tSTATUS\tPROMPT\tCOMPL\tTOTAL\tCOST\tHB_TRACE_ID\tTRACE_ID")
 	for i := range calls {
 		c := &calls[i]

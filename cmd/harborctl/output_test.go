@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-runewidth"
 )
 
 func TestPrintable(t *testing.T) {
@@ -101,5 +103,34 @@ func TestStatsGroupings(t *testing.T) {
 	}
 	if _, errs, code := harborctl(t, "", append([]string{"stats", "--group-by", "week"}, flags...)...); code != 2 || !strings.Contains(errs, `--group-by "week"`) {
 		t.Errorf("stats --group-by week = exit %d, stderr %q; want exit 2 naming the flag", code, errs)
+	}
+}
+
+// TestTablesAlignChineseText: a Chinese model name takes two terminal
+// columns a character; the columns after it still line up.
+func TestTablesAlignChineseText(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	flags := []string{"-data-dir", spoolDir(t,
+		answered("call-1", "文心一言", "success", at, "1", "CNY"),
+		answered("call-2", "gpt-4o", "success", at.Add(time.Minute), "2", "USD"),
+	), "-postgres-url", ""}
+	for _, cmd := range []string{"logs", "stats"} {
+		out := mustRun(t, append([]string{cmd}, flags...)...)
+		var cols []int
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "文心一言") || strings.Contains(line, "gpt-4o") {
+				// the display column where the cell after the model starts
+				model := "gpt-4o"
+				if strings.Contains(line, "文心一言") {
+					model = "文心一言"
+				}
+				rest := line[strings.Index(line, model)+len(model):]
+				next := len(line) - len(strings.TrimLeft(rest, " ")) // byte offset of the next cell
+				cols = append(cols, runewidth.StringWidth(line[:next]))
+			}
+		}
+		if len(cols) != 2 || cols[0] != cols[1] {
+			t.Errorf("%s: the cell after the model starts at display columns %v, want one column:\n%s", cmd, cols, out)
+		}
 	}
 }

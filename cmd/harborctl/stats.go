@@ -8,7 +8,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -68,7 +67,7 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		return encodeJSON(stdout, stderr, "stats", rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout)
 	group := map[string]string{store.GroupByModel: "PROVIDER\tMODEL", store.GroupByProvider: "PROVIDER", store.GroupByDay: "DAY"}[f.GroupBy]
 	fmt.Fprintln(tw, group+"\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
 	totals := map[string]decimal.Decimal{}

@@ -70,13 +70,7 @@ func TestReplaySpoolIntoPostgres(t *testing.T) {
 // TestReplayDryRunWritesNothing: --dry-run counts and moves nothing.
 func TestReplayDryRunWritesNothing(t *testing.T) {
 	const n = 50
-	in := testutil.StartIngestor(t, ingestor.DefaultConfig(), nil)
-	testutil.Publish(t, in.NATSURL, testutil.CallEvents(n))
-	testutil.WaitComplete(t, in.Store(t), n)
-	if err := in.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	dir := ingestor.SpoolDir(in.Cfg.DataDir)
+	dir := ingestedSpool(t, n)
 	before, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
 	sum := replayJSON(t, "-dry-run", "-quiet", dir)
 	if sum.Calls != n || sum.Records < n {
@@ -92,14 +86,9 @@ func TestReplayDryRunWritesNothing(t *testing.T) {
 // migrations have not reached yet counts what a replay would load, all new.
 func TestReplayDryRunBeforeMigrations(t *testing.T) {
 	const n = 20
-	in := testutil.StartIngestor(t, ingestor.DefaultConfig(), nil)
-	testutil.Publish(t, in.NATSURL, testutil.CallEvents(n))
-	testutil.WaitComplete(t, in.Store(t), n)
-	if err := in.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	dir := ingestedSpool(t, n)
 	url := pgtest.Start(t).NewDB(t)
-	sum := replayJSON(t, "-dry-run", "-quiet", "-postgres-url", url, ingestor.SpoolDir(in.Cfg.DataDir))
+	sum := replayJSON(t, "-dry-run", "-quiet", "-postgres-url", url, dir)
 	if sum.Calls != n || sum.AlreadyPresent != 0 {
 		t.Fatalf("dry run summary = %+v, want %d calls, none present", sum, n)
 	}
@@ -113,6 +102,19 @@ func TestBadFlags(t *testing.T) {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errb.String())
 		}
 	}
+}
+
+// ingestedSpool is the spool of an ingestor without PostgreSQL that stored
+// n calls (testutil.CallEvents) and stopped.
+func ingestedSpool(t *testing.T, n int) string {
+	t.Helper()
+	in := testutil.StartIngestor(t, ingestor.DefaultConfig(), nil)
+	testutil.Publish(t, in.NATSURL, testutil.CallEvents(n))
+	testutil.WaitComplete(t, in.Store(t), n)
+	if err := in.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	return ingestor.SpoolDir(in.Cfg.DataDir)
 }
 
 func replayJSON(t *testing.T, args ...string) replay.Summary {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/harborai/ingest/internal/store"
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -37,6 +38,11 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h) or an RFC 3339 time")
 	fs.Func("min-tokens", "only calls with at least this many total tokens", tokenFlag(&f.MinTokens))
 	fs.Func("max-tokens", "only calls with at most this many total tokens", tokenFlag(&f.MaxTokens))
+	fs.Func("after", "the next page: the calls after this cursor (printed on stderr when --limit was reached)", func(s string) error {
+		c, err := parseCursor(s)
+		f.After = c
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,6 +64,10 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "harborctl logs:", err)
 		return 1
+	}
+	if len(calls) == f.Limit { // there may be more: say how to get them
+		last := calls[len(calls)-1]
+		defer fmt.Fprintf(stderr, "next page: --after %s\n", formatCursor(last.StartedAt, last.CallID))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -102,6 +112,21 @@ func checkLogsFlags(fs *flag.FlagSet, f *store.Filter, since string, now time.Ti
 		f.Since = t
 	}
 	return errors.Join(errs...)
+}
+
+// A cursor is the start time (RFC 3339, nanoseconds) and the call id of the
+// last call of a page, joined by "/" (a time has none).
+func formatCursor(at time.Time, callID string) string {
+	return at.UTC().Format(time.RFC3339Nano) + "/" + callID
+}
+
+func parseCursor(s string) (*pg.Cursor, error) {
+	at, id, ok := strings.Cut(s, "/")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || id == "" {
+		return nil, fmt.Errorf("%q: want the cursor harborctl printed (TIME/CALL_ID)", s)
+	}
+	return &pg.Cursor{StartedAt: t, CallID: id}, nil
 }
 
 // tokenFlag parses a token count into *dst.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,5 +193,36 @@ func TestJSONWriteErrors(t *testing.T) {
 				t.Errorf("harborctl %q to a failing stdout = exit %d, stderr %q; want exit 1 and the error", full, code, errb.String())
 			}
 		})
+	}
+}
+
+// TestLogsPages: --limit ends a page with the cursor of the next one on
+// stderr; following them lists every call once, newest first.
+func TestLogsPages(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	var calls []record.Call
+	for i := range 5 {
+		calls = append(calls, answered(fmt.Sprintf("call-%d", i), "gpt-4o", "success", at.Add(time.Duration(i%2)*time.Minute), "1", "USD"))
+	}
+	flags := []string{"-data-dir", spoolDir(t, calls...), "-postgres-url", ""}
+	var ids []string
+	args := []string{"logs", "--json", "--limit", "2"}
+	for range 5 {
+		out, errs, code := harborctl(t, "", append(args, flags...)...)
+		if code != 0 {
+			t.Fatalf("harborctl %q = exit %d: %s", args, code, errs)
+		}
+		ids = append(ids, jsonIDs(t, out)...)
+		_, cursor, ok := strings.Cut(strings.TrimSpace(errs), "next page: --after ")
+		if !ok {
+			break
+		}
+		args = []string{"logs", "--json", "--limit", "2", "--after", cursor}
+	}
+	if got, want := strings.Join(ids, " "), "call-3 call-1 call-4 call-2 call-0"; got != want {
+		t.Fatalf("pages = %s, want %s", got, want)
+	}
+	if _, errs, code := harborctl(t, "", append([]string{"logs", "--after", "yesterday"}, flags...)...); code != 2 || !strings.Contains(errs, "TIME/CALL_ID") {
+		t.Errorf("logs --after yesterday = exit %d, stderr %q; want exit 2", code, errs)
 	}
 }

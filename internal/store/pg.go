@@ -37,7 +37,8 @@ func (s *PGStore) Close() error { return s.w.Close() }
 func (s *PGStore) List(ctx context.Context, f Filter) ([]record.Call, error) {
 	want := f.limit()
 	pf := pg.Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, Status: f.Status,
-		TraceID: f.TraceID, Text: f.Text, MinTokens: f.MinTokens, MaxTokens: f.MaxTokens, ErrorsOnly: f.ErrorsOnly}
+		TraceID: f.TraceID, Text: f.Text, MinTokens: f.MinTokens, MaxTokens: f.MaxTokens, ErrorsOnly: f.ErrorsOnly,
+		After: f.After}
 	var out []record.Call
 	for len(out) < want {
 		pf.Limit = min(want-len(out), 1000)

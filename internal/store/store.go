@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -24,6 +25,9 @@ type Filter struct {
 	MinTokens    *int64 // on total_tokens
 	MaxTokens    *int64
 	Limit        int // 0 = 50
+	// After, when set, starts the list after this call in the newest-first
+	// order (keyset pagination: the cursor of a previous page's last call).
+	After *pg.Cursor
 	// GroupBy is how Stats groups: GroupByModel (the default: provider
 	// and model), GroupByProvider or GroupByDay (UTC day of the start).
 	GroupBy string
@@ -60,7 +64,8 @@ func (f *Filter) Match(c *record.Call) bool {
 		f.Model != "" && c.Model != f.Model,
 		f.Status != "" && c.DisplayStatus() != f.Status,
 		f.ErrorsOnly && c.Status != "error",
-		f.TraceID != "" && c.CallID != f.TraceID && c.HBTraceID != f.TraceID && c.TraceID != f.TraceID:
+		f.TraceID != "" && c.CallID != f.TraceID && c.HBTraceID != f.TraceID && c.TraceID != f.TraceID,
+		f.After != nil && !before(c, f.After):
 		return false
 	}
 	if f.MinTokens != nil || f.MaxTokens != nil {
@@ -81,6 +86,13 @@ func (f *Filter) Match(c *record.Call) bool {
 		}
 	}
 	return true
+}
+
+// before reports whether c comes after the cursor in the newest-first
+// order: started earlier, or at the same time with a smaller call id (byte
+// order, PostgreSQL's "C" collation of call_id).
+func before(c *record.Call, after *pg.Cursor) bool {
+	return c.StartedAt.Before(after.StartedAt) || c.StartedAt.Equal(after.StartedAt) && c.CallID < after.CallID
 }
 
 func (f *Filter) limit() int {

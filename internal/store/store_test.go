@@ -127,6 +127,27 @@ func TestStoresAnswerAlike(t *testing.T) {
 					t.Errorf("%s: List(%+v) = %v, want %q", l.name, l.f, ids, l.want)
 				}
 			}
+			// Pages of two, each after the last call of the one before: the
+			// whole list once, in order.
+			var paged []string
+			f := store.Filter{Limit: 2}
+			for range 10 {
+				page, err := s.List(t.Context(), f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range page {
+					paged = append(paged, c.CallID)
+				}
+				if len(page) < 2 {
+					break
+				}
+				last := page[len(page)-1]
+				f.After = &pg.Cursor{StartedAt: last.StartedAt, CallID: last.CallID}
+			}
+			if got := strings.Join(paged, " "); got != "call-5 call-4 call-3 call-2 call-1" {
+				t.Errorf("pages of 2 = %s, want every call once, newest first", got)
+			}
 			for _, g := range gets {
 				c, err := s.Get(t.Context(), g.id)
 				switch {

@@ -81,8 +81,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]record.Call, *Cursor, err
 	return calls, &Cursor{StartedAt: last.StartedAt, CallID: last.CallID}, nil
 }
 
-// where returns the WHERE clause of f and its named arguments.
+// where returns the WHERE clause of f and its named arguments. Text is
+// looked for as the writer stores it (cleanText): a NUL or invalid UTF-8 in
+// a filter would otherwise fail the query rather than match nothing.
 func (f Filter) where() (string, pgx.NamedArgs) {
+	f.Provider, f.Model, f.TraceID, f.Text = cleanText(f.Provider), cleanText(f.Model), cleanText(f.TraceID), cleanText(f.Text)
 	var conds []string
 	args := pgx.NamedArgs{}
 	add := func(cond, name string, v any) {
@@ -143,6 +146,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // time) with this hb_trace_id or OpenTelemetry trace id; ErrNotFound when
 // none.
 func (s *Store) Get(ctx context.Context, id string) (*record.Call, error) {
+	id = cleanText(id) // as stored
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	row := s.pool.QueryRow(ctx, "SELECT "+columnList+` FROM calls

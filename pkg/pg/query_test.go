@@ -145,6 +145,18 @@ func TestGetByAnyID(t *testing.T) {
 	if _, err := s.Get(t.Context(), "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get(nope) = %v, want ErrNotFound", err)
 	}
+	// Bytes PostgreSQL cannot take, in an id or a filter, match what the
+	// writer stored for them, rather than failing the query.
+	nul := fullCall("nul\x00id")
+	write(t, w, nul)
+	if got := get(t, s, "nul\x00id"); got.CallID != "nul\uFFFDid" {
+		t.Fatalf("Get(nul id) = %q, want the stored nul\\uFFFDid", got.CallID)
+	}
+	for _, f := range []Filter{{Text: "\xff\x00"}, {TraceID: "a\x00"}, {Provider: "\xff"}} {
+		if _, _, err := s.List(t.Context(), f); err != nil {
+			t.Fatalf("List(%+v) = %v, want no error", f, err)
+		}
+	}
 }
 
 func TestGetLogByAnyTraceID(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -45,7 +44,7 @@ func pricingList(args []string, stdout, stderr io.Writer) int {
 		}
 		return f.printJSON(stdout, rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout)
 	fmt.Fprintln(tw, "PROVIDER\tMODEL\tSOURCE\tWINS\tPRICE\tEFFECTIVE\tORIGIN")
 	for _, r := range rows {
 		model, wins := r.Model, "-"
@@ -66,7 +65,7 @@ func pricingList(args []string, stdout, stderr io.Writer) int {
 		if r.Note != "" {
 			price += " [" + r.Note + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.Provider), model, r.Source, wins, price, eff, r.Origin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(dash(r.Provider)), printable(model), r.Source, printable(wins), printable(price), eff, printable(r.Origin))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(stdout, "%d prices; precedence: api_parameter (per call) > dynamic > environment_variable > default_config\n", len(rows))
@@ -110,7 +109,7 @@ func pricingShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "price: %s\n", quoteText(x.Price))
 	}
 	fmt.Fprintf(stdout, "why: %s\n\n", x.Reason)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout)
 	fmt.Fprintln(tw, "SOURCE\tFOUND\tWINS\tPRICE\tEFFECTIVE\tORIGIN\tNOTE")
 	for _, c := range x.Candidates {
 		price, eff := "-", "-"
@@ -120,7 +119,7 @@ func pricingShow(args []string, stdout, stderr io.Writer) int {
 		if c.EffectiveFrom != nil {
 			eff = c.EffectiveFrom.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Source, yesNo(c.Found), yesNo(c.Wins), price, eff, dash(c.Origin), dash(c.Note))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Source, yesNo(c.Found), yesNo(c.Wins), printable(price), eff, printable(dash(c.Origin)), printable(dash(c.Note)))
 	}
 	_ = tw.Flush()
 	return 0
@@ -160,15 +159,15 @@ func pricingHistory(args []string, stdout, stderr io.Writer) int {
 	if f.asJSON {
 		return f.printJSON(stdout, rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout)
 	fmt.Fprintln(tw, "ID\tPROVIDER\tMODEL\tEFFECTIVE FROM\tSTATUS\tPRICE\tSET AT\tNOTE")
 	for _, r := range rows {
 		price := quoteText(pricing.Quote{Currency: r.Currency, Unit: r.Unit, Input: r.Input, CachedInput: r.CachedInput, CacheWrite: r.CacheWrite, Output: r.Output})
 		if r.Removed {
 			price = "removed (unset)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Origin(), r.Provider, r.Model, r.EffectiveFrom.Format(time.RFC3339),
-			r.Status, price, r.SetAt.Format(time.RFC3339), dash(r.Note))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Origin(), printable(r.Provider), printable(r.Model), r.EffectiveFrom.Format(time.RFC3339),
+			r.Status, printable(price), r.SetAt.Format(time.RFC3339), printable(dash(r.Note)))
 	}
 	_ = tw.Flush()
 	if len(rows) == 0 {

@@ -289,3 +289,17 @@ func TestPricingBadFlags(t *testing.T) {
 		t.Errorf("pricing unset of an unknown model = exit %d, %q; want 1, nothing to unset", code, errs)
 	}
 }
+
+// TestPricingTextEscapesNotes: a note with control characters cannot drive
+// the terminal through the pricing tables.
+func TestPricingTextEscapesNotes(t *testing.T) {
+	flags := []string{"-data-dir", t.TempDir(), "-postgres-url", ""}
+	mustRun(t, append([]string{"pricing", "set", "--provider", "p", "--model", "m", "--input", "1", "--output", "2",
+		"--note", "a\x1b[2Jb\nc"}, flags...)...)
+	for _, cmd := range [][]string{{"pricing", "history", "--provider", "p"}, {"pricing", "list", "--provider", "p"}, {"pricing", "show", "--provider", "p", "--model", "m"}} {
+		out := mustRun(t, append(cmd, flags...)...)
+		if strings.Contains(out, "\x1b") || !strings.Contains(out, `a\x1b[2Jb\nc`) {
+			t.Errorf("%s printed the note raw or not at all:\n%q", strings.Join(cmd, " "), out)
+		}
+	}
+}

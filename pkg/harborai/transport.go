@@ -180,28 +180,29 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		BodyOmitted: body.omitted(t.opts.maxBody),
 	})
 	if readErr != nil {
-		rec.finish(event.Response{
-			Status:       event.StatusError,
-			ErrorType:    errorType(readErr),
-			ErrorMessage: redactMessage(readErr.Error(), req.URL),
-		}, nil)
-		return nil, readErr
+		return nil, failed(rec, readErr, req)
 	}
 
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
-		rec.finish(event.Response{
-			Status:       event.StatusError,
-			ErrorType:    errorType(err),
-			ErrorMessage: redactMessage(err.Error(), req.URL),
-		}, nil)
-		return nil, err
+		return nil, failed(rec, err, req)
 	}
 	if out != req {
 		resp.Request = req
 	}
 	wrapBody(resp, rec, t.opts.maxBody, hide)
 	return resp, nil
+}
+
+// failed ends rec as a call that got no response (status error, its type
+// from err) and returns err, for the caller as it was.
+func failed(rec *recording, err error, req *http.Request) error {
+	rec.finish(event.Response{
+		Status:       event.StatusError,
+		ErrorType:    errorType(err),
+		ErrorMessage: redactMessage(err.Error(), req.URL),
+	}, nil)
+	return err
 }
 
 // errorType classifies a transport or body read error.

@@ -437,9 +437,7 @@ func (p *Pipeline) commit(ctx context.Context, b preparedBatch) {
 // ids of the calls the store rejected as data, which are quarantined.
 func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstream.Msg) (map[string]bool, error) {
 	var rejected map[string]bool
-	b := retry.NewExponential(100 * time.Millisecond)
-	b = retry.WithCappedDuration(5*time.Second, b)
-	b = retry.WithJitterPercent(20, b)
+	b := WriteBackoff()
 	var lastErr error
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
@@ -478,6 +476,15 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 		return nil, fmt.Errorf("write batch: %w (last error: %w)", err, lastErr)
 	}
 	return rejected, err
+}
+
+// WriteBackoff is how a failed batch write is retried, by the pipeline and
+// the replayer: from 100 ms, doubling, capped at 5 s, with 20% jitter so
+// that writers do not retry in step.
+func WriteBackoff() retry.Backoff {
+	b := retry.NewExponential(100 * time.Millisecond)
+	b = retry.WithCappedDuration(5*time.Second, b)
+	return retry.WithJitterPercent(20, b)
 }
 
 // quarantineCalls keeps the calls PostgreSQL rejected as data.

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sethvargo/go-retry"
 
+	"github.com/harborai/ingest/internal/ingest"
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -94,10 +94,7 @@ func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bo
 // missing: the migrations not applied) is not retried: an operator has to
 // act, and a command should say so at once.
 func (l *dirLoad) retrying(ctx context.Context, what string, op func(context.Context) error) error {
-	b := retry.NewExponential(100 * time.Millisecond)
-	b = retry.WithCappedDuration(5*time.Second, b)
-	b = retry.WithJitterPercent(20, b)
-	b = retry.WithMaxDuration(l.opts.RetryFor, b)
+	b := retry.WithMaxDuration(l.opts.RetryFor, ingest.WriteBackoff())
 	var lastErr error
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		err := op(ctx)

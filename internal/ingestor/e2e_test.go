@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/harborai/ingest/internal/ingestor"
@@ -242,6 +245,69 @@ func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.PostgresURL = pgtest.Start(t).NewDB(t)
 	r := startIngestor(t, cfg, nil)
+	wantPrompt, wantCompletion := publishWithPoison(t, r)
+	waitFor(t, 30*time.Second, "5 calls stored and the rejected one quarantined", func() (bool, string) {
+		n, q := len(r.calls(t)), r.quarantined(t)
+		return n == 5 && q == 1, fmt.Sprintf("%d calls stored, %d quarantined", n, q)
+	})
+	for _, c := range r.calls(t) {
+		if c.CallID == "call-3" {
+			t.Fatalf("the rejected call is stored: %+v", c)
+		}
+	}
+	checkStoredMetrics(t, r.scrape(t), wantPrompt, wantCompletion)
+}
+
+// TestRejectedCallWaitsForItsQuarantine: while the quarantine cannot be
+// written (here its directory's name is taken by a file), a call PostgreSQL
+// rejects stays in JetStream rather than being lost, PostgreSQL still
+// shows healthy (it answered), and the calls batched with it are stored.
+// Once the quarantine can be written, the call is quarantined and every
+// metric counts once, however many times the batch was retried.
+func TestRejectedCallWaitsForItsQuarantine(t *testing.T) {
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = pgtest.Start(t).NewDB(t)
+	cfg.DataDir = t.TempDir()
+	blocker := filepath.Join(cfg.DataDir, "quarantine")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startIngestor(t, cfg, nil)
+	wantPrompt, wantCompletion := publishWithPoison(t, r)
+	waitFor(t, 30*time.Second, "the 5 good calls stored and the batch retried", func() (bool, string) {
+		n := len(r.calls(t))
+		retries := counter(r.scrape(t), "harborai_sink_write_errors_total", "", "")
+		return n == 5 && retries >= 2, fmt.Sprintf("%d calls stored, %v failed writes", n, retries)
+	})
+	fams := r.scrape(t)
+	if h, s := counter(fams, "harborai_postgres_health_status", "", ""), counter(fams, "harborai_fallback_logger_state", "", ""); h != 1 || s != 0 {
+		t.Errorf("health %v, state %v while only the quarantine fails; want 1 and 0 (PostgreSQL answered)", h, s)
+	}
+	if got := counter(fams, "harborai_events_rejected_total", "reason", "poison_record"); got != 0 {
+		t.Errorf(`harborai_events_rejected_total{reason="poison_record"} = %v before the call could be quarantined, want 0`, got)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the rejected call quarantined once the disk allows", func() (bool, string) {
+		q := r.quarantined(t)
+		return q == 1, fmt.Sprintf("%d quarantined", q)
+	})
+	waitFor(t, 15*time.Second, "the batch acknowledged", func() (bool, string) {
+		n := counter(r.scrape(t), "harborai_calls_total", "", "")
+		return n == 5, fmt.Sprintf("harborai_calls_total = %v", n)
+	})
+	checkStoredMetrics(t, r.scrape(t), wantPrompt, wantCompletion)
+	if n := len(r.calls(t)); n != 5 {
+		t.Errorf("%d calls stored, want 5", n)
+	}
+}
+
+// publishWithPoison publishes six call events, the fourth with a model
+// name PostgreSQL rejects as data (too long for its index), and returns
+// the prompt and completion tokens of the five others.
+func publishWithPoison(t *testing.T, r *running) (wantPrompt, wantCompletion int64) {
+	t.Helper()
 	nc := r.conn(t)
 	// Random letters: the index entry cannot be compressed under its limit.
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -249,7 +315,6 @@ func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
 	for i := range long {
 		long[i] = alphabet[rand.IntN(len(alphabet))]
 	}
-	var wantPrompt, wantCompletion int64
 	for i := range 6 {
 		body, prompt, completion := openAIBody(i)
 		ev := event.Event{SchemaVersion: 1, Kind: event.KindCall, EventID: fmt.Sprintf("e-%d", i), CallID: fmt.Sprintf("call-%d", i),
@@ -270,16 +335,13 @@ func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
 		}
 	}
 	_ = nc.Flush()
-	waitFor(t, 30*time.Second, "5 calls stored and the rejected one quarantined", func() (bool, string) {
-		n, q := len(r.calls(t)), r.quarantined(t)
-		return n == 5 && q == 1, fmt.Sprintf("%d calls stored, %d quarantined", n, q)
-	})
-	for _, c := range r.calls(t) {
-		if c.CallID == "call-3" {
-			t.Fatalf("the rejected call is stored: %+v", c)
-		}
-	}
-	fams := r.scrape(t)
+	return wantPrompt, wantCompletion
+}
+
+// checkStoredMetrics checks the metrics of stored calls count the five
+// stored calls of publishWithPoison once, and its rejected call once.
+func checkStoredMetrics(t *testing.T, fams map[string]*dto.MetricFamily, wantPrompt, wantCompletion int64) {
+	t.Helper()
 	if got := counter(fams, "harborai_events_rejected_total", "reason", "poison_record"); got != 1 {
 		t.Errorf(`harborai_events_rejected_total{reason="poison_record"} = %v, want 1`, got)
 	}

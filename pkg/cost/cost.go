@@ -14,6 +14,10 @@ import (
 // this call only (api_parameter); otherwise the dynamic prices, the price
 // variables and the table are tried in that order.
 //
+// provider may be an alias pkg/parse accepts ("kimi", "claude", "google"):
+// prices stated under the name as given are tried first, then those of its
+// canonical provider.
+//
 // The result always says where the price came from. Its costs are nil when
 // no source prices the model (PricingSource "not_found"), when the usage
 // lacks prompt or completion tokens (the unit prices are still reported), or
@@ -22,6 +26,11 @@ func (p *Pricer) Cost(provider, model string, t time.Time, u parse.Usage, custom
 	provider, model = normalizeName(provider), normalizeName(model)
 	info := Info{PricingSource: SourceNotFound, PricingTimestamp: t.UTC()}
 	price, source, err := p.lookup(provider, model, t, custom)
+	if err == nil && price == nil {
+		if canonical, known := parse.CanonicalProvider(provider); known && canonical != provider {
+			price, source, err = p.lookup(canonical, model, t, custom)
+		}
+	}
 	if err != nil {
 		info.PricingSource = source
 		info.PricingError = err.Error()

@@ -270,6 +270,8 @@ func TestBuiltinExamples(t *testing.T) {
 		// (100*3 + 2000*0.3 + 1000*3.75) / 1M, 500*15 / 1M
 		{"claude sonnet 4.5", "anthropic", "claude-sonnet-4-5-20250929", day("2025-12-01"), usage(3100, 500, 2000, 1000, -1), "0.00465", "0.0075", "USD"},
 		{"gemini 2.5 pro long", "gemini", "gemini-2.5-pro", day("2025-12-01"), usage(300000, 2000, 100000, -1, -1), "0.5625", "0.03", "USD"},
+		// the V4 Pro discount was made permanent (2026-05-22): (2000*3 + 8000*0.025) / 1M, 1000*6 / 1M
+		{"deepseek v4 pro after may 2026", "deepseek", "deepseek-v4-pro", day("2026-11-01T12:00:00Z"), usage(10000, 1000, 8000, -1, -1), "0.0062", "0.006", "CNY"},
 	}
 	for _, tt := range tests {
 		got := p.Cost(tt.provider, tt.model, tt.at, tt.usage, nil)

@@ -122,3 +122,36 @@ func FuzzIsDatedSuffix(f *testing.F) {
 		}
 	})
 }
+
+// TestProviderAlias checks that a call whose provider is an alias pkg/parse
+// accepts (kimi, claude, google, ...) is priced as its canonical provider,
+// while a price set under the alias itself still wins.
+func TestProviderAlias(t *testing.T) {
+	aliasPrice := Price{Provider: "kimi", Model: "kimi-k2-0905-preview", Currency: "CNY", Unit: 1_000_000,
+		Rates: Rates{Input: dec("7"), Output: dec("7")}, EffectiveFrom: day("2025-09-05"), Source: "harborctl pricing set"}
+	p := newPricer(t, Options{Table: mustBuiltin(t)})
+	withAlias := newPricer(t, Options{Table: mustBuiltin(t), Dynamic: []Price{aliasPrice}})
+	at := day("2025-12-01T12:00:00Z")
+	tests := []struct {
+		name            string
+		p               *Pricer
+		provider, model string
+		wantInput       string
+		wantSource      string
+	}{
+		{"kimi", p, "kimi", "kimi-k2-0905-preview", "4", SourceDefaultConfig},
+		{"claude", p, "claude", "claude-sonnet-4-5-20250929", "3", SourceDefaultConfig},
+		{"google", p, "Google", "gemini-2.5-flash", "0.3", SourceDefaultConfig},
+		{"azure openai", p, "Azure-OpenAI", "gpt-4o", "2.5", SourceDefaultConfig},
+		{"dashscope", p, "dashscope", "qwen-max", "2.4", SourceDefaultConfig},
+		{"ark", p, "ark", "doubao-1-5-pro-32k-250115", "0.8", SourceDefaultConfig},
+		{"price set under the alias wins", withAlias, "kimi", "kimi-k2-0905-preview", "7", SourceDynamic},
+		{"unknown provider", p, "mistral", "gpt-4o", "", SourceNotFound},
+	}
+	for _, tt := range tests {
+		info := tt.p.Cost(tt.provider, tt.model, at, usage(1, 1, -1, -1, -1), nil)
+		if !sameDecimal(info.InputPrice, tt.wantInput) || info.PricingSource != tt.wantSource {
+			t.Errorf("Cost(%s/%s) = %s %s, want %s %s", tt.provider, tt.model, str(info.InputPrice), info.PricingSource, tt.wantInput, tt.wantSource)
+		}
+	}
+}

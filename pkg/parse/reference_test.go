@@ -7,7 +7,8 @@
 // (json.go) are shared, so that FuzzParseMatchesStdlib can swap the decoder
 // under both. Do not edit it to follow changes of the implementation: its
 // point is to be the old behaviour. It can go once the new code has earned
-// trust.
+// trust. Fixes of vendor semantics (not of the scanner) are mirrored here,
+// each marked "fix mirrored from", so that the two still read JSON alike.
 
 package parse
 
@@ -1497,7 +1498,18 @@ func refReadQianfanV1(d refDoc) (refReading, bool) {
 		return refReading{}, false
 	}
 	r := refReading{format: "qianfan_v1", count: refChatCounts}
+	if o.hasAny("sentence_id", "is_end") { // fix mirrored from wenxin.go: a stream chunk's completion is total - prompt
+		r.count = refQianfanV1StreamCounts
+	}
 	return r.withUsage(o.object("usage")), true
+}
+
+func refQianfanV1StreamCounts(u refObject) refCounts {
+	c := refChatCounts(u)
+	if c.prompt != nil && c.total != nil && *c.total >= *c.prompt {
+		c.completion = refPtr(*c.total - *c.prompt)
+	}
+	return c
 }
 
 // ---- zhipu.go ----

@@ -25,7 +25,10 @@ func SpoolDir(dataDir string) string { return filepath.Join(dataDir, "spool") }
 // openSink opens the configured store.
 func openSink(ctx context.Context, cfg Config, log *slog.Logger) (ingest.Sink, string, int, error) {
 	if cfg.PostgresURL != "" {
-		w, err := pg.NewWriter(ctx, pg.Config{URL: cfg.PostgresURL}, log.With("component", "postgres"))
+		// A connection for each writer, and two for the rest (the health
+		// probe, retention), so that no write waits for a connection.
+		pcfg := pg.Config{URL: cfg.PostgresURL, MaxConns: max(int32(cfg.Writers)+2, pg.DefaultConfig().MaxConns)}
+		w, err := pg.NewWriter(ctx, pcfg, log.With("component", "postgres"))
 		if err != nil {
 			return nil, "", 0, fmt.Errorf("HARBORAI_POSTGRES_URL: %w", err)
 		}

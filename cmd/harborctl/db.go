@@ -31,7 +31,8 @@ type dbFlags struct {
 // parseDBFlags reads the flags of "db cmd" over lookup (the environment).
 // Only prune has the retention flags, and they default to the ingestor's
 // HARBORAI_RETAIN_* variables, so a prune by hand keeps what the ingestor
-// keeps. A flag error is already printed on stderr when it returns errFlags.
+// keeps. A flag error is already printed on stderr when it returns errFlags
+// (or flag.ErrHelp, after the help).
 func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool), stderr io.Writer) (dbFlags, error) {
 	var f dbFlags
 	fs := flag.NewFlagSet("db "+cmd, flag.ContinueOnError)
@@ -63,6 +64,9 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 		fs.DurationVar(d.p, d.name, *d.p, d.usage+" ($"+d.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, err
+		}
 		return f, errFlags
 	}
 	if fs.NArg() > 0 {
@@ -91,6 +95,9 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		return 2
 	}
 	f, err := parseDBFlags(args[0], args[1:], lookup, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		if !errors.Is(err, errFlags) {
 			usageErrors(stderr, "db "+args[0], err)

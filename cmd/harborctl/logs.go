@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/pg"
@@ -44,7 +45,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 		return err
 	})
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	if err := checkLogsFlags(fs, &f, *since, time.Now()); err != nil {
 		usageErrors(stderr, "logs", err)

@@ -116,6 +116,21 @@ func TestBadInvocations(t *testing.T) {
 	}
 }
 
+// TestHelpFlag: -h on any command prints its flags on stderr and exits 0,
+// nothing else done: help is not a usage error.
+func TestHelpFlag(t *testing.T) {
+	t.Setenv("HARBORAI_POSTGRES_URL", "")
+	for _, args := range [][]string{{"logs", "-h"}, {"logs", "show", "-h"}, {"stats", "--help"}, {"usage", "-h"},
+		{"db", "migrate", "-h"}, {"db", "prune", "-h"}, {"db", "status", "-h"},
+		{"pricing", "list", "-h"}, {"pricing", "set", "-h"}, {"pricing", "show", "-h"}, {"pricing", "history", "-h"},
+		{"pricing", "unset", "-h"}, {"pricing", "reprice", "-h"}} {
+		out, errs, code := harborctl(t, "", args...)
+		if code != 0 || out != "" || !strings.Contains(errs, "  -") {
+			t.Errorf("harborctl %q = exit %d, stdout %q, stderr %q; want 0 and the flags on stderr", args, code, out, errs)
+		}
+	}
+}
+
 // TestDBCommands: migrate twice, status, prune against a private cluster.
 func TestDBCommands(t *testing.T) {
 	url := pgtest.Start(t).NewDB(t)

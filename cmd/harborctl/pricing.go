@@ -78,17 +78,18 @@ func newPricingFlags(name string, stderr io.Writer) *pricingFlags {
 	return f
 }
 
-// parse parses args; it reports unexpected arguments too. It returns false
-// on a usage error (exit 2).
-func (f *pricingFlags) parse(args []string, stderr io.Writer) bool {
+// parse parses args; it reports unexpected arguments too. When it returns
+// false the command ends with the exit status it gives: 0 after -h, 2 on a
+// usage error.
+func (f *pricingFlags) parse(args []string, stderr io.Writer) (int, bool) {
 	if err := f.Parse(args); err != nil {
-		return false
+		return cli.FlagStatus(err), false
 	}
 	if f.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", f.name, f.Args())
-		return false
+		return 2, false
 	}
-	return true
+	return 0, true
 }
 
 // usageErr prints a usage error and returns exit code 2.
@@ -153,8 +154,8 @@ func pricingSet(args []string, unset bool, stdout, stderr io.Writer) int {
 	}
 	f.StringVar(&effective, "effective-from", "now", "when it takes effect: RFC 3339 time, YYYY-MM-DD (UTC) or now")
 	f.StringVar(&req.Note, "note", "", "why, for the history")
-	if !f.parse(args, stderr) {
-		return 2
+	if code, ok := f.parse(args, stderr); !ok {
+		return code
 	}
 	now := time.Now().UTC()
 	at, err := parseWhen(effective, now)

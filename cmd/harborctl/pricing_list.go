@@ -17,8 +17,8 @@ func pricingList(args []string, stdout, stderr io.Writer) int {
 	provider := f.String("provider", "", "only this provider")
 	model := f.String("model", "", "only this model (and the provider's variables that are not one model's)")
 	atText := f.String("at", "now", "prices in effect at this time: RFC 3339, YYYY-MM-DD or now")
-	if !f.parse(args, stderr) {
-		return 2
+	if code, ok := f.parse(args, stderr); !ok {
+		return code
 	}
 	at, err := parseWhen(*atText, time.Now().UTC())
 	if err != nil {
@@ -77,8 +77,8 @@ func pricingShow(args []string, stdout, stderr io.Writer) int {
 	provider := f.String("provider", "", "provider (required)")
 	model := f.String("model", "", "model (required)")
 	atText := f.String("at", "now", "price a call made at this time: RFC 3339, YYYY-MM-DD or now")
-	if !f.parse(args, stderr) {
-		return 2
+	if code, ok := f.parse(args, stderr); !ok {
+		return code
 	}
 	if strings.TrimSpace(*provider) == "" || strings.TrimSpace(*model) == "" {
 		return f.usageErr(stderr, "--provider and --model are required")
@@ -135,8 +135,8 @@ func pricingHistory(args []string, stdout, stderr io.Writer) int {
 	f := newPricingFlags("history", stderr)
 	provider := f.String("provider", "", "provider (required)")
 	model := f.String("model", "", "only this model")
-	if !f.parse(args, stderr) {
-		return 2
+	if code, ok := f.parse(args, stderr); !ok {
+		return code
 	}
 	if strings.TrimSpace(*provider) == "" {
 		return f.usageErr(stderr, "--provider is required")

@@ -30,8 +30,8 @@ func pricingReprice(args []string, stdout, stderr io.Writer) int {
 	f.IntVar(&opts.BatchSize, "batch-size", pricing.DefaultBatchSize, fmt.Sprintf("calls per transaction (1..%d)", pricing.MaxBatchSize))
 	f.StringVar(&opts.Reason, "reason", pricing.DefaultReason, "why, recorded with every audit row")
 	list := f.Bool("list", false, "print every changed call (with --json: one JSON object per call before the summary)")
-	if !f.parse(args, stderr) {
-		return 2
+	if code, ok := f.parse(args, stderr); !ok {
+		return code
 	}
 	now := time.Now().UTC()
 	for _, t := range []struct {

@@ -24,7 +24,7 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 	var sf storeFlags
 	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID")

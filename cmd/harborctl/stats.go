@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
 )
 
@@ -28,7 +29,7 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Model, "model", "", "only this model")
 	fs.StringVar(&f.GroupBy, "group-by", store.GroupByModel, "group by model (provider and model), provider or day (UTC)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	var errs []error
 	if fs.NArg() > 0 {

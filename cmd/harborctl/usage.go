@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/pkg/parse"
 )
 
@@ -15,7 +16,7 @@ func usageCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	provider := fs.String("provider", "", "vendor whose API produced the body (openai, anthropic, gemini, deepseek, ...)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	if *provider == "" {
 		fmt.Fprintln(stderr, "harborctl usage: --provider is required")

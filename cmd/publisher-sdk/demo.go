@@ -32,7 +32,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	chunkDelay := fs.Duration("chunk-delay", 2*time.Millisecond, "emulator delay between stream chunks")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the broker's acks at the end")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	if *calls < 1 || *conc < 1 || *errorEvery < 0 {
 		fmt.Fprintln(stderr, "publisher-sdk demo: -calls and -concurrency must be >= 1, -error-every >= 0")

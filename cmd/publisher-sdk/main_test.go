@@ -83,6 +83,17 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// TestHelpFlag: -h prints a command's flags and exits 0, publishing
+// nothing.
+func TestHelpFlag(t *testing.T) {
+	for _, args := range [][]string{{"publish", "-h"}, {"demo", "--help"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errb); code != 0 || !strings.Contains(errb.String(), "-timeout") {
+			t.Errorf("run(%q) = %d, stderr %q; want 0 and the flags", args, code, errb.String())
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"frobnicate"}, {"demo", "-calls", "0"}, {"publish", "-nope"}} {
 		var out, errb bytes.Buffer

@@ -30,7 +30,7 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	natsURL := fs.String("nats-url", cli.Env("HARBORAI_NATS_URL", cli.DefaultNATSURL), "NATS server ($HARBORAI_NATS_URL)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the broker's acks at the end")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return cli.FlagStatus(err)
 	}
 	files := fs.Args()
 	if len(files) == 0 {

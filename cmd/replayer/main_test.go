@@ -94,6 +94,15 @@ func TestReplayDryRunBeforeMigrations(t *testing.T) {
 	}
 }
 
+// TestHelpFlag: -h prints the flags and exits 0, loading nothing.
+func TestHelpFlag(t *testing.T) {
+	var out, errb bytes.Buffer
+	t.Setenv("HARBORAI_POSTGRES_URL", "")
+	if code := run(context.Background(), []string{"-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-dry-run") {
+		t.Errorf("replayer -h = %d, stderr %q; want 0 and the flags", code, errb.String())
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{{}, {"-batch-size", "0", "-dry-run"}, {"-nope"}} {
 		var out, errb bytes.Buffer

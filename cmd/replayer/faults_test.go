@@ -383,3 +383,44 @@ func quarantined(t *testing.T, dir string) []quarantineLine {
 	}
 	return out
 }
+
+// TestReplayHonoursKeepBodies: with HARBORAI_KEEP_BODIES=false, as the
+// ingestor would, the replayer stores no body, from raw events (a client's
+// spool) or from calls an ingestor spooled with their bodies, and still
+// stores the calls with their usage; a value that is not a boolean is a
+// usage error.
+func TestReplayHonoursKeepBodies(t *testing.T) {
+	url := migratedDB(t)
+	stored := ingestedSpool(t, 3) // calls call-000000..2, bodies kept
+	events := filepath.Join(t.TempDir(), "spool")
+	var payloads [][]byte
+	for _, ev := range testutil.CallEvents(6)[6:] { // the request and response events of call-000003..5
+		b, err := event.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, b)
+	}
+	writeSpool(t, events, payloads)
+
+	t.Setenv("HARBORAI_KEEP_BODIES", "maybe")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-postgres-url", url, "-quiet", stored}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "HARBORAI_KEEP_BODIES") {
+		t.Fatalf("replayer with HARBORAI_KEEP_BODIES=maybe = exit %d (%s), want 2 naming the variable", code, errb.String())
+	}
+
+	t.Setenv("HARBORAI_KEEP_BODIES", "false")
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", stored, events); sum.Calls != 6 {
+		t.Fatalf("replay summary = %+v, want 6 calls", sum)
+	}
+	var calls, withBody, withUsage int
+	if err := openPool(t, url).QueryRow(t.Context(), `SELECT count(*),
+		count(*) FILTER (WHERE request_body IS NOT NULL OR response_body IS NOT NULL),
+		count(*) FILTER (WHERE prompt_tokens > 0) FROM calls`).Scan(&calls, &withBody, &withUsage); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 6 || withBody != 0 || withUsage != 6 {
+		t.Fatalf("stored %d calls, %d with a body, %d with usage; want 6, 0, 6", calls, withBody, withUsage)
+	}
+}

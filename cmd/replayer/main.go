@@ -56,8 +56,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	migrate := fs.Bool("migrate", true, "apply the schema migrations first")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	var build ingest.BuildOptions
+	var envErr error
+	build.KeepBodies, envErr = cli.EnvBool("HARBORAI_KEEP_BODIES", true)
+	fs.BoolVar(&build.KeepBodies, "keep-bodies", build.KeepBodies, "store request and response bodies, as the ingestor's setting ($HARBORAI_KEEP_BODIES)")
+	fs.StringVar(&build.Environment, "environment", cli.Env("HARBORAI_ENVIRONMENT", ""), "environment tag for calls whose events carry none, as the ingestor's ($HARBORAI_ENVIRONMENT)")
 	if err := fs.Parse(args); err != nil {
 		return cli.FlagStatus(err)
+	}
+	if envErr != nil {
+		fmt.Fprintln(stderr, "replayer:", envErr)
+		return 2
 	}
 	dirs := fs.Args()
 	if len(dirs) == 0 {
@@ -125,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	var bar *progressbar.ProgressBar // the current directory's
-	opts := replay.Options{DryRun: *dryRun, BatchSize: *batch, Pricer: pricer, Build: ingest.BuildOptions{KeepBodies: true},
+	opts := replay.Options{DryRun: *dryRun, BatchSize: *batch, Pricer: pricer, Build: build,
 		Logger: log,
 		Quarantine: func(dir, reason string, raw []byte) error {
 			return spool.Quarantine(filepath.Dir(dir), reason, raw)

@@ -54,7 +54,8 @@ type Options struct {
 	// Owner names this loader in claims (default "replayer:<pid>").
 	Owner string
 	// Pricer and Build turn event payloads (written by the client
-	// package's local spool) into calls.
+	// package's local spool) into calls. Without Build.KeepBodies, stored
+	// calls (the ingestor's spool) lose their bodies too.
 	Pricer ingest.Pricer
 	Build  ingest.BuildOptions
 	// RetryFor bounds how long a write (or presence query) failing with a
@@ -279,6 +280,9 @@ func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err erro
 	}
 	if err := json.Unmarshal(data, &c); err != nil || c.CallID == "" {
 		return record.Call{}, false, l.quarantine("bad_record", data)
+	}
+	if !l.opts.Build.KeepBodies { // bodies turned off: none is stored, whoever kept it
+		c.RequestBody, c.ResponseBody = nil, nil
 	}
 	return c, true, nil
 }

@@ -159,8 +159,9 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				envErrs = append(envErrs, fmt.Errorf("%s %q: not an integer", env, v))
+			} else {
+				*p = n // a bad value is reported once, not checked again
 			}
-			*p = n
 		}
 		fs.IntVar(p, name, *p, usage+" ($"+env+")")
 	}
@@ -169,8 +170,9 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				envErrs = append(envErrs, fmt.Errorf("%s %q: not an integer", env, v))
+			} else {
+				*p = n
 			}
-			*p = n
 		}
 		fs.Int64Var(p, name, *p, usage+" ($"+env+")")
 	}
@@ -179,8 +181,9 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				envErrs = append(envErrs, fmt.Errorf("%s %q: not a duration (e.g. 50ms)", env, v))
+			} else {
+				*p = d
 			}
-			*p = d
 		}
 		fs.DurationVar(p, name, *p, usage+" ($"+env+")")
 	}
@@ -189,8 +192,9 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				envErrs = append(envErrs, fmt.Errorf("%s %q: want true or false", env, v))
+			} else {
+				*p = b
 			}
-			*p = b
 		}
 		fs.BoolVar(p, name, *p, usage+" ($"+env+")")
 	}

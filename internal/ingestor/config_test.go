@@ -64,8 +64,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		t.Fatal("Load() = nil, want an error")
 	}
 	for name := range bad {
-		if !strings.Contains(err.Error(), name) {
-			t.Errorf("Load() error does not name %s:\n%v", name, err)
+		if n := strings.Count(err.Error(), name); n != 1 {
+			t.Errorf("Load() error names %s %d times, want once:\n%v", name, n, err)
 		}
 	}
 }

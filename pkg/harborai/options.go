@@ -58,8 +58,15 @@ func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = m
 func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = max(n, 1) } }
 
 // WithAckTimeout is how long a publish waits for its ack before it is
-// retried (default 10s).
-func WithAckTimeout(d time.Duration) Option { return func(o *options) { o.ackTimeout = d } }
+// retried (default 10s). A value <= 0 keeps the default: without a
+// timeout, a lost ack would hold its event in flight for good.
+func WithAckTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.ackTimeout = d
+		}
+	}
+}
 
 // DefaultFlushInterval is how long an event may wait in the queue, by
 // default, before the background publisher takes it.

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
+	"github.com/harborai/ingest/internal/replay"
 	"github.com/harborai/ingest/pkg/pg"
 )
 
@@ -18,7 +20,9 @@ const dbUsage = `usage: harborctl db <migrate|status|prune> [flags]
   status    list the migrations and whether each is applied
   prune     enforce retention: clear bodies, delete old errors and old calls;
             -bodies, -errors and -calls default to $HARBORAI_RETAIN_BODIES,
-            $HARBORAI_RETAIN_ERRORS and $HARBORAI_RETAIN_CALLS as the ingestor reads them (0 = keep)
+            $HARBORAI_RETAIN_ERRORS and $HARBORAI_RETAIN_CALLS as the ingestor reads them (0 = keep);
+            also removes the spool segments the replayer loaded (<data dir>/spool/done/) once
+            older than -bodies (or -calls when bodies are kept), as the ingestor does
 `
 
 // dbFlags are the flags of one db command.
@@ -26,6 +30,7 @@ type dbFlags struct {
 	pgURL  string
 	asJSON bool
 	ret    pg.Retention // prune only
+	spool  string       // prune only: the spool whose loaded segments (done/) are pruned
 }
 
 // parseDBFlags reads the flags of "db cmd" over lookup (the environment).
@@ -52,6 +57,12 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 	}
 	if cmd != "prune" {
 		retention = nil // migrate and status refuse the retention flags
+	} else {
+		dataDir := "./harborai-data"
+		if v, ok := lookup("HARBORAI_DATA_DIR"); ok && v != "" {
+			dataDir = v
+		}
+		fs.StringVar(&f.spool, "data-dir", dataDir, "data directory whose spool/done/ holds the loaded segments ($HARBORAI_DATA_DIR)")
 	}
 	for _, d := range retention {
 		if v, ok := lookup(d.env); ok && v != "" {
@@ -71,6 +82,9 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if f.spool != "" {
+		f.spool = filepath.Join(f.spool, "spool")
 	}
 	for _, d := range retention {
 		if *d.p < 0 {
@@ -162,14 +176,24 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			_ = tw.Flush()
 		})
 	case "prune":
-		res, err := pg.Prune(ctx, w.Pool(), f.ret, time.Now())
+		now := time.Now()
+		res, err := pg.Prune(ctx, w.Pool(), f.ret, now)
 		if err != nil {
 			fmt.Fprintln(stderr, "harborctl db prune:", err)
 			return 1
 		}
-		return out(res, func() {
-			fmt.Fprintf(stdout, "cleared bodies of %d calls, deleted %d error calls and %d calls past retention\n",
-				res.BodiesCleared, res.ErrorsDeleted, res.CallsDeleted)
+		segs, err := replay.PruneLoaded(f.spool, f.ret, now)
+		if err != nil {
+			fmt.Fprintln(stderr, "harborctl db prune:", err)
+			return 1
+		}
+		v := struct {
+			pg.PruneResult
+			LoadedSegmentsRemoved int
+		}{res, segs}
+		return out(v, func() {
+			fmt.Fprintf(stdout, "cleared bodies of %d calls, deleted %d error calls and %d calls past retention; removed %d loaded spool segments\n",
+				res.BodiesCleared, res.ErrorsDeleted, res.CallsDeleted, segs)
 		})
 	}
 	return 2 // unreachable: the command was checked above

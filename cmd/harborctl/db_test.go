@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +102,46 @@ func TestDBPruneHonoursRetainVariables(t *testing.T) {
 	var errb strings.Builder
 	if code := dbCmd([]string{"status", "-json"}, keep, failingWriter{}, &errb); code != 1 || !strings.Contains(errb.String(), "broken pipe") {
 		t.Errorf("db status -json to a failing stdout = exit %d, stderr %q; want exit 1 and the error", code, errb.String())
+	}
+}
+
+// TestDBPruneRemovesLoadedSegments: prune also removes the spool segments
+// the replayer loaded into PostgreSQL (spool/done/) once older than the
+// bodies' retention, since they hold the same bodies; the newer stay, and
+// nothing goes when the variables keep everything.
+func TestDBPruneRemovesLoadedSegments(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	dataDir := t.TempDir()
+	done := filepath.Join(dataDir, "spool", "done")
+	if err := os.MkdirAll(done, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	oldSeg := filepath.Join(done, "seg-20260901T000000.000000000Z-000001.jsonl.gz")
+	newSeg := filepath.Join(done, "seg-20261120T000000.000000000Z-000002.jsonl.gz")
+	for path, age := range map[string]time.Duration{oldSeg: 40 * 24 * time.Hour, newSeg: 2 * 24 * time.Hour} {
+		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+
+	vars := map[string]string{"HARBORAI_POSTGRES_URL": url, "HARBORAI_DATA_DIR": dataDir, "HARBORAI_RETAIN_BODIES": "0", "HARBORAI_RETAIN_CALLS": "0"}
+	var out, errb strings.Builder
+	if code := dbCmd([]string{"migrate"}, env(vars), &out, &errb); code != 0 {
+		t.Fatalf("db migrate = exit %d: %s", code, errb.String())
+	}
+	if code := dbCmd([]string{"prune"}, env(vars), &out, &errb); code != 0 || !exists(oldSeg) || !exists(newSeg) {
+		t.Fatalf("db prune keeping everything = exit %d (%s); old segment kept %v, new %v; want both kept", code, errb.String(), exists(oldSeg), exists(newSeg))
+	}
+	vars["HARBORAI_RETAIN_BODIES"] = "720h"
+	out.Reset()
+	if code := dbCmd([]string{"prune"}, env(vars), &out, &errb); code != 0 || exists(oldSeg) || !exists(newSeg) ||
+		!strings.Contains(out.String(), "removed 1 loaded spool segments") {
+		t.Fatalf("db prune with 30 days = exit %d (%q, %s); old segment kept %v, new %v; want only the old one removed",
+			code, out.String(), errb.String(), exists(oldSeg), exists(newSeg))
 	}
 }

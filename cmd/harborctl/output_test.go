@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/mattn/go-runewidth"
 )
 
@@ -32,7 +33,7 @@ func TestPrintable(t *testing.T) {
 
 // TestTextOutputEscapesControlCharacters: a stored model name or body
 // cannot split a table row or reach the terminal as an escape sequence;
-// JSON keeps the stored text.
+// JSON keeps the text as stored.
 func TestTextOutputEscapesControlCharacters(t *testing.T) {
 	const body = "a\x00b \x1b[2J\x1b[31mred\rover\u009b"
 	c := answered("ctl-1", "gpt\n4o\tx", "error", time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), "0.5", "USD")
@@ -53,7 +54,8 @@ func TestTextOutputEscapesControlCharacters(t *testing.T) {
 		Model       string `json:"model"`
 		RequestBody string `json:"request_body"`
 	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || v.RequestBody != body || v.Model != c.Model {
+	// As PostgreSQL stores it: the NUL becomes U+FFFD, whichever store answers.
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.RequestBody != pg.StoredText(body) || v.Model != c.Model {
 		t.Errorf("logs show -json = %+v (%v), want the stored model and body unchanged", v, err)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 	"github.com/harborai/ingest/pkg/spool"
 )
@@ -17,13 +19,14 @@ import (
 // the whole spool per query, which suits the embedded default's volumes;
 // PostgreSQL is the store for large ones.
 type SpoolStore struct {
-	dir string
+	dir      string
+	segments func(dir string) ([]spool.Segment, error) // spool.Segments; tests interpose
 	// Corrupt counts the lines skipped by the last query.
 	Corrupt int
 }
 
 // NewSpoolStore reads the spool in dir.
-func NewSpoolStore(dir string) *SpoolStore { return &SpoolStore{dir: dir} }
+func NewSpoolStore(dir string) *SpoolStore { return &SpoolStore{dir: dir, segments: spool.Segments} }
 
 // Source names the store.
 func (s *SpoolStore) Source() string { return "spool " + s.dir }
@@ -31,9 +34,18 @@ func (s *SpoolStore) Source() string { return "spool " + s.dir }
 // Close releases nothing.
 func (s *SpoolStore) Close() error { return nil }
 
-// All returns every call in the spool, merged, newest first.
+// All returns every call in the spool, merged, newest first, exactly as
+// the segments hold it (List, Get and Stats answer with the calls as
+// PostgreSQL would store them instead: storedCall).
 func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
-	segs, err := spool.Segments(s.dir)
+	return s.read(ctx, false)
+}
+
+// read returns every call in the spool, fragments of one call merged,
+// newest first; stored: each fragment as PostgreSQL stores it (storedCall)
+// before they are merged, as PostgreSQL merges the rows it stored.
+func (s *SpoolStore) read(ctx context.Context, stored bool) ([]record.Call, error) {
+	segs, err := s.segments(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -46,11 +58,14 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
+		st, err := readSegment(seg, func(rec spool.Record) error {
 			var c record.Call
 			if !decodeCall(rec.Data, &c) {
 				s.Corrupt++ // not a call record: counted, reading goes on
 				return nil
+			}
+			if stored {
+				c = storedCall(c)
 			}
 			if prev, ok := byID[c.CallID]; ok {
 				c = record.Merge(prev, c)
@@ -58,7 +73,7 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 			byID[c.CallID] = c
 			return nil
 		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a segment sealed or moved meanwhile
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a segment loaded (moved to done/) meanwhile
 			return nil, fmt.Errorf("read %s: %w", seg.Name, err)
 		}
 		// The active segment's last line may be an append in progress.
@@ -81,12 +96,24 @@ func (s *SpoolStore) All(ctx context.Context) ([]record.Call, error) {
 	return calls, nil
 }
 
+// readSegment reads seg. An unsealed segment that the writer sealed since it
+// was listed is read in its sealed form: its records are not skipped.
+func readSegment(seg spool.Segment, fn func(spool.Record) error) (spool.ReadStats, error) {
+	st, err := spool.ReadSegment(seg.Path, fn)
+	if !seg.Sealed && errors.Is(err, fs.ErrNotExist) {
+		seg.Path, seg.Sealed = seg.Path+".gz", true
+		st, err = spool.ReadSegment(seg.Path, fn)
+	}
+	return st, err
+}
+
 // List returns the calls matching f, newest first.
 func (s *SpoolStore) List(ctx context.Context, f Filter) ([]record.Call, error) {
-	all, err := s.All(ctx)
+	all, err := s.read(ctx, true)
 	if err != nil {
 		return nil, err
 	}
+	f = storedFilter(f)
 	out := all[:0]
 	for i := range all {
 		if f.Match(&all[i]) {
@@ -103,10 +130,10 @@ func (s *SpoolStore) List(ctx context.Context, f Filter) ([]record.Call, error) 
 // time, then call id) with this hb_trace_id or OpenTelemetry trace id, as
 // PostgreSQL's store does; ErrNotFound when none (or id is empty).
 func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
-	if id == "" {
+	if id = pg.StoredText(id); id == "" { // looked up as stored, as PostgreSQL's store does
 		return nil, ErrNotFound
 	}
-	all, err := s.All(ctx)
+	all, err := s.read(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +155,14 @@ func (s *SpoolStore) Get(ctx context.Context, id string) (*record.Call, error) {
 	return first, nil
 }
 
-// Stats aggregates the calls matching f by f.GroupBy.
+// Stats aggregates the calls matching f's time range, provider and model
+// by f.GroupBy, as PostgreSQL's store does.
 func (s *SpoolStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
-	f.Limit = 1 << 62
-	calls, err := s.List(ctx, f)
+	calls, err := s.List(ctx, Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, Limit: math.MaxInt})
 	if err != nil {
 		return nil, err
 	}
-	return Aggregate(calls, f.GroupBy), nil
+	return Aggregate(calls, f.GroupBy)
 }
 
 // decodeCall reports whether data is a call record.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -27,8 +28,10 @@ type StatsRow struct {
 }
 
 // Aggregate groups calls by groupBy (a GroupBy constant; "" is
-// GroupByModel), sorted by day or by provider and model.
-func Aggregate(calls []record.Call, groupBy string) []StatsRow {
+// GroupByModel), sorted by day or by provider and model. The sums are exact:
+// a token sum beyond int64 fails with an error wrapping ErrOverflow, as
+// PostgreSQL's store fails (its numeric sum does not fit the row's int64).
+func Aggregate(calls []record.Call, groupBy string) ([]StatsRow, error) {
 	rows := map[[3]string]*StatsRow{}
 	for i := range calls {
 		c := &calls[i]
@@ -54,9 +57,19 @@ func Aggregate(calls []record.Call, groupBy string) []StatsRow {
 			r.Pending++
 		}
 		if u := c.Usage; u != nil {
-			r.PromptTokens += deref(u.PromptTokens)
-			r.CompletionTokens += deref(u.CompletionTokens)
-			r.TotalTokens += deref(u.TotalTokens)
+			for _, s := range []struct {
+				name string
+				sum  *int64
+				n    *int64
+			}{
+				{"prompt_tokens", &r.PromptTokens, u.PromptTokens},
+				{"completion_tokens", &r.CompletionTokens, u.CompletionTokens},
+				{"total_tokens", &r.TotalTokens, u.TotalTokens},
+			} {
+				if !addInt64(s.sum, deref(s.n)) {
+					return nil, fmt.Errorf("stats of %s: sum of %s: %w", groupName(r), s.name, ErrOverflow)
+				}
+			}
 		}
 		if ci := c.Cost; ci != nil {
 			if ci.TotalCost != nil {
@@ -79,7 +92,28 @@ func Aggregate(calls []record.Call, groupBy string) []StatsRow {
 		}
 		return out[i].Model < out[j].Model
 	})
-	return out
+	return out, nil
+}
+
+// addInt64 adds n to *sum unless the result would not fit an int64.
+func addInt64(sum *int64, n int64) bool {
+	s := *sum + n
+	if (n > 0 && s < *sum) || (n < 0 && s > *sum) {
+		return false
+	}
+	*sum = s
+	return true
+}
+
+// groupName names a group of StatsRow for messages.
+func groupName(r *StatsRow) string {
+	if r.Day != "" {
+		return r.Day
+	}
+	if r.Model == "" {
+		return fmt.Sprintf("%q", r.Provider)
+	}
+	return fmt.Sprintf("%q/%q", r.Provider, r.Model)
 }
 
 func deref(p *int64) int64 {

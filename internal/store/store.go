@@ -13,6 +13,12 @@ import (
 // ErrNotFound is returned by Get when no call matches.
 var ErrNotFound = errors.New("call not found")
 
+// ErrOverflow is wrapped by Stats when a token sum does not fit StatsRow's
+// int64: a sum is exact or an error, never wrapped around. (PostgreSQL's
+// store fails with pgx's scan error instead when the sum of one currency's
+// calls is too large.)
+var ErrOverflow = errors.New("sum out of int64 range")
+
 // Filter selects calls. Zero fields match everything.
 type Filter struct {
 	Since, Until time.Time
@@ -46,7 +52,8 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]record.Call, error)
 	// Get returns the call with this call id, hb_trace_id or trace id.
 	Get(ctx context.Context, id string) (*record.Call, error)
-	// Stats aggregates the calls matching f by f.GroupBy, in group order.
+	// Stats aggregates the calls matching f's Since, Until, Provider and
+	// Model (its other fields are not used) by f.GroupBy, in group order.
 	Stats(ctx context.Context, f Filter) ([]StatsRow, error)
 	// Source names the store ("spool <dir>" or "postgres").
 	Source() string

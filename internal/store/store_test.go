@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/store"
 	"github.com/harborai/ingest/pkg/cost"
+	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/parse"
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
@@ -58,10 +60,10 @@ func sameCalls() []record.Call {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestStoresAnswerAlike: the spool and PostgreSQL hold the same calls and
-// must answer harborctl's questions the same way.
-func TestStoresAnswerAlike(t *testing.T) {
-	calls := sameCalls()
+// bothStores writes calls through the ingestor's spool sink to a spool and
+// through pg.Writer to a fresh database, and returns the store over each.
+func bothStores(t *testing.T, calls []record.Call) map[string]store.Store {
+	t.Helper()
 	dir := t.TempDir()
 	w, err := spool.Open(spool.Options{Dir: dir, Sync: spool.SyncNone})
 	if err != nil {
@@ -82,6 +84,9 @@ func TestStoresAnswerAlike(t *testing.T) {
 	if _, err := pg.Migrate(t.Context(), pw.Pool()); err != nil {
 		t.Fatal(err)
 	}
+	for i := range calls {
+		calls[i].SpoolReason = "test" // as the spool sink marks them
+	}
 	if err := pw.Write(t.Context(), calls); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +96,13 @@ func TestStoresAnswerAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ps.Close() })
-	stores := map[string]store.Store{"spool": store.NewSpoolStore(dir), "postgres": ps}
+	return map[string]store.Store{"spool": store.NewSpoolStore(dir), "postgres": ps}
+}
+
+// TestStoresAnswerAlike: the spool and PostgreSQL hold the same calls and
+// must answer harborctl's questions the same way.
+func TestStoresAnswerAlike(t *testing.T) {
+	stores := bothStores(t, sameCalls())
 
 	lists := []struct {
 		name string
@@ -190,6 +201,170 @@ func TestStoresAnswerAlike(t *testing.T) {
 				}
 				if strings.Join(got, "\n") != strings.Join(g.want, "\n") {
 					t.Errorf("Stats(by %s) =\n%s\nwant\n%s", g.by, strings.Join(got, "\n"), strings.Join(g.want, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// storedFormCalls hold what PostgreSQL cannot keep as it is: times finer
+// than a microsecond, NUL bytes and invalid UTF-8 in text, tags and raw
+// usage, a currency in lower case and a cost without a pricing source.
+// edge-1 is a little newer than edge-2 but within the same microsecond.
+func storedFormCalls() []record.Call {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 1_000, time.UTC) // 1 µs past the second
+	call := func(id string, ns int) record.Call {
+		started := t0.Add(time.Duration(ns))
+		finished := started.Add(1500*time.Millisecond + 999)
+		total := decimal.RequireFromString("0.125")
+		return record.Call{CallID: id, HBTraceID: "hb_\x00" + id, TraceID: "trace-\xff", Provider: "open\x00ai", Model: "gpt\xff",
+			StartedAt: started, RequestEventID: "req-" + id, RequestBody: ptr("ask \x00 \xff"),
+			ResponseEventID: "resp-" + id, Status: "error", FinishedAt: &finished, ResponseBody: ptr("{\"a\":\"\x00\"}"),
+			ErrorMessage: "vendor said \x00 no", ErrorType: "rate\xfflimit",
+			Tags: event.Tags{Environment: "prod\x00", Metadata: map[string]string{"k\x00": "v\xff", "n": "\x00"}},
+			Usage: &parse.Usage{PromptTokens: ptr(int64(5)), CompletionTokens: ptr(int64(7)), TotalTokens: ptr(int64(12)),
+				Raw: json.RawMessage(`{"a":"x\u0000y","b":"\ud800","c":"\ud83d\ude00"}`), Method: "openai.chat", Confidence: 1},
+			Cost: &cost.Info{TotalCost: &total, InputCost: &total, OutputCost: ptr(decimal.Zero), Currency: " usd ",
+				PricingTimestamp: started.Add(333), Unit: 1000},
+		}
+	}
+	unpriced := call("edge-3", 0)
+	unpriced.StartedAt, unpriced.Provider, unpriced.Status = unpriced.StartedAt.Add(time.Minute), "zhipu", record.StatusPending
+	unpriced.Cost = &cost.Info{} // no source: stored as not_found
+	return []record.Call{call("edge-1", 900), call("edge-2", 500), unpriced}
+}
+
+// answer is what harborctl prints of a call (logs --json, logs show --json).
+func answer(t *testing.T, c *record.Call) string {
+	t.Helper()
+	out := struct {
+		store.View
+		RequestBody  *string    `json:"request_body"`
+		ResponseBody *string    `json:"response_body"`
+		Tags         event.Tags `json:"tags"`
+		RawUsage     any        `json:"raw_usage"`
+	}{View: store.NewView(c), RequestBody: c.RequestBody, ResponseBody: c.ResponseBody, Tags: c.Tags}
+	if c.Usage != nil && len(c.Usage.Raw) > 0 {
+		// jsonb rewrites whitespace and key order: compared as values.
+		if err := json.Unmarshal(c.Usage.Raw, &out.RawUsage); err != nil {
+			t.Fatalf("call %s: raw usage %s: %v", c.CallID, c.Usage.Raw, err)
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestStoresAnswerAlikeStoredForms: where PostgreSQL stores a call in a
+// form other than the spool's (microseconds, text it cannot hold), the
+// spool store answers with PostgreSQL's form, for the calls it returns and
+// for the filters and cursors at the edges.
+func TestStoresAnswerAlikeStoredForms(t *testing.T) {
+	calls := storedFormCalls()
+	stores := bothStores(t, calls)
+	edge1, edge2 := calls[0].StartedAt, calls[1].StartedAt
+	sameMicro := edge1.Truncate(time.Microsecond)
+	queries := []struct {
+		name string
+		f    store.Filter
+	}{
+		{"all", store.Filter{}},
+		{"since, within the microsecond", store.Filter{Since: edge1}},
+		{"until, within the microsecond", store.Filter{Until: edge2}},
+		{"until, the microsecond", store.Filter{Until: sameMicro}},
+		{"after edge-2, within the microsecond", store.Filter{After: &pg.Cursor{StartedAt: edge2, CallID: "edge-2"}}},
+		{"after edge-1, within the microsecond", store.Filter{After: &pg.Cursor{StartedAt: edge1, CallID: "edge-1"}}},
+		{"provider with NUL", store.Filter{Provider: "open\x00ai"}},
+		{"provider as stored", store.Filter{Provider: "open\uFFFDai"}},
+		{"model with invalid UTF-8", store.Filter{Model: "gpt\xff"}},
+		{"text with NUL", store.Filter{Text: "said \x00"}},
+		{"text as stored", store.Filter{Text: "said \uFFFD"}},
+		{"trace id with invalid UTF-8", store.Filter{TraceID: "trace-\xff"}},
+		{"hb_trace_id with NUL", store.Filter{TraceID: "hb_\x00edge-1"}},
+	}
+	answers := map[string]map[string]string{}
+	var order []string
+	for _, name := range []string{"postgres", "spool"} {
+		s := stores[name]
+		got := map[string]string{}
+		order = order[:0]
+		add := func(q, a string) { order, got[q] = append(order, q), a }
+		for _, q := range queries {
+			calls, err := s.List(t.Context(), q.f)
+			if err != nil {
+				t.Fatalf("%s: List(%s) = %v", name, q.name, err)
+			}
+			a := fmt.Sprintf("%d calls", len(calls))
+			for i := range calls {
+				a += "\n" + answer(t, &calls[i])
+			}
+			add("List("+q.name+")", a)
+		}
+		for _, id := range []string{"edge-1", "hb_\x00edge-2", "hb_\uFFFDedge-2", "trace-\xff"} {
+			if c, err := s.Get(t.Context(), id); err != nil {
+				add(fmt.Sprintf("Get(%q)", id), err.Error())
+			} else {
+				add(fmt.Sprintf("Get(%q)", id), answer(t, c))
+			}
+		}
+		for _, f := range []store.Filter{{}, {Since: edge2}, {Since: edge2.Add(100)}, {Until: edge2.Add(100)}, {GroupBy: store.GroupByDay}} {
+			rows, err := s.Stats(t.Context(), f)
+			if err != nil {
+				t.Fatalf("%s: Stats(%+v) = %v", name, f, err)
+			}
+			add(fmt.Sprintf("Stats(since %s, until %s, by %q)", f.Since.Format(time.RFC3339Nano), f.Until.Format(time.RFC3339Nano), f.GroupBy),
+				fmt.Sprintf("%+v", rows))
+		}
+		answers[name] = got
+	}
+	for _, q := range order {
+		if p, s := answers["postgres"][q], answers["spool"][q]; p != s {
+			t.Errorf("%s:\npostgres: %s\nspool:    %s", q, p, s)
+		}
+	}
+	// The spool itself keeps every byte and nanosecond.
+	all, err := stores["spool"].(*store.SpoolStore).All(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || !all[1].StartedAt.Equal(edge1) || *all[1].RequestBody != "ask \x00 \uFFFD" || all[0].Status != record.StatusPending {
+		t.Errorf("All() = %+v, want the calls as written", all)
+	}
+}
+
+// TestStatsSumBeyondInt64: token sums are exact or an error, never wrapped
+// around: PostgreSQL's numeric sum of one currency's calls does not fit
+// StatsRow's int64 (an error), and neither may the sum of a group's
+// currencies nor the spool's sum wrap to a negative number.
+func TestStatsSumBeyondInt64(t *testing.T) {
+	const half = int64(1) << 62
+	for _, tc := range []struct {
+		name       string
+		currencies []string
+		overflow   bool // PostgreSQL's store too says ErrOverflow (else a scan error)
+	}{
+		{"one currency", []string{"USD", "USD"}, false},
+		{"two currencies", []string{"USD", "CNY"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls []record.Call
+			for i, cur := range tc.currencies {
+				one := decimal.RequireFromString("1")
+				calls = append(calls, record.Call{CallID: fmt.Sprintf("big-%d", i), Provider: "openai", Model: "gpt-4o",
+					StartedAt: time.Date(2026, 11, 26, 8, i, 0, 0, time.UTC), ResponseEventID: fmt.Sprintf("resp-%d", i), Status: "success",
+					Usage: &parse.Usage{PromptTokens: ptr(half), CompletionTokens: ptr(int64(1)), TotalTokens: ptr(half + 1), Confidence: 1},
+					Cost: &cost.Info{InputCost: &one, OutputCost: ptr(decimal.Zero), TotalCost: &one, Currency: cur,
+						PricingSource: cost.SourceDefaultConfig}})
+			}
+			for name, s := range bothStores(t, calls) {
+				rows, err := s.Stats(t.Context(), store.Filter{})
+				if err == nil {
+					t.Errorf("%s: Stats() = %+v, want an error: the prompt tokens sum to 2^63", name, rows)
+				}
+				if (name == "spool" || tc.overflow) && !errors.Is(err, store.ErrOverflow) {
+					t.Errorf("%s: Stats() = %v, want ErrOverflow", name, err)
 				}
 			}
 		})

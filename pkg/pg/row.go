@@ -24,6 +24,11 @@ func storedStatus(s string) string {
 // stored form of its id.
 func StoredText(s string) string { return cleanText(s) }
 
+// StoredJSON returns a JSON document (raw usage) as jsonb holds it once the
+// writer stored it: see cleanJSON. Like StoredText, it lets another store
+// answer as PostgreSQL does.
+func StoredJSON(raw []byte) []byte { return cleanJSON(raw) }
+
 // cleanText returns s as valid UTF-8 without NUL bytes, each NUL and each
 // invalid byte replaced by U+FFFD. It allocates only when s needs it.
 func cleanText(s string) string {

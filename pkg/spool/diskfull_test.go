@@ -1,11 +1,14 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"syscall"
 	"testing"
@@ -13,10 +16,14 @@ import (
 
 // withFileSizeLimit runs fn with RLIMIT_FSIZE set to limit bytes, so writes
 // past it fail with EFBIG as on a full disk. SIGXFSZ, which would kill the
-// process, is ignored meanwhile. The limit is process-wide: this test must
-// not run in parallel with others.
+// process, is ignored meanwhile. The limit is process-wide, so the test
+// must run alone in its process (isolated): in the go command's test
+// process the test log it writes would fail too, failing the run.
 func withFileSizeLimit(t *testing.T, limit uint64, fn func()) {
 	t.Helper()
+	if os.Getenv(isolatedEnv) == "" {
+		t.Fatal("withFileSizeLimit outside isolated")
+	}
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
 		t.Fatalf("Getrlimit() = %v", err)
@@ -36,7 +43,34 @@ func withFileSizeLimit(t *testing.T, limit uint64, fn func()) {
 	fn()
 }
 
+// isolatedEnv names the test a child process of the test binary runs.
+const isolatedEnv = "SPOOL_TEST_ISOLATED"
+
+// isolated runs the top-level test t alone in a child process of the test
+// binary, without the go command's test log, and reports whether the
+// caller is that child (and so runs the test's body). The parent passes
+// when the child does and shows its output.
+func isolated(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(isolatedEnv) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), isolatedEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+		t.Fatalf("%s in a child process did not run:\n%s", t.Name(), out)
+	}
+	return false
+}
+
 func TestAppendDiskFull(t *testing.T) {
+	if !isolated(t) {
+		return
+	}
 	tests := []struct {
 		name string
 		sync SyncMode
@@ -81,6 +115,9 @@ func TestAppendDiskFull(t *testing.T) {
 // TestAppendDiskFullNewSegment fills the disk as a rotation creates a new
 // segment: the empty segment is not kept and the writer recovers.
 func TestAppendDiskFullNewSegment(t *testing.T) {
+	if !isolated(t) {
+		return
+	}
 	w := openWriter(t, Options{Sync: SyncNone, MaxSegmentBytes: 1})
 	var err error
 	withFileSizeLimit(t, 10, func() {
@@ -104,6 +141,9 @@ func TestAppendDiskFullNewSegment(t *testing.T) {
 // TestSealDiskFull: a seal that fails for lack of space leaves the segment
 // unsealed and intact, and is retried.
 func TestSealDiskFull(t *testing.T) {
+	if !isolated(t) {
+		return
+	}
 	// Nothing wakes the background sealer here (Open found nothing to seal,
 	// no Append rotates), so only Rotate seals: a background seal running
 	// once the limit is lifted would race the checks below.

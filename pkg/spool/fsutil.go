@@ -29,6 +29,32 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// mkdirDurable creates dir and its missing parents with dirMode and, when
+// sync is set, fsyncs the parent of each directory it created: a segment
+// fsynced in a new directory is lost with the directory's own name
+// otherwise.
+func mkdirDurable(dir string, sync bool) error {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		created = append(created, d)
+	}
+	if err := os.MkdirAll(dir, dirMode); err != nil {
+		return err
+	}
+	if !sync {
+		return nil
+	}
+	for _, d := range created {
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeFileAtomic replaces path with data: a temporary file beside it,
 // fsynced, renamed over path, and the directory fsynced. A reader sees the
 // old content or the new one, never a mix.

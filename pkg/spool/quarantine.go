@@ -26,7 +26,8 @@ import (
 //
 // the checksum covering the bytes of the "data" or "raw" value as they
 // appear in the line. Safe for concurrent use: each line is one O_APPEND
-// write.
+// write. A line a crash left torn at the end of the file is ended (with a
+// newline) before the next one, so it costs no other line.
 func Quarantine(dir string, reason string, raw []byte) error {
 	now := time.Now().UTC()
 	qdir := filepath.Join(dir, quarantineDir)
@@ -35,11 +36,17 @@ func Quarantine(dir string, reason string, raw []byte) error {
 	}
 	path := filepath.Join(qdir, "quarantine-"+now.Format(time.DateOnly)+".jsonl")
 	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return fmt.Errorf("quarantine: %w", diskFull(err))
 	}
-	_, err = f.Write(quarantineLine(now, reason, raw))
+	line := quarantineLine(now, reason, raw)
+	if endsTorn(f) {
+		// A crash cut the last line short: end it, so this record is not
+		// glued to the fragment.
+		line = append([]byte{'\n'}, line...)
+	}
+	_, err = f.Write(line)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -53,6 +60,17 @@ func Quarantine(dir string, reason string, raw []byte) error {
 		return fmt.Errorf("quarantine: %w", diskFull(err))
 	}
 	return nil
+}
+
+// endsTorn reports whether the file f ends without a newline.
+func endsTorn(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return false
+	}
+	var last [1]byte
+	_, err = f.ReadAt(last[:], fi.Size()-1)
+	return err == nil && last[0] != '\n'
 }
 
 // quarantineLine returns one quarantine line, newline included.

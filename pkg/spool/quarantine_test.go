@@ -62,3 +62,45 @@ func TestQuarantine(t *testing.T) {
 		})
 	}
 }
+
+// TestQuarantineAfterTornLine: a crash during Quarantine leaves a torn last
+// line; the next quarantined record still gets a line of its own rather
+// than being glued to the fragment and lost with it.
+func TestQuarantineAfterTornLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := Quarantine(dir, "before", []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, quarantineDir, "quarantine-*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("quarantine files %v, want one", files)
+	}
+	f, err := os.OpenFile(files[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"v":1,"crc":"0000`); err != nil { // a write cut short
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := Quarantine(dir, "after", []byte(`{"n":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	files, _ = filepath.Glob(filepath.Join(dir, quarantineDir, "quarantine-*.jsonl")) // two after midnight
+	var reasons []string
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n")) {
+			var l struct{ Reason string }
+			if json.Unmarshal(line, &l) == nil {
+				reasons = append(reasons, l.Reason)
+			}
+		}
+	}
+	if len(reasons) != 2 || reasons[0] != "before" || reasons[1] != "after" {
+		t.Errorf("readable quarantine lines have reasons %q, want [before after]", reasons)
+	}
+}

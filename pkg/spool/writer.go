@@ -54,7 +54,7 @@ func Open(opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, dirMode); err != nil {
+	if err := mkdirDurable(opts.Dir, opts.Sync == SyncEveryWrite); err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	lock, err := lockDir(opts.Dir)

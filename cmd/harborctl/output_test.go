@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/harborai/ingest/pkg/pg"
+	"github.com/harborai/ingest/pkg/record"
 	"github.com/mattn/go-runewidth"
 )
 
@@ -105,6 +106,24 @@ func TestStatsGroupings(t *testing.T) {
 	}
 	if _, errs, code := harborctl(t, "", append([]string{"stats", "--group-by", "week"}, flags...)...); code != 2 || !strings.Contains(errs, `--group-by "week"`) {
 		t.Errorf("stats --group-by week = exit %d, stderr %q; want exit 2 naming the flag", code, errs)
+	}
+}
+
+// TestStatsTotalBeyondInt64: two models' token sums each fit an int64,
+// their total does not; the total line prints it exactly instead of a
+// wrapped negative number.
+func TestStatsTotalBeyondInt64(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	big := func(c record.Call) record.Call {
+		n := int64(5_000_000_000_000_000_000)
+		c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens = &n, ptr(int64(0)), &n
+		return c
+	}
+	out := mustRun(t, "stats", "-data-dir", spoolDir(t,
+		big(answered("call-1", "gpt-4o", "success", at, "1", "USD")),
+		big(answered("call-2", "gpt-4o-mini", "success", at, "1", "USD"))), "-postgres-url", "")
+	if !strings.Contains(out, "total: 2 calls, 10000000000000000000 tokens") {
+		t.Errorf("stats total line wrong:\n%s", out)
 	}
 }
 

@@ -72,7 +72,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	group := map[string]string{store.GroupByModel: "PROVIDER\tMODEL", store.GroupByProvider: "PROVIDER", store.GroupByDay: "DAY"}[f.GroupBy]
 	fmt.Fprintln(tw, group+"\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
 	totals := map[string]decimal.Decimal{}
-	var calls64, tokens int64
+	var calls64 int64
+	tokens := decimal.Zero // exact: the groups' sums each fit an int64, their total may not
 	for _, r := range rows {
 		key := map[string]string{store.GroupByModel: printable(r.Provider) + "\t" + printable(r.Model),
 			store.GroupByProvider: printable(r.Provider), store.GroupByDay: r.Day}[f.GroupBy]
@@ -81,10 +82,10 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 			totals[cur] = totals[cur].Add(v)
 		}
 		calls64 += r.Calls
-		tokens += r.TotalTokens
+		tokens = tokens.Add(decimal.NewFromInt(r.TotalTokens))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(stdout, "total: %d calls, %d tokens, cost %s\n", calls64, tokens, costs(totals, 0))
+	fmt.Fprintf(stdout, "total: %d calls, %s tokens, cost %s\n", calls64, tokens, costs(totals, 0))
 	return 0
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -80,16 +79,6 @@ func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 	}
 	out := make([]StatsRow, 0, len(rows))
 	for _, r := range rows {
-		// Token counts are never negative (calls_tokens_non_negative): a
-		// negative sum is pg's int64 addition of a group's per-currency
-		// sums wrapped around.
-		if r.PromptTokens < 0 || r.CompletionTokens < 0 || r.TotalTokens < 0 {
-			sr := StatsRow{Provider: r.Provider, Model: r.Model}
-			if groupBy == pg.GroupByDay {
-				sr.Day = r.Day.Format(time.DateOnly)
-			}
-			return nil, fmt.Errorf("stats of %s: token sum: %w", groupName(&sr), ErrOverflow)
-		}
 		sr := StatsRow{Provider: r.Provider, Model: r.Model, Calls: r.Calls, Errors: r.Errors, Pending: r.Pending,
 			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens,
 			Cost: map[string]decimal.Decimal{}, Unpriced: r.Unpriced}

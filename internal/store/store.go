@@ -14,10 +14,10 @@ import (
 var ErrNotFound = errors.New("call not found")
 
 // ErrOverflow is wrapped by Stats when a token sum does not fit StatsRow's
-// int64: a sum is exact or an error, never wrapped around. (PostgreSQL's
-// store fails with pgx's scan error instead when the sum of one currency's
-// calls is too large.)
-var ErrOverflow = errors.New("sum out of int64 range")
+// int64: a sum is exact or an error, never wrapped around. It is
+// pkg/pg's error, so both stores fail alike. (PostgreSQL's store fails with
+// pgx's scan error instead when one currency's sum alone is too large.)
+var ErrOverflow = pg.ErrSumOverflow
 
 // Filter selects calls. Zero fields match everything.
 type Filter struct {

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -130,6 +131,16 @@ const statsExecMode = pgx.QueryExecModeExec
 // (docs/benchmarks.md).
 const statsJIT = "off"
 
+// ErrSumOverflow is returned by Stats when a group's token sum does not fit
+// an int64: a sum is exact or an error, never wrapped around.
+var ErrSumOverflow = errors.New("sum out of int64 range")
+
+// addInt64 returns a + b, and false when it does not fit an int64.
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (b >= 0) == (s >= a)
+}
+
 // collectStats folds the rows of the statistics query (one per group and
 // currency, in group order) into one StatsRow per group.
 func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
@@ -170,12 +181,21 @@ func collectStats(rows pgx.Rows, groupBy string) ([]StatsRow, error) {
 		g.Errors += r.Errors
 		g.Abandoned += r.Abandoned
 		g.Pending += r.Pending
-		g.PromptTokens += r.PromptTokens
-		g.CompletionTokens += r.CompletionTokens
-		g.TotalTokens += r.TotalTokens
-		g.CachedTokens += r.CachedTokens
-		g.ReasoningTokens += r.ReasoningTokens
-		g.CacheWriteTokens += r.CacheWriteTokens
+		// One row per currency: each sum fits an int64 (else the scan
+		// fails), the group's may not, and is an error rather than wrapped.
+		for _, s := range [...]struct {
+			sum *int64
+			n   int64
+		}{
+			{&g.PromptTokens, r.PromptTokens}, {&g.CompletionTokens, r.CompletionTokens}, {&g.TotalTokens, r.TotalTokens},
+			{&g.CachedTokens, r.CachedTokens}, {&g.ReasoningTokens, r.ReasoningTokens}, {&g.CacheWriteTokens, r.CacheWriteTokens},
+		} {
+			sum, ok := addInt64(*s.sum, s.n)
+			if !ok {
+				return fmt.Errorf("token sum of %s %s %s: %w", key.Provider, key.Model, key.Day.Format(time.DateOnly), ErrSumOverflow)
+			}
+			*s.sum = sum
+		}
 		g.Unpriced += unpriced
 		l := &lat[len(out)-1]
 		l.sum += latencySum

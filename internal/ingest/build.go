@@ -10,9 +10,7 @@ import (
 )
 
 // Pricer prices a call's usage (implemented by *cost.Pricer).
-type Pricer interface {
-	Cost(provider, model string, t time.Time, u parse.Usage, custom *event.CustomPricing) cost.Info
-}
+type Pricer = cost.Coster
 
 // BuildOptions choose what of a call is kept.
 type BuildOptions struct {
@@ -87,11 +85,7 @@ func buildResponse(c *record.Call, e *event.Event, r *event.Response, pricer Pri
 	}
 	c.ServedModel = u.Model
 	c.Usage = &u
-	model := e.Model
-	if model == "" {
-		model = u.Model
-	}
-	info := pricer.Cost(e.Provider, model, e.StartedAt, u, e.CustomPricing)
+	info := cost.CostServed(pricer, e.Provider, e.Model, u.Model, e.StartedAt, u, e.CustomPricing)
 	c.Cost = &info
 	if gen := r.FinishedAt.Sub(genStart).Seconds(); gen > 0 && u.CompletionTokens != nil && *u.CompletionTokens > 0 {
 		c.TokensPerSecond = ptr(float64(*u.CompletionTokens) / gen)

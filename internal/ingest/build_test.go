@@ -96,6 +96,33 @@ func TestBuild(t *testing.T) {
 					t.Errorf("Build().Cost = %v from %s, want 0.0003 from api_parameter", c.Cost.TotalCost, c.Cost.PricingSource)
 				}
 			}},
+		{"an Azure deployment name is priced by the model that served the call", func() *event.Event {
+			ev := baseEvent(event.KindResponse)
+			ev.Provider, ev.Model = "azure", "prod-chat" // the deployment, named by the app
+			ev.Response.Body = `{"model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500}}`
+			return ev
+		}, ingest.BuildOptions{},
+			func(t *testing.T, c record.Call) {
+				// Azure gpt-4o, global: 2.5 and 10 USD per 1M tokens.
+				if c.Cost.PricingSource != cost.SourceDefaultConfig || c.Cost.TotalCost == nil || c.Cost.TotalCost.String() != "0.0075" || c.Cost.Currency != "USD" {
+					t.Errorf("Build().Cost = %v %s from %s, want 0.0075 USD from the built-in table", c.Cost.TotalCost, c.Cost.Currency, c.Cost.PricingSource)
+				}
+				if c.Model != "prod-chat" || c.ServedModel != "gpt-4o-2024-08-06" {
+					t.Errorf("Build() model %q served %q, want the deployment and the served model kept", c.Model, c.ServedModel)
+				}
+			}},
+		{"a priced requested model wins over the served one", func() *event.Event {
+			ev := baseEvent(event.KindResponse)
+			ev.Provider, ev.Model = "openai", "gpt-4o-mini"
+			ev.Response.Body = `{"model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500}}`
+			return ev
+		}, ingest.BuildOptions{},
+			func(t *testing.T, c record.Call) {
+				// gpt-4o-mini: 0.15 and 0.6 USD per 1M tokens.
+				if c.Cost.TotalCost == nil || c.Cost.TotalCost.String() != "0.00045" {
+					t.Errorf("Build().Cost = %v from %s, want 0.00045 (gpt-4o-mini's prices)", c.Cost.TotalCost, c.Cost.PricingSource)
+				}
+			}},
 		{"ids derived when absent, environment defaulted", func() *event.Event { return baseEvent(event.KindCall) }, ingest.BuildOptions{Environment: "staging"},
 			func(t *testing.T, c record.Call) {
 				if !event.ValidHBTraceID(c.HBTraceID) || !event.ValidTraceID(c.TraceID) || !event.ValidSpanID(c.SpanID) || c.Tags.Environment != "staging" {

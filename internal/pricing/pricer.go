@@ -11,9 +11,7 @@ import (
 )
 
 // Coster prices a call (implemented by *Pricer, *Live and *cost.Pricer).
-type Coster interface {
-	Cost(provider, model string, t time.Time, u parse.Usage, custom *event.CustomPricing) cost.Info
-}
+type Coster = cost.Coster
 
 // Pricer is a cost.Pricer whose dynamic prices are a history of entries,
 // tombstones included. Immutable and safe for concurrent use.

@@ -31,7 +31,7 @@ func Decide(p Coster, c *pg.PricedCall, includeCustom bool) (cost.Info, string) 
 	if c.Cost.PricingSource == cost.SourceAPIParameter && !includeCustom {
 		return c.Cost, OutcomeSkippedCustom
 	}
-	info := p.Cost(c.Provider, c.Model, c.StartedAt, c.Usage, nil)
+	info := cost.CostServed(p, c.Provider, c.Model, c.ServedModel, c.StartedAt, c.Usage, nil)
 	if info.TotalCost == nil {
 		return c.Cost, OutcomeUnpriced
 	}

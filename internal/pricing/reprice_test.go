@@ -224,3 +224,42 @@ func TestReprice(t *testing.T) {
 		}
 	})
 }
+
+// TestRepriceByServedModel: a call whose requested name no source prices
+// (an Azure deployment the app named) was stored unpriced; once the model
+// the vendor reported serving it has a price, re-pricing prices it by that
+// model, as the ingestor now would.
+func TestRepriceByServedModel(t *testing.T) {
+	w := migrated(t)
+	pool := w.Pool()
+	before, err := Sources{Table: testTable()}.Pricer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := day("2026-01-10")
+	c := storedCall(before, "azure-1", "azure", "prod-chat", at, usage(1000, 500), nil)
+	c.ServedModel = "gpt-4o-2024-08-06"
+	if err := w.Write(t.Context(), []record.Call{c}); err != nil {
+		t.Fatal(err)
+	}
+	if got := costs(t, pool)["azure-1"]; got != "null not_found" {
+		t.Fatalf("stored cost before = %s, want null not_found", got)
+	}
+	st := NewPostgresStore(pool)
+	appendAll(t, st, price(0, "azure", "gpt-4o", "0.001", "0.002", day("2026-01-01")))
+	entries, err := st.History(t.Context(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := Sources{Entries: entries, Table: testTable()}.Pricer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reprice(t.Context(), pool, now, RepriceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// 1000 × 0.001/1000 + 500 × 0.002/1000
+	if got, want := costs(t, pool)["azure-1"], "0.001+0.001=0.002 CNY dynamic"; got != want {
+		t.Errorf("cost after re-pricing = %s, want %s", got, want)
+	}
+}

@@ -29,6 +29,7 @@ type PricedCall struct {
 	CallID          string
 	Provider        string
 	Model           string // the model column, else usage_model
+	ServedModel     string // served_model, else usage_model: the model the response reports
 	StartedAt       time.Time
 	ResponseEventID string
 	// Usage holds the stored counters only (the raw usage is not read).
@@ -49,7 +50,7 @@ type AuditNote struct {
 	Reason string // why the calls were re-priced
 }
 
-const pricedCallColumns = `call_id, provider, coalesce(model, usage_model), started_at, response_event_id,
+const pricedCallColumns = `call_id, provider, coalesce(model, usage_model), coalesce(served_model, usage_model), started_at, response_event_id,
 	prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, cache_write_tokens,
 	input_cost, output_cost, total_cost, currency, pricing_source, pricing_timestamp, unit,
 	input_price, cached_input_price, cache_write_price, output_price, pricing_error`
@@ -115,17 +116,18 @@ func (f RepriceFilter) where(after *Cursor) (string, pgx.NamedArgs) {
 
 func scanPricedCall(row pgx.Row) (PricedCall, error) {
 	var (
-		c                PricedCall
-		model, respEvent *string
-		cs               costScan
-		u                = &c.Usage
+		c             PricedCall
+		model, served *string
+		respEvent     *string
+		cs            costScan
+		u             = &c.Usage
 	)
-	targets := []any{&c.CallID, &c.Provider, &model, &c.StartedAt, &respEvent,
+	targets := []any{&c.CallID, &c.Provider, &model, &served, &c.StartedAt, &respEvent,
 		&u.PromptTokens, &u.CompletionTokens, &u.TotalTokens, &u.CachedTokens, &u.ReasoningTokens, &u.CacheWriteTokens}
 	if err := row.Scan(append(targets, cs.targets(&c.Cost.PricingSource)...)...); err != nil {
 		return PricedCall{}, err
 	}
-	c.Model, c.ResponseEventID, c.StartedAt = str(model), str(respEvent), c.StartedAt.UTC()
+	c.Model, c.ServedModel, c.ResponseEventID, c.StartedAt = str(model), str(served), str(respEvent), c.StartedAt.UTC()
 	if err := cs.fill(&c.Cost); err != nil {
 		return PricedCall{}, fmt.Errorf("call %s: %w", c.CallID, err)
 	}

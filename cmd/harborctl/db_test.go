@@ -2,13 +2,13 @@ package main
 
 import (
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -112,22 +112,9 @@ func TestDBPruneHonoursRetainVariables(t *testing.T) {
 func TestDBPruneRemovesLoadedSegments(t *testing.T) {
 	url := pgtest.Start(t).NewDB(t)
 	dataDir := t.TempDir()
-	done := filepath.Join(dataDir, "spool", "done")
-	if err := os.MkdirAll(done, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	oldSeg := filepath.Join(done, "seg-20260901T000000.000000000Z-000001.jsonl.gz")
-	newSeg := filepath.Join(done, "seg-20261120T000000.000000000Z-000002.jsonl.gz")
-	for path, age := range map[string]time.Duration{oldSeg: 40 * 24 * time.Hour, newSeg: 2 * 24 * time.Hour} {
-		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		at := time.Now().Add(-age)
-		if err := os.Chtimes(path, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+	segs := testutil.LoadedSegments(t, filepath.Join(dataDir, "spool"), 40*24*time.Hour, 2*24*time.Hour)
+	oldSeg, newSeg := segs[0], segs[1]
+	exists := testutil.Exists
 
 	vars := map[string]string{"HARBORAI_POSTGRES_URL": url, "HARBORAI_DATA_DIR": dataDir, "HARBORAI_RETAIN_BODIES": "0", "HARBORAI_RETAIN_CALLS": "0"}
 	var out, errb strings.Builder

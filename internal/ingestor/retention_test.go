@@ -2,13 +2,12 @@ package ingestor_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -39,22 +38,9 @@ func TestScheduledRetention(t *testing.T) {
 	if err := w.Write(t.Context(), []record.Call{call("old", 40*24*time.Hour), call("new", time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	done := filepath.Join(ingestor.SpoolDir(cfg.DataDir), "done")
-	if err := os.MkdirAll(done, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	oldSeg := filepath.Join(done, "seg-20260901T000000.000000000Z-000001.jsonl.gz")
-	newSeg := filepath.Join(done, "seg-20261120T000000.000000000Z-000002.jsonl.gz")
-	for path, age := range map[string]time.Duration{oldSeg: 40 * 24 * time.Hour, newSeg: 2 * 24 * time.Hour} {
-		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		at := time.Now().Add(-age)
-		if err := os.Chtimes(path, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+	segs := testutil.LoadedSegments(t, ingestor.SpoolDir(cfg.DataDir), 40*24*time.Hour, 2*24*time.Hour)
+	oldSeg, newSeg := segs[0], segs[1]
+	exists := testutil.Exists
 
 	startIngestor(t, cfg, nil)
 	waitFor(t, 15*time.Second, "the old body cleared and the old loaded segment removed", func() (bool, string) {

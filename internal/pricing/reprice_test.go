@@ -24,6 +24,23 @@ func storedCall(p Coster, id, provider, model string, at time.Time, u parse.Usag
 	}
 }
 
+// setPrices stores entries as dynamic prices in PostgreSQL, as `harborctl
+// pricing set` does, and returns a pricer over them and testTable.
+func setPrices(t *testing.T, pool *pgxpool.Pool, entries ...Entry) *Pricer {
+	t.Helper()
+	st := NewPostgresStore(pool)
+	appendAll(t, st, entries...)
+	stored, err := st.History(t.Context(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Sources{Entries: stored, Table: testTable()}.Pricer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // costs returns each call's stored cost as costText, by call id.
 func costs(t *testing.T, pool *pgxpool.Pool) map[string]string {
 	t.Helper()
@@ -79,16 +96,7 @@ func TestReprice(t *testing.T) {
 	}
 
 	// The operator sets a dynamic price, effective before the calls.
-	st := NewPostgresStore(pool)
-	appendAll(t, st, price(0, "deepseek", "deepseek-chat", "0.001", "0.002", day("2026-01-01")))
-	entries, err := st.History(t.Context(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now, err := Sources{Entries: entries, Table: testTable()}.Pricer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	now := setPrices(t, pool, price(0, "deepseek", "deepseek-chat", "0.001", "0.002", day("2026-01-01")))
 	filter := pg.RepriceFilter{Since: at(1), Until: at(4), Provider: "DeepSeek"}
 	run := func(t *testing.T, opts RepriceOptions) (Summary, []Change, int) {
 		t.Helper()
@@ -245,16 +253,7 @@ func TestRepriceByServedModel(t *testing.T) {
 	if got := costs(t, pool)["azure-1"]; got != "null not_found" {
 		t.Fatalf("stored cost before = %s, want null not_found", got)
 	}
-	st := NewPostgresStore(pool)
-	appendAll(t, st, price(0, "azure", "gpt-4o", "0.001", "0.002", day("2026-01-01")))
-	entries, err := st.History(t.Context(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now, err := Sources{Entries: entries, Table: testTable()}.Pricer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	now := setPrices(t, pool, price(0, "azure", "gpt-4o", "0.001", "0.002", day("2026-01-01")))
 	if _, err := Reprice(t.Context(), pool, now, RepriceOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/harborai/ingest/internal/broker"
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/natstest"
+	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/testutil"
 )
 
@@ -119,4 +120,34 @@ func TestStopHandsBackWhatItHolds(t *testing.T) {
 		return c == n, fmt.Sprintf("%d calls", c)
 	})
 	t.Logf("stored %d before the stop, the rest in %s", stored, time.Since(start))
+}
+
+// TestStopWhilePostgresIsDown: an ingestor stopped while PostgreSQL is down
+// acknowledges none of the events it could not write: the next ingestor,
+// once PostgreSQL is back, stores every one of them.
+func TestStopWhilePostgresIsDown(t *testing.T) {
+	srv := natstest.Start(t)
+	pgc := pgtest.Dedicated(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.NATSURL = srv.ClientURL()
+	cfg.DataDir = t.TempDir()
+	cfg.PostgresURL = pgc.NewDB(t)
+	cfg.ShutdownTimeout = time.Second
+	first := startIngestor(t, cfg, nil)
+	mustNil(t, pgc.Stop("fast"))
+
+	const n = 50
+	publishCalls(t, srv.ClientURL(), n)
+	waitFor(t, 30*time.Second, "the ingestor failing to write the calls", func() (bool, string) {
+		failed := counter(first.scrape(t), "harborai_sink_write_errors_total", "", "")
+		return failed >= 2, fmt.Sprintf("%v failed writes", failed)
+	})
+	mustNil(t, first.Stop())
+
+	mustNil(t, pgc.Start())
+	next := startIngestor(t, cfg, nil)
+	waitFor(t, 90*time.Second, "every call stored by the next ingestor", func() (bool, string) {
+		c := len(next.calls(t))
+		return c == n, fmt.Sprintf("%d of %d calls", c, n)
+	})
 }

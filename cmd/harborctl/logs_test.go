@@ -127,7 +127,8 @@ func TestBadArguments(t *testing.T) {
 }
 
 // TestLogsFilters: --status is case-insensitive over the four statuses,
-// and ids given to --trace-id and logs show are trimmed.
+// --errors lists the failed calls, --until excludes a call started at that
+// time, and ids given to --trace-id and logs show are trimmed.
 func TestLogsFilters(t *testing.T) {
 	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	dir := spoolDir(t,
@@ -146,8 +147,10 @@ func TestLogsFilters(t *testing.T) {
 		{"status in capitals", []string{"--status", " Error "}, "call-1"},
 		{"status pending", []string{"--status", "pending"}, "call-4"},
 		{"status abandoned", []string{"--status", "abandoned"}, "call-3"},
+		{"errors only", []string{"--errors"}, "call-1"},
 		{"trace id trimmed", []string{"--trace-id", " call-2\n"}, "call-2"},
 		{"until a time", []string{"--until", at.Add(90 * time.Second).Format(time.RFC3339)}, "call-2 call-1"},
+		{"until a call's start, excluded", []string{"--until", at.Add(time.Minute).Format(time.RFC3339)}, "call-1"},
 		{"since and until", []string{"--since", at.Add(30 * time.Second).Format(time.RFC3339), "--until", at.Add(150 * time.Second).Format(time.RFC3339)}, "call-3 call-2"},
 		{"max tokens", []string{"--max-tokens", "15"}, "call-3 call-2 call-1"},
 		{"min tokens above every call", []string{"--min-tokens", "16"}, ""},

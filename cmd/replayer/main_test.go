@@ -94,6 +94,28 @@ func TestReplayDryRunBeforeMigrations(t *testing.T) {
 	}
 }
 
+// TestReplayTextSummary: without --json the summary says how many calls
+// were loaded and how many of them were already present: none on the first
+// run, all when the same segment is loaded again.
+func TestReplayTextSummary(t *testing.T) {
+	url := migratedDB(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-1")), mustJSON(t, storedCall("call-2")), mustJSON(t, storedCall("call-3"))})
+	for _, want := range []string{
+		"loaded 1 segments (0 skipped: claimed or active), 3 records (0 raw events), 3 calls (0 already present), 0 corrupt lines, 0 quarantined (0 calls rejected by PostgreSQL)\n",
+		"loaded 1 segments (0 skipped: claimed or active), 3 records (0 raw events), 3 calls (3 already present), 0 corrupt lines, 0 quarantined (0 calls rejected by PostgreSQL)\n",
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"-postgres-url", url, "-quiet", dir}, &out, &errb); code != 0 {
+			t.Fatalf("replayer = exit %d: %s", code, errb.String())
+		}
+		if out.String() != want {
+			t.Errorf("replayer printed %q, want %q", out.String(), want)
+		}
+		copyDone(t, dir) // the same segment again
+	}
+}
+
 // TestHelpFlag: -h prints the flags and exits 0, loading nothing.
 func TestHelpFlag(t *testing.T) {
 	var out, errb bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -195,6 +196,79 @@ func TestLoadCountsByStoredID(t *testing.T) {
 	if err != nil || sum.Calls != 2 || sum.AlreadyPresent != 1 {
 		t.Fatalf("Run() = %+v, %v; want 2 calls, 1 already present", sum, err)
 	}
+}
+
+// TestLoadResumesAfterSavedProgress: a load resumes after the last line
+// its progress records: the lines up to it are neither read again nor
+// written.
+func TestLoadResumesAfterSavedProgress(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-2", "c-3", "c-4", "c-5"})
+	segs, err := spool.Segments(dir)
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
+	}
+	release, err := spool.Claim(segs[0], "crashed-loader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spool.SaveProgress(segs[0], 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	sum, err := Run(t.Context(), dir, st, st, Options{})
+	if err != nil || sum.Records != 3 || sum.Calls != 3 || sum.Segments != 1 {
+		t.Fatalf("Run() after progress at line 2 of 5 = %+v, %v; want 3 records, 3 calls, 1 segment", sum, err)
+	}
+	if got := slices.Sorted(maps.Keys(st.calls)); !slices.Equal(got, []string{"c-3", "c-4", "c-5"}) {
+		t.Errorf("calls written = %v, want c-3 c-4 c-5", got)
+	}
+	assertDone(t, dir, true)
+}
+
+// TestLoadSkipsActiveSegment: the segment a live writer is appending to is
+// skipped and nothing of it loaded; once the writer closes (sealing it),
+// the next load loads each of its calls once.
+func TestLoadSkipsActiveSegment(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	sw, err := spool.Open(spool.Options{Dir: dir, Sync: spool.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sw.Close() })
+	var payloads [][]byte
+	for _, id := range []string{"c-1", "c-2", "c-3"} {
+		b, err := json.Marshal(record.Call{CallID: id, Provider: "openai", Model: "gpt-4o",
+			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), RequestEventID: "ev-" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, b)
+	}
+	if err := sw.Append(t.Context(), payloads); err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	sum, err := Run(t.Context(), dir, st, st, Options{})
+	if err != nil || sum.SegmentsSkipped != 1 || sum.Segments != 0 || sum.Records != 0 || sum.Calls != 0 {
+		t.Fatalf("Run() beside a live writer = %+v, %v; want its active segment skipped, nothing loaded", sum, err)
+	}
+	if len(st.calls) != 0 || st.attempts != 0 {
+		t.Fatalf("%d writes, calls %v stored from the active segment; want none", st.attempts, st.calls)
+	}
+	if err := sw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = Run(t.Context(), dir, st, st, Options{})
+	if err != nil || sum.SegmentsSkipped != 0 || sum.Segments != 1 || sum.Records != 3 || sum.Calls != 3 || sum.AlreadyPresent != 0 {
+		t.Fatalf("Run() after the writer closed = %+v, %v; want 1 segment, 3 records, 3 new calls", sum, err)
+	}
+	if got := slices.Concat(st.batches...); !slices.Equal(got, []string{"c-1", "c-2", "c-3"}) {
+		t.Errorf("calls written = %v, want c-1 c-2 c-3 once", got)
+	}
+	assertDone(t, dir, true)
 }
 
 // memStore is an in-memory Writer and Presence. It fails the first writes

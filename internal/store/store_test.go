@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,8 @@ func TestStoresAnswerAlike(t *testing.T) {
 		{"a call id as trace id", store.Filter{TraceID: "call-2"}, "call-2"},
 		{"hb_trace_id", store.Filter{TraceID: "hb_shared"}, "call-2 call-1"},
 		{"pending", store.Filter{Status: record.StatusPending}, "call-4"},
+		{"errors only", store.Filter{ErrorsOnly: true}, "call-1"},
+		{"until call-3's start, excluded", store.Filter{Until: time.Date(2026, 11, 26, 8, 3, 0, 0, time.UTC)}, "call-2 call-1"},
 	}
 	gets := []struct{ id, want string }{
 		{"call-5", "call-5"},
@@ -138,25 +141,7 @@ func TestStoresAnswerAlike(t *testing.T) {
 					t.Errorf("%s: List(%+v) = %v, want %q", l.name, l.f, ids, l.want)
 				}
 			}
-			// Pages of two, each after the last call of the one before: the
-			// whole list once, in order.
-			var paged []string
-			f := store.Filter{Limit: 2}
-			for range 10 {
-				page, err := s.List(t.Context(), f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, c := range page {
-					paged = append(paged, c.CallID)
-				}
-				if len(page) < 2 {
-					break
-				}
-				last := page[len(page)-1]
-				f.After = &pg.Cursor{StartedAt: last.StartedAt, CallID: last.CallID}
-			}
-			if got := strings.Join(paged, " "); got != "call-5 call-4 call-3 call-2 call-1" {
+			if got := pagedIDs(t, s, 2); got != "call-5 call-4 call-3 call-2 call-1" {
 				t.Errorf("pages of 2 = %s, want every call once, newest first", got)
 			}
 			for _, g := range gets {
@@ -204,6 +189,94 @@ func TestStoresAnswerAlike(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// pagedIDs lists every call of s in pages of size, each page after the
+// last call of the one before (the cursor harborctl prints), and returns
+// the call ids in the order listed.
+func pagedIDs(t *testing.T, s store.Store, size int) string {
+	t.Helper()
+	var ids []string
+	f := store.Filter{Limit: size}
+	for range 100 {
+		page, err := s.List(t.Context(), f)
+		if err != nil {
+			t.Fatalf("List(%+v) = %v", f, err)
+		}
+		for _, c := range page {
+			ids = append(ids, c.CallID)
+		}
+		if len(page) < size {
+			return strings.Join(ids, " ")
+		}
+		last := page[len(page)-1]
+		f.After = &pg.Cursor{StartedAt: last.StartedAt, CallID: last.CallID}
+	}
+	t.Fatalf("still paging after 100 pages: %v", ids)
+	return ""
+}
+
+// TestStoresPageThroughCallsStartedTogether: calls sharing a start time
+// across page boundaries are each listed once, by call id descending.
+func TestStoresPageThroughCallsStartedTogether(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	var calls []record.Call
+	for _, i := range []int{2, 0, 4, 1, 3} {
+		calls = append(calls, record.Call{CallID: fmt.Sprintf("same-%d", i), Provider: "openai", Model: "gpt-4o",
+			StartedAt: at, RequestEventID: fmt.Sprintf("req-%d", i)})
+	}
+	for name, s := range bothStores(t, calls) {
+		if got, want := pagedIDs(t, s, 2), "same-4 same-3 same-2 same-1 same-0"; got != want {
+			t.Errorf("%s: pages of 2 = %s, want %s", name, got, want)
+		}
+	}
+}
+
+// TestStoresGetPrefersCallID: an id that is one call's call id and an
+// earlier call's trace id finds the call it names.
+func TestStoresGetPrefersCallID(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	calls := []record.Call{
+		{CallID: "call-a", HBTraceID: "call-b", TraceID: "call-b", Provider: "openai", Model: "gpt-4o", StartedAt: at, RequestEventID: "req-a"},
+		{CallID: "call-b", Provider: "openai", Model: "gpt-4o", StartedAt: at.Add(time.Minute), RequestEventID: "req-b"},
+	}
+	for name, s := range bothStores(t, calls) {
+		c, err := s.Get(t.Context(), "call-b")
+		if err != nil {
+			t.Fatalf("%s: Get(call-b) = %v", name, err)
+		}
+		if c.CallID != "call-b" {
+			t.Errorf("%s: Get(call-b) = call %s, want call-b", name, c.CallID)
+		}
+	}
+}
+
+// TestStoresListBeyondOnePage: a limit above PostgreSQL's page of 1000
+// calls lists every call once, newest first.
+func TestStoresListBeyondOnePage(t *testing.T) {
+	const n = 1200
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	calls := make([]record.Call, n)
+	want := make([]string, n)
+	for i := range calls {
+		id := fmt.Sprintf("call-%04d", i)
+		calls[i] = record.Call{CallID: id, Provider: "openai", Model: "gpt-4o", StartedAt: at.Add(time.Duration(i) * time.Second),
+			RequestEventID: "req-" + id}
+		want[n-1-i] = id
+	}
+	for name, s := range bothStores(t, calls) {
+		got, err := s.List(t.Context(), store.Filter{Limit: 1500})
+		if err != nil {
+			t.Fatalf("%s: List(limit 1500) = %v", name, err)
+		}
+		ids := make([]string, len(got))
+		for i, c := range got {
+			ids[i] = c.CallID
+		}
+		if !slices.Equal(ids, want) {
+			t.Errorf("%s: List(limit 1500) = %d calls (first %v), want the %d calls once, newest first", name, len(ids), ids[:min(3, len(ids))], n)
+		}
 	}
 }
 

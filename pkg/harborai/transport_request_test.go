@@ -2,8 +2,10 @@ package harborai_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -213,5 +215,52 @@ func TestTransportRequestBodyError(t *testing.T) {
 	}
 	if st := pub.Stats(); st.Attempted != 2 {
 		t.Errorf("Stats() = %+v, want 2 events attempted", st)
+	}
+}
+
+// TestTransportErrorMessageRedacted: a transport error whose message
+// repeats the request's URL, key and all (as *url.Error does), is
+// published without the key.
+func TestTransportErrorMessageRedacted(t *testing.T) {
+	checkLeaks(t)
+	srv := startBroker(t)
+	published := subscribe(t, srv.ClientURL())
+	pub := connect(t, srv.ClientURL())
+	const u = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent?key=" + secret
+	errBoom := errors.New("boom")
+	base := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: errBoom}
+	})
+	tr := harborai.NewTransport(pub, base)
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(`{"contents":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tr.RoundTrip(req)
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("RoundTrip() = %v, want %v", err, errBoom)
+	}
+	var got *event.Response
+	waitFor(t, 10*time.Second, "the call's two events", func() (bool, string) {
+		msgs := published()
+		for _, m := range msgs {
+			if strings.Contains(string(m), secret) {
+				t.Fatalf("published event holds the key: %s", m)
+			}
+			ev, err := event.Decode(m, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Response != nil {
+				got = ev.Response
+			}
+		}
+		return len(msgs) >= 2 && got != nil, fmt.Sprintf("%d events", len(msgs))
+	})
+	if got.Status != event.StatusError || !strings.Contains(got.ErrorMessage, "boom") {
+		t.Errorf("response event status %s, error message %q, want error, the transport's message", got.Status, got.ErrorMessage)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,15 +215,20 @@ func TestTransportOutcomes(t *testing.T) {
 	emu := startEmulator(t)
 	pub := connect(t, p.natsURL)
 	var ids idsOf
-	client := pub.HTTPClient(&http.Client{Transport: baseTransport(t)}, append(emulatorBases(emu), harborai.WithOnCall(ids.hook))...)
+	vendor := startErrorVendor(t)
+	opts := append(emulatorBases(emu), harborai.WithBaseURL("openai", vendor.URL+"/v1"), harborai.WithOnCall(ids.hook))
+	client := pub.HTTPClient(&http.Client{Transport: baseTransport(t)}, opts...)
 
 	tests := []struct {
 		name    string
 		vendor  string
 		stream  bool
 		headers map[string]string
-		// read consumes the response; it returns the error Do returned.
-		read       func(t *testing.T, resp *http.Response)
+		// answer, when set, is the status a local vendor answers with
+		// instead of the emulator's.
+		answer int
+		// read consumes the response; cancel cancels the request's context.
+		read       func(t *testing.T, resp *http.Response, cancel context.CancelFunc)
 		wantErr    bool
 		status     string
 		errType    string
@@ -230,7 +238,7 @@ func TestTransportOutcomes(t *testing.T) {
 		{
 			name: "closed early", vendor: "openai", stream: true,
 			headers: map[string]string{emulator.HeaderChunks: "50", emulator.HeaderChunkDelay: "2ms"},
-			read: func(t *testing.T, resp *http.Response) {
+			read: func(t *testing.T, resp *http.Response, _ context.CancelFunc) {
 				buf := make([]byte, 64)
 				if _, err := io.ReadFull(resp.Body, buf); err != nil {
 					t.Fatalf("read = %v", err)
@@ -240,7 +248,7 @@ func TestTransportOutcomes(t *testing.T) {
 		},
 		{
 			name: "closed after [DONE], before EOF", vendor: "deepseek", stream: true,
-			read: func(t *testing.T, resp *http.Response) {
+			read: func(t *testing.T, resp *http.Response, _ context.CancelFunc) {
 				var got strings.Builder
 				buf := make([]byte, 1)
 				for !strings.HasSuffix(got.String(), "data: [DONE]\n") {
@@ -254,7 +262,7 @@ func TestTransportOutcomes(t *testing.T) {
 		},
 		{
 			name: "decoded without reading EOF", vendor: "anthropic",
-			read: func(t *testing.T, resp *http.Response) {
+			read: func(t *testing.T, resp *http.Response, _ context.CancelFunc) {
 				var v map[string]any
 				if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 					t.Fatalf("Decode() = %v", err)
@@ -270,7 +278,7 @@ func TestTransportOutcomes(t *testing.T) {
 		{
 			name: "connection reset mid-stream", vendor: "anthropic", stream: true,
 			headers: map[string]string{emulator.HeaderFail: "reset"},
-			read: func(t *testing.T, resp *http.Response) {
+			read: func(t *testing.T, resp *http.Response, _ context.CancelFunc) {
 				if _, err := io.ReadAll(resp.Body); err == nil {
 					t.Fatal("ReadAll() = nil, want the reset")
 				}
@@ -278,22 +286,63 @@ func TestTransportOutcomes(t *testing.T) {
 			status: event.StatusError, errType: "transport", httpStatus: 200,
 		},
 		{
+			name: "cancelled mid-stream", vendor: "anthropic", stream: true,
+			headers: map[string]string{emulator.HeaderChunks: "50", emulator.HeaderChunkDelay: "5ms"},
+			read:    readCancelled,
+			status:  event.StatusAbandoned, httpStatus: 200,
+		},
+		{
+			name: "cancelled mid-stream, usage chunk hidden", vendor: "openai", stream: true,
+			headers: map[string]string{emulator.HeaderChunks: "50", emulator.HeaderChunkDelay: "5ms"},
+			read:    readCancelled,
+			status:  event.StatusAbandoned, httpStatus: 200,
+		},
+		{
+			name: "bad request", vendor: "openai",
+			headers: map[string]string{emulator.HeaderError: "invalid_request"},
+			read:    readAll,
+			status:  event.StatusError, errType: "http_400", httpStatus: 400,
+		},
+		{
+			name: "unauthorized", answer: http.StatusUnauthorized,
+			read:   readAll,
+			status: event.StatusError, errType: "http_401", httpStatus: 401,
+		},
+		{
+			name: "server error", vendor: "anthropic", stream: true,
+			headers: map[string]string{emulator.HeaderError: "server"},
+			read:    readAll,
+			status:  event.StatusError, errType: "http_500", httpStatus: 500,
+		},
+		{
+			name: "unavailable", answer: http.StatusServiceUnavailable,
+			read:   readAll,
+			status: event.StatusError, errType: "http_503", httpStatus: 503,
+		},
+		{
 			name: "rate limited", vendor: "zhipu",
 			headers: map[string]string{emulator.HeaderError: "rate_limit"},
-			read:    func(t *testing.T, resp *http.Response) { _, _ = io.ReadAll(resp.Body) },
+			read:    func(t *testing.T, resp *http.Response, _ context.CancelFunc) { _, _ = io.ReadAll(resp.Body) },
 			status:  event.StatusError, errType: "http_429", httpStatus: 429,
 		},
 		{
 			name: "vendor error in a 200 stream", vendor: "gemini", stream: true,
 			headers: map[string]string{emulator.HeaderError: "http200"},
-			read:    func(t *testing.T, resp *http.Response) { _, _ = io.ReadAll(resp.Body) },
+			read:    func(t *testing.T, resp *http.Response, _ context.CancelFunc) { _, _ = io.ReadAll(resp.Body) },
 			status:  event.StatusError, errType: "vendor_error", httpStatus: 200,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			vc := vendorCall{vendor: tt.vendor, model: models[tt.vendor], stream: tt.stream}
-			req := vc.request(t, context.Background(), emu, tt.name)
+			var req *http.Request
+			if tt.answer != 0 {
+				req = vendor.request(t, ctx, tt.answer)
+			} else {
+				req = vc.request(t, ctx, emu, tt.name)
+			}
 			req.Header.Set("X-Test-Case", tt.name)
 			req.Header.Set(emulator.HeaderUsage, wantUsage.String())
 			for k, v := range tt.headers {
@@ -304,7 +353,7 @@ func TestTransportOutcomes(t *testing.T) {
 				t.Fatalf("Do() error = %v, want error %v", err, tt.wantErr)
 			}
 			if err == nil {
-				tt.read(t, resp)
+				tt.read(t, resp, cancel)
 				resp.Body.Close()
 			}
 			want, ok := ids.get(tt.name)
@@ -332,11 +381,62 @@ func TestTransportOutcomes(t *testing.T) {
 			if tt.usage && !hasUsage {
 				t.Errorf("stored usage = %+v, want the call's usage", c.Usage)
 			}
-			if tt.status == event.StatusError && tt.errType == "transport" && hasUsage {
-				t.Errorf("stored usage = %+v, want none for a failed transport", c.Usage)
+			if tt.status == event.StatusError && (tt.errType == "transport" || strings.HasPrefix(tt.errType, "http_")) && hasUsage {
+				t.Errorf("stored usage = %+v, want none for a failed call", c.Usage)
 			}
 		})
 	}
+}
+
+func readAll(_ *testing.T, resp *http.Response, _ context.CancelFunc) { _, _ = io.ReadAll(resp.Body) }
+
+// readCancelled reads a stream's first bytes, cancels the request's context
+// and reads on until the read fails.
+func readCancelled(t *testing.T, resp *http.Response, cancel context.CancelFunc) {
+	buf := make([]byte, 32<<10)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatalf("first Read() = %v", err)
+	}
+	cancel()
+	if _, err := io.Copy(io.Discard, resp.Body); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read() after cancel = %v, want %v", err, context.Canceled)
+	}
+}
+
+// errorVendor is an OpenAI-compatible vendor that answers every chat
+// completion with the HTTP error status its request names.
+type errorVendor struct{ *httptest.Server }
+
+// headerAnswer names the status errorVendor answers with.
+const headerAnswer = "X-Test-Answer"
+
+func startErrorVendor(t *testing.T) errorVendor {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		status, err := strconv.Atoi(r.Header.Get(headerAnswer))
+		if err != nil {
+			status = http.StatusTeapot
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = fmt.Fprintf(w, `{"error":{"message":"answered %d","type":"test_error","code":"%d"}}`, status, status)
+	}))
+	t.Cleanup(srv.Close)
+	return errorVendor{srv}
+}
+
+// request is a chat completion that v answers with status.
+func (v errorVendor) request(t *testing.T, ctx context.Context, status int) *http.Request {
+	t.Helper()
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.URL+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(headerAnswer, strconv.Itoa(status))
+	return req
 }
 
 // TestTransportPassThrough checks requests that are not LLM calls reach the

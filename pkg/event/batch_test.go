@@ -205,3 +205,35 @@ func FuzzMessageEvents(f *testing.F) {
 		}
 	})
 }
+
+// newlineBlock returns an S2 (Snappy-compatible) block that decompresses to
+// n line feeds: one literal, then copies of it, so that a batch of tens of
+// megabytes takes a few megabytes to build.
+func newlineBlock(n int) []byte {
+	b := binary.AppendUvarint(nil, uint64(n))
+	b = append(b, 0x00, '\n') // a literal of one byte
+	for left := n - 1; left > 0; left -= 64 {
+		l := min(left, 64)
+		b = append(b, byte(l-1)<<2|0x02, 1, 0) // copy l bytes from offset 1
+	}
+	return b
+}
+
+// TestMessageEventsSizeLimit: a compressed batch is read up to MaxBatchSize
+// bytes once decompressed, and refused with reason bad_encoding past it, so
+// a small message never makes the ingestor hold more.
+func TestMessageEventsSizeLimit(t *testing.T) {
+	h := map[string][]string{event.HeaderBatchCount: {"1"}, event.HeaderEncoding: {event.EncodingS2}}
+	var r event.MessageReader
+	events, err := r.Events(h, newlineBlock(event.MaxBatchSize))
+	if err != nil {
+		t.Fatalf("Events(%d bytes decompressed) = %v, want read", event.MaxBatchSize, err)
+	}
+	if got := slices.Collect(events); len(got) != 0 {
+		t.Errorf("Events(only line feeds) = %d events, want none", len(got))
+	}
+	_, err = r.Events(h, newlineBlock(event.MaxBatchSize+1))
+	if got := event.RejectReason(err); got != event.ReasonBadEncoding {
+		t.Errorf("Events(%d bytes decompressed) = %v, want reason %s", event.MaxBatchSize+1, err, event.ReasonBadEncoding)
+	}
+}

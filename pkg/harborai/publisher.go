@@ -35,7 +35,12 @@ type Publisher struct {
 	retries    chan *nats.Msg
 	tooBig     sync.Map // *nats.Msg in retries that the stream refused as too large
 	inflight   atomic.Int64
-	failures   atomic.Int64 // consecutive publish failures, for backoff
+	// attempts holds each publish attempt awaiting its ack or failure:
+	// the *nats.Msg handed to PublishMsgAsync (a copy per attempt) -> the
+	// message. Whoever takes an attempt out first owns its outcome: the
+	// ack, the failure, send on a synchronous error, or Close.
+	attempts sync.Map
+	failures atomic.Int64 // consecutive publish failures, for backoff
 
 	c         counters
 	spill     *spiller      // WithSpool's local spool; nil without
@@ -647,13 +652,17 @@ func (p *Publisher) send(m *nats.Msg) bool {
 			p.failures.Add(1)
 			continue
 		}
+		// A copy per attempt: an attempt's failure can arrive after send
+		// has given up on it and tried again (nats.go fails the pending
+		// acks on a disconnect, from its own goroutine, while the publish
+		// itself also returns an error); it must not be taken for the
+		// next attempt's.
+		a := &nats.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}
 		p.inflight.Add(1)
-		if p.spill != nil {
-			p.spill.track(m)
-		}
-		if _, err := p.js.PublishMsgAsync(m); err != nil {
-			if p.spill != nil {
-				p.spill.untrack(m)
+		p.attempts.Store(a, m)
+		if _, err := p.js.PublishMsgAsync(a); err != nil {
+			if _, owned := p.attempts.LoadAndDelete(a); !owned {
+				return true // its failure was handled first: m is in retries
 			}
 			p.inflight.Add(-1)
 			if errors.Is(err, nats.ErrMaxPayload) {
@@ -674,13 +683,14 @@ func (p *Publisher) send(m *nats.Msg) bool {
 // counted them already. It counts before lowering inflight, which run
 // waits to see at zero: a Close that did not give up then finds every ack
 // counted.
-func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
-	defer p.inflight.Add(-1)
+func (p *Publisher) onAck(_ jetstream.JetStream, a *nats.Msg, _ *jetstream.PubAck) {
 	p.ackMu.Lock()
 	defer p.ackMu.Unlock()
-	if p.settled || p.spill != nil && !p.spill.untrack(m) {
-		return // counted at Close already: dropped, or spooled
+	m, owned := p.claim(a)
+	if !owned {
+		return // counted already: at Close (dropped, or spooled), or by send
 	}
+	defer p.inflight.Add(-1)
 	p.failures.Store(0)
 	n := eventsIn(m)
 	p.c.published.Add(n)
@@ -690,13 +700,14 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAc
 
 // onErr hands a message whose publish failed back to run, unless Close has
 // counted it already.
-func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
-	defer p.inflight.Add(-1) // once m is in retries, for run
+func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 	p.ackMu.Lock()
 	defer p.ackMu.Unlock()
-	if p.settled || p.spill != nil && !p.spill.untrack(m) {
-		return // counted at Close already
+	m, owned := p.claim(a)
+	if !owned {
+		return // counted already: at Close, or by send
 	}
+	defer p.inflight.Add(-1) // once m is in retries, for run
 	// No backoff here: an ack that timed out is re-sent at once (the send
 	// loop backs off only while the connection is down or a publish fails
 	// outright), so a burst of slow acks cannot slow every later event.
@@ -723,6 +734,20 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 		p.tooBig.Delete(m)
 		p.opts.logger.Warn("harborai: retry queue full, events dropped", "count", n)
 	}
+}
+
+// claim takes the publish attempt a out of attempts and returns its
+// message, unless Close has settled or someone took it first. Called with
+// ackMu held.
+func (p *Publisher) claim(a *nats.Msg) (*nats.Msg, bool) {
+	if p.settled {
+		return nil, false
+	}
+	m, ok := p.attempts.LoadAndDelete(a)
+	if !ok {
+		return nil, false
+	}
+	return m.(*nats.Msg), true
 }
 
 // pause waits the backoff's next delay while publishes fail (not at all

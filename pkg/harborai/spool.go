@@ -19,9 +19,9 @@ import (
 // (it has schema_version and kind) and decodes it with event.Decode.
 //
 // Publish hands events over without waiting (offer); a goroutine owned by
-// the spiller writes them in batches. Messages in flight are tracked so
-// that Close can spool those whose ack never came, and so that each event
-// is counted once, as published or as spooled, whichever happens first.
+// the spiller writes them in batches. At Close, the publish attempts whose
+// ack never came (Publisher.attempts) are spooled too: each event is
+// counted once, as published or as spooled, whichever happens first.
 type spiller struct {
 	w        *spool.Writer
 	in       chan queued
@@ -31,7 +31,6 @@ type spiller struct {
 	log      *slog.Logger
 	done     chan struct{}
 	redact   func(*event.Event, BodyPart, string) string
-	inflight sync.Map // Nats-Msg-Id -> *nats.Msg published and not yet acked
 	once     sync.Once
 }
 
@@ -143,16 +142,6 @@ func (s *spiller) write(payloads [][]byte) {
 	s.c.buffered.Add(-n)
 }
 
-// track and untrack follow a message between its publish and its ack or
-// failure. untrack reports false when Close has spooled the message already:
-// its ack or failure then counts for nothing.
-func (s *spiller) track(m *nats.Msg) { s.inflight.Store(m.Header.Get(event.HeaderMsgID), m) }
-
-func (s *spiller) untrack(m *nats.Msg) bool {
-	_, ok := s.inflight.LoadAndDelete(m.Header.Get(event.HeaderMsgID))
-	return ok
-}
-
 // closeSpool writes to the spool, at Close once the run goroutine has
 // returned and acks and failures no longer count (settled), every event
 // still queued, waiting for a retry or awaiting its ack, then closes the
@@ -189,8 +178,8 @@ func (p *Publisher) spillUnsent() {
 		all = append(all, payloads(m)...)
 	}
 	p.held = nil
-	s.inflight.Range(func(id, m any) bool {
-		if _, ok := s.inflight.LoadAndDelete(id); ok {
+	p.attempts.Range(func(a, m any) bool {
+		if _, ok := p.attempts.LoadAndDelete(a); ok {
 			all = append(all, payloads(m.(*nats.Msg))...)
 		}
 		return true

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/harborai/ingest/internal/pgtest"
+	"github.com/harborai/ingest/internal/replay"
 	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/pg"
@@ -422,5 +425,75 @@ func TestReplayHonoursKeepBodies(t *testing.T) {
 	}
 	if calls != 6 || withBody != 0 || withUsage != 6 {
 		t.Fatalf("stored %d calls, %d with a body, %d with usage; want 6, 0, 6", calls, withBody, withUsage)
+	}
+}
+
+// TestReplayKeepsSegmentsWithCorruptLines: a segment with a damaged line
+// loads its good lines, and a whole copy of it is kept beside the
+// quarantine, which retention does not touch: the quarantine keeps only the
+// head of each bad line, and the loaded segment itself goes with retention.
+func TestReplayKeepsSegmentsWithCorruptLines(t *testing.T) {
+	url := migratedDB(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-1")), mustJSON(t, storedCall("call-2")), mustJSON(t, storedCall("call-3"))})
+	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*.jsonl.gz"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v, want one sealed", segs)
+	}
+	damage(t, segs[0], "call-2", "call-X") // its checksum no longer matches
+
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Calls != 2 || sum.Corrupt != 1 {
+		t.Fatalf("replay summary = %+v, want 2 calls and 1 corrupt line", sum)
+	}
+	name := filepath.Base(segs[0])
+	done, err := os.ReadFile(filepath.Join(dir, "done", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(filepath.Dir(dir), "quarantine", "segments", name)
+	if b, err := os.ReadFile(kept); err != nil || !bytes.Equal(b, done) {
+		t.Fatalf("kept copy %s: %v (equal to the loaded segment: %v)", kept, err, bytes.Equal(b, done))
+	}
+	if n, err := replay.PruneLoaded(dir, pg.Retention{Bodies: time.Hour}, time.Now().Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PruneLoaded() = %d, %v; want the loaded segment removed", n, err)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("the kept copy went with retention: %v", err)
+	}
+}
+
+// damage rewrites the first occurrence of old in the gzip-compressed
+// segment at path with repl (same length), leaving its checksums as they
+// were.
+func damage(t *testing.T, path, old, repl string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	_ = f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, []byte(old))
+	if i < 0 || len(old) != len(repl) {
+		t.Fatalf("%q not in the segment", old)
+	}
+	copy(data[i:], repl)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -139,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Quarantine: func(dir, reason string, raw []byte) error {
 			return spool.Quarantine(filepath.Dir(dir), reason, raw)
 		},
+		KeepSegment: keepSegment,
 	}
 	if !*quiet {
 		opts.Progress = func(dir string, s replay.Summary, segs int) {
@@ -212,4 +213,30 @@ func (p pgPresence) Existing(ctx context.Context, ids []string) (map[string]bool
 		out[id] = true
 	}
 	return out, nil
+}
+
+// keepSegment keeps a copy of seg, a segment of the spool dir that had
+// corrupt lines, beside the quarantine files (<dir>/../quarantine/segments/),
+// which retention never removes: a hard link, or a copy across file systems.
+func keepSegment(dir string, seg spool.Segment) error {
+	keep := filepath.Join(filepath.Dir(dir), "quarantine", "segments")
+	if err := os.MkdirAll(keep, 0o700); err != nil {
+		return err
+	}
+	dst := filepath.Join(keep, seg.Name)
+	if _, err := os.Stat(dst); err == nil {
+		return nil // kept by an earlier run
+	}
+	if err := os.Link(seg.Path, dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(seg.Path)
+	if err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }

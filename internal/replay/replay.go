@@ -67,6 +67,13 @@ type Options struct {
 	// only. When it fails, the replay stops before the segment is marked
 	// loaded.
 	Quarantine func(dir, reason string, raw []byte) error
+	// KeepSegment keeps a whole copy of a segment of dir that had corrupt
+	// lines, before it is marked loaded: its quarantined lines hold at most
+	// spool.MaxCorruptRaw bytes each, and only the first
+	// spool.MaxCorruptReported of them, while retention removes loaded
+	// segments (PruneLoaded). nil = none kept. When it fails, the replay
+	// stops before the segment is marked loaded.
+	KeepSegment func(dir string, seg spool.Segment) error
 	// Progress is called after each segment of dir with the running
 	// summary of dir and its number of segments.
 	Progress func(dir string, s Summary, segments int)
@@ -255,6 +262,11 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 	l.sum.Segments++
 	if l.opts.DryRun {
 		return nil
+	}
+	if st.CorruptCount > 0 && l.opts.KeepSegment != nil {
+		if err := l.opts.KeepSegment(l.dir, seg); err != nil {
+			return fmt.Errorf("keep %s, which has corrupt lines: %w", seg.Name, err)
+		}
 	}
 	if err := spool.MarkDone(seg); err != nil {
 		return fmt.Errorf("mark %s loaded: %w", seg.Name, err)

@@ -22,7 +22,7 @@ const dbUsage = `usage: harborctl db <migrate|status|prune> [flags]
             -bodies, -errors and -calls default to $HARBORAI_RETAIN_BODIES,
             $HARBORAI_RETAIN_ERRORS and $HARBORAI_RETAIN_CALLS as the ingestor reads them (0 = keep);
             also removes the spool segments the replayer loaded (<data dir>/spool/done/) once
-            older than -bodies (or -calls when bodies are kept), as the ingestor does
+            older than the shorter of -bodies and -calls (0 = for good), as the ingestor does
 `
 
 // dbFlags are the flags of one db command.

@@ -24,7 +24,7 @@ func pricingReprice(args []string, stdout, stderr io.Writer) int {
 	since := f.String("since", "", "first call start time to re-price (required): RFC 3339, YYYY-MM-DD (UTC) or a duration ago (720h)")
 	until := f.String("until", "", "re-price calls started before this time (required): RFC 3339, YYYY-MM-DD, now or a duration ago")
 	f.StringVar(&opts.Filter.Provider, "provider", "", "only this provider")
-	f.StringVar(&opts.Filter.Model, "model", "", "only this model (exact name, as the call was priced)")
+	f.StringVar(&opts.Filter.Model, "model", "", "only this model (exact name): the model a call requested, or the one that served it")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "compute and count the changes, write nothing")
 	f.BoolVar(&opts.IncludeCustom, "include-custom", false, "also re-price calls priced by their own custom_pricing (api_parameter), replacing the caller's price")
 	f.IntVar(&opts.BatchSize, "batch-size", pricing.DefaultBatchSize, fmt.Sprintf("calls per transaction (1..%d)", pricing.MaxBatchSize))

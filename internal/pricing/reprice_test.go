@@ -235,8 +235,8 @@ func TestReprice(t *testing.T) {
 
 // TestRepriceByServedModel: a call whose requested name no source prices
 // (an Azure deployment the app named) was stored unpriced; once the model
-// the vendor reported serving it has a price, re-pricing prices it by that
-// model, as the ingestor now would.
+// the vendor reported serving it has a price, re-pricing selected by that
+// model prices it by that model, as the ingestor now would.
 func TestRepriceByServedModel(t *testing.T) {
 	w := migrated(t)
 	pool := w.Pool()
@@ -254,8 +254,11 @@ func TestRepriceByServedModel(t *testing.T) {
 		t.Fatalf("stored cost before = %s, want null not_found", got)
 	}
 	now := setPrices(t, pool, price(0, "azure", "gpt-4o", "0.001", "0.002", day("2026-01-01")))
-	if _, err := Reprice(t.Context(), pool, now, RepriceOptions{}); err != nil {
-		t.Fatal(err)
+	// Selected by the model that served it, as an operator re-pricing that
+	// model would.
+	opts := RepriceOptions{Filter: pg.RepriceFilter{Model: "gpt-4o-2024-08-06"}}
+	if sum, err := Reprice(t.Context(), pool, now, opts); err != nil || sum.Examined != 1 {
+		t.Fatalf("Reprice(-model gpt-4o-2024-08-06) = %+v, %v; want the call examined", sum, err)
 	}
 	// 1000 × 0.001/1000 + 500 × 0.002/1000
 	if got, want := costs(t, pool)["azure-1"], "0.001+0.001=0.002 CNY dynamic"; got != want {

@@ -8,14 +8,19 @@ import (
 )
 
 // LoadedHorizon is how long the segments a load moved to done/ are kept:
-// as long as PostgreSQL keeps the bodies they hold (r.Bodies), or, when
-// bodies are kept for good, as long as it keeps the calls. Zero means for
-// good. What PostgreSQL no longer keeps is not kept on disk either.
+// as long as PostgreSQL keeps what they hold, the shorter of the bodies'
+// and the calls' retention (r.Bodies, r.Calls; zero means for good, and
+// so does a zero result). What PostgreSQL no longer keeps is not kept on
+// disk either.
 func LoadedHorizon(r pg.Retention) time.Duration {
-	if r.Bodies > 0 {
+	switch {
+	case r.Bodies > 0 && r.Calls > 0:
+		return min(r.Bodies, r.Calls)
+	case r.Bodies > 0:
 		return r.Bodies
+	default:
+		return r.Calls
 	}
-	return r.Calls
 }
 
 // PruneLoaded removes the segments of dir/done/ (loaded into PostgreSQL)

@@ -732,6 +732,7 @@ func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 		p.c.dropUnsent.Add(n)
 		p.c.buffered.Add(-n)
 		p.tooBig.Delete(m)
+		p.recycle.Delete(m) // its payload buffer goes to the collector
 		p.opts.logger.Warn("harborai: retry queue full, events dropped", "count", n)
 	}
 }

@@ -104,7 +104,9 @@ func (f RepriceFilter) where(after *Cursor) (string, pgx.NamedArgs) {
 		args["provider"] = strings.ToLower(strings.TrimSpace(f.Provider))
 	}
 	if f.Model != "" {
-		conds = append(conds, "lower(coalesce(model, usage_model)) = @model")
+		// The requested model, or the served one: a call whose requested
+		// name has no price is priced by the model that served it.
+		conds = append(conds, "(lower(coalesce(model, usage_model)) = @model OR lower(coalesce(served_model, usage_model)) = @model)")
 		args["model"] = strings.ToLower(strings.TrimSpace(f.Model))
 	}
 	if after != nil {

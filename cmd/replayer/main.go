@@ -139,7 +139,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Quarantine: func(dir, reason string, raw []byte) error {
 			return spool.Quarantine(filepath.Dir(dir), reason, raw)
 		},
-		KeepSegment: keepSegment,
+		KeepSegment: func(dir string, seg spool.Segment) error {
+			return spool.KeepSegment(filepath.Dir(dir), seg)
+		},
 	}
 	if !*quiet {
 		opts.Progress = func(dir string, s replay.Summary, segs int) {
@@ -213,65 +215,4 @@ func (p pgPresence) Existing(ctx context.Context, ids []string) (map[string]bool
 		out[id] = true
 	}
 	return out, nil
-}
-
-// keepSegment keeps a copy of seg, a segment of the spool dir that had
-// corrupt lines, beside the quarantine files (<dir>/../quarantine/segments/),
-// which retention never removes: a hard link, or a copy across file
-// systems, made durable before the segment is marked loaded.
-func keepSegment(dir string, seg spool.Segment) error {
-	keep := filepath.Join(filepath.Dir(dir), "quarantine", "segments")
-	if err := os.MkdirAll(keep, 0o700); err != nil {
-		return err
-	}
-	dst := filepath.Join(keep, seg.Name)
-	if _, err := os.Stat(dst); err == nil {
-		return nil // kept by an earlier run
-	}
-	if err := os.Link(seg.Path, dst); err != nil {
-		if err := copyDurably(seg.Path, dst); err != nil {
-			return err
-		}
-	}
-	return syncDir(keep)
-}
-
-// copyDurably copies src to dst through a temporary file, fsynced before
-// it is renamed into place.
-func copyDurably(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	tmp := dst + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, dst)
-}
-
-// syncDir fsyncs a directory, so that names just linked or renamed into it
-// survive a power loss.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

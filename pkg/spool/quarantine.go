@@ -96,3 +96,30 @@ func quarantineLine(ts time.Time, reason string, raw []byte) []byte {
 	line = append(line, value...)
 	return append(line, "}\n"...)
 }
+
+// KeepSegment keeps a whole copy of seg in dir's quarantine
+// (dir/quarantine/segments/), which nothing prunes: a hard link, or a copy
+// across file systems, durable when it returns. Loaders keep a segment
+// with damaged lines, as Quarantine keeps only the head of each line.
+// A segment kept already is left as it is.
+func KeepSegment(dir string, seg Segment) error {
+	keep := filepath.Join(dir, quarantineDir, "segments")
+	if err := os.MkdirAll(keep, dirMode); err != nil {
+		return fmt.Errorf("keep %s: %w", seg.Name, diskFull(err))
+	}
+	dst := filepath.Join(keep, seg.Name)
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	if err := os.Link(seg.Path, dst); err == nil {
+		return syncDir(keep)
+	}
+	data, err := os.ReadFile(seg.Path)
+	if err != nil {
+		return fmt.Errorf("keep %s: %w", seg.Name, err)
+	}
+	if err := writeFileAtomic(dst, data); err != nil {
+		return fmt.Errorf("keep %s: %w", seg.Name, err)
+	}
+	return nil
+}

@@ -199,19 +199,30 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 func failed(rec *recording, err error, req *http.Request) error {
 	rec.finish(event.Response{
 		Status:       event.StatusError,
-		ErrorType:    errorType(err),
+		ErrorType:    errorType(err, rec.ctx),
 		ErrorMessage: redactMessage(err.Error(), req.URL),
 	}, nil)
 	return err
 }
 
-// errorType classifies a transport or body read error.
-func errorType(err error) string {
+// errorType classifies a transport or body read error of a request whose
+// context is ctx. http.Client's Timeout fails a call through a transport
+// it does not know, as this one, by a timer of its own, with "request
+// canceled" errors that do not say why; it also gives the request's
+// context its deadline, which has then passed, though the context's own
+// timer may not have fired yet.
+func errorType(err error, ctx context.Context) string {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return "timeout"
+	}
+	if ctx.Err() != nil {
 		return "canceled"
 	}
 	return "transport"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -128,7 +129,31 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
-	resp.Body = b
+	if resp.StatusCode < 400 {
+		resp.Body = b
+		return
+	}
+	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
+	// response they retry unread and unclosed: the call ends when the
+	// application's handle on its body is collected.
+	d := &droppable{b}
+	runtime.AddCleanup(d, (*body).dropped, b)
+	resp.Body = d
+}
+
+// droppable is the body the application gets for an error response: the
+// one pointer to it is the application's, so that the collector tells
+// when the application has dropped it (body.dropped).
+type droppable struct{ *body }
+
+// dropped ends a call whose body the application dropped without EOF or
+// Close, as a Close would, and closes the vendor's body, whose connection
+// nothing else would free.
+func (b *body) dropped() {
+	b.mu.Lock()
+	b.end(errClosedEarly)
+	b.mu.Unlock()
+	_ = b.rc.Close()
 }
 
 // Read implements io.Reader.
@@ -328,7 +353,7 @@ func (b *body) end(err error) {
 		resp.Status = event.StatusAbandoned
 	default:
 		// A cut body is left out: no usage is read from half a reply.
-		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err), err.Error()
+		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err, b.rec.ctx), err.Error()
 		resp.BodyOmitted = "incomplete"
 	}
 	if b.status >= 400 {

@@ -1,0 +1,141 @@
+package harborai_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go"
+	"github.com/openai/openai-go/option"
+
+	"github.com/harborai/ingest/internal/emulator"
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
+	"github.com/harborai/ingest/pkg/record"
+)
+
+// TestTransportSDKRetry: the official OpenAI SDK retries a 500, and drops
+// the response it retries without reading or closing its body. Both
+// attempts are stored: the first as the error it was once the collector
+// finds its body dropped, the second as the success the application got.
+func TestTransportSDKRetry(t *testing.T) {
+	checkLeaks(t)
+	emu := startEmulator(t)
+	pipe := startPipeline(t)
+	pub := connect(t, pipe.natsURL)
+
+	// The vendor fails the first call with a 500, then answers.
+	target, err := url.Parse(emu.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			r.Header.Set(emulator.HeaderError, "server")
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	base := srv.URL + emu.BaseURL("openai")[len(emu.URL()):]
+
+	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", base))
+	t.Cleanup(client.CloseIdleConnections)
+	oai := openai.NewClient(option.WithBaseURL(base), option.WithHTTPClient(client),
+		option.WithAPIKey("sk-test"), option.WithMaxRetries(2))
+	completion, err := oai.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model:    openai.ChatModelGPT4oMini,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Say hello.")},
+	})
+	if err != nil {
+		t.Fatalf("Chat.Completions.New() = %v", err)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Fatalf("the vendor got %d calls, want 2 (the SDK retries the 500 once)", got)
+	}
+	if completion.Usage.TotalTokens == 0 {
+		t.Fatal("the SDK got no usage")
+	}
+
+	var stored []record.Call
+	waitFor(t, 30*time.Second, "both attempts stored with their response", func() (bool, string) {
+		runtime.GC() // finds the dropped body
+		stored = pipe.calls(t)
+		complete := 0
+		for i := range stored {
+			if stored[i].HasRequest() && stored[i].HasResponse() {
+				complete++
+			}
+		}
+		return len(stored) == 2 && complete == 2, fmt.Sprintf("%d calls, %d complete", len(stored), complete)
+	})
+	statuses := map[string]int{}
+	for _, c := range stored {
+		statuses[c.Status+"/"+c.ErrorType]++
+		if c.Status == event.StatusSuccess && (c.Usage == nil || c.Usage.TotalTokens == nil || *c.Usage.TotalTokens != completion.Usage.TotalTokens) {
+			t.Errorf("success stored with usage %+v, want total %d as the SDK got", c.Usage, completion.Usage.TotalTokens)
+		}
+		if c.HTTPStatus == nil {
+			t.Errorf("call %s stored without its HTTP status", c.CallID)
+		}
+	}
+	if statuses["error/http_500"] != 1 || statuses["success/"] != 1 {
+		t.Fatalf("stored statuses %v, want one error/http_500 (the retried attempt) and one success", statuses)
+	}
+}
+
+// TestTransportClientTimeout: http.Client's Timeout, waiting for the
+// headers or mid-body, is stored as a timeout. The client fails calls
+// through a transport it does not know with "request canceled" errors, which
+// were stored as transport errors.
+func TestTransportClientTimeout(t *testing.T) {
+	checkLeaks(t)
+	pipe := startPipeline(t)
+	pub := connect(t, pipe.natsURL)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("body") != "" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"chatcmpl-1",`))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	client := pub.HTTPClient(&http.Client{Timeout: 300 * time.Millisecond}, harborai.WithBaseURL("openai", srv.URL+"/v1"))
+	t.Cleanup(client.CloseIdleConnections)
+	const rounds = 4
+	for i := range rounds {
+		for _, q := range []string{"", "?body=1"} {
+			resp, err := client.Post(srv.URL+"/v1/chat/completions"+q, "application/json",
+				strings.NewReader(fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"%d%s"}]}`, i, q)))
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil {
+				t.Fatalf("call %d%s: no error, want the client's timeout", i, q)
+			}
+		}
+	}
+	stored := pipe.waitCalls(t, 2*rounds)
+	for _, c := range stored {
+		if c.Status != event.StatusError || c.ErrorType != "timeout" {
+			t.Errorf("call %s stored as %s/%s (%q), want error/timeout", c.CallID, c.Status, c.ErrorType, c.ErrorMessage)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -75,24 +76,43 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	metrics := ingest.NewMetrics(deps.Registry)
 	metrics.State.Set(ingest.StateInitializing)
 
-	// HTTP first, so /healthz answers while the rest starts.
-	var httpLn net.Listener
+	// HTTP first, so /healthz and /metrics answer while the rest starts,
+	// which can wait long (for the broker, PostgreSQL, the migrations):
+	// a liveness probe must not restart the ingestor meanwhile. /readyz
+	// says "starting" until the pipeline is set up.
+	var ready atomic.Pointer[func() error]
+	httpAddr := ""
 	if cfg.MetricsAddr != "" {
-		if httpLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
 			return fmt.Errorf("metrics listener: %w", err)
 		}
+		httpAddr = ln.Addr().String()
+		readiness := func() error {
+			if f := ready.Load(); f != nil {
+				return (*f)()
+			}
+			return errors.New("starting")
+		}
+		httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+		httpDone := make(chan struct{})
+		go func() {
+			defer close(httpDone)
+			if err := serveHTTP(httpCtx, ln, deps.Registry, readiness, cfg.Pprof); err != nil {
+				log.Error("http server", "err", err)
+			}
+		}()
+		defer func() { stopHTTP(); <-httpDone }()
 	}
 
 	nc, publicURL, stopNATS, err := connectNATS(ctx, cfg, log)
 	if err != nil {
-		closeQuietly(httpLn)
 		return err
 	}
 	defer stopNATS()
 
 	js, err := jetstream.New(nc)
 	if err != nil {
-		closeQuietly(httpLn)
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	scfg := broker.DefaultStreamConfig()
@@ -100,13 +120,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	scfg.MaxMsgSize = cfg.maxPayload()
 	cons, err := ensureStream(ctx, js, scfg, log)
 	if err != nil {
-		closeQuietly(httpLn)
 		return stoppedStarting(ctx, log, err)
 	}
 
 	sink, sinkName, state, err := openSink(ctx, cfg, log)
 	if err != nil {
-		closeQuietly(httpLn)
 		return stoppedStarting(ctx, log, err)
 	}
 	metrics.State.Set(float64(state))
@@ -115,7 +133,6 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	if err := pricer.Start(ctx); err != nil { // dynamic prices: the first load
 		_ = sink.Close()
-		closeQuietly(httpLn)
 		return stoppedStarting(ctx, log, fmt.Errorf("prices: %w", err))
 	}
 
@@ -140,25 +157,16 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	})
 
 	var wg sync.WaitGroup
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	httpAddr := ""
-	if httpLn != nil {
-		httpAddr = httpLn.Addr().String()
-		ready := func() error {
-			switch {
-			case !pipe.Ready():
-				return errors.New("pipeline not consuming")
-			case !nc.IsConnected():
-				return errors.New("NATS not connected")
-			}
-			return nil
+	pipeReady := func() error {
+		switch {
+		case !pipe.Ready():
+			return errors.New("pipeline not consuming")
+		case !nc.IsConnected():
+			return errors.New("NATS not connected")
 		}
-		wg.Go(func() {
-			if err := serveHTTP(httpCtx, httpLn, deps.Registry, ready, cfg.Pprof); err != nil {
-				log.Error("http server", "err", err)
-			}
-		})
+		return nil
 	}
+	ready.Store(&pipeReady)
 	priceCtx, stopPrices := context.WithCancel(ctx) // dynamic prices: periodic refresh until shutdown
 	wg.Go(func() { pricer.Run(priceCtx) })
 	log.Info("ingestor started", "nats", publicURL, "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
@@ -185,7 +193,6 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	runErr := pipe.Run(ctx)
 	log.Info("ingestor stopping", "stored_events", pipe.Stored())
-	stopHTTP()
 	stopPrices()
 	wg.Wait() // nothing uses the sink any more
 	if err := sink.Close(); err != nil {
@@ -257,12 +264,6 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, scfg broker.Strea
 		return nil, fmt.Errorf("set up JetStream: %w", err)
 	}
 	return cons, nil
-}
-
-func closeQuietly(ln net.Listener) {
-	if ln != nil {
-		_ = ln.Close()
-	}
 }
 
 func boolGauge(b bool) float64 {

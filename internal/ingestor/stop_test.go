@@ -3,11 +3,15 @@ package ingestor_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/harborai/ingest/internal/natstest"
 	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/pg"
 )
 
 // TestStopWhileWaitingForPostgres: an ingestor stopped while it waits for
@@ -27,7 +32,7 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 	cfg := ingestor.DefaultConfig()
 	cfg.NATSURL = srv.ClientURL()
 	cfg.DataDir = t.TempDir()
-	cfg.MetricsAddr = "127.0.0.1:0"
+	cfg.MetricsAddr = freeAddr(t)
 	cfg.PostgresURL = "postgres://harborai@" + testutil.HangUpAddr(t) + "/harborai?sslmode=disable"
 	logs := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -39,6 +44,14 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 	waitFor(t, 30*time.Second, "the ingestor waiting for PostgreSQL", func() (bool, string) {
 		return strings.Contains(logs.String(), "PostgreSQL not available for migrations yet"), logs.String()
 	})
+
+	// Alive while it waits, not ready: a liveness probe must not restart it.
+	if code, body := get(t, "http://"+cfg.MetricsAddr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz while waiting for PostgreSQL = %d %q, want 200", code, body)
+	}
+	if code, body := get(t, "http://"+cfg.MetricsAddr+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {
+		t.Errorf("/readyz while waiting for PostgreSQL = %d %q, want 503 starting", code, body)
+	}
 
 	const n = 20
 	publishCalls(t, srv.ClientURL(), n)
@@ -62,6 +75,84 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 		c := len(next.calls(t))
 		return c == n, fmt.Sprintf("%d calls", c)
 	})
+}
+
+// TestMigrationErrorsEndTheStart: a migration error that waiting does not
+// mend (another application's calls table, a migration changed since it
+// was applied) ends the start with that error, instead of a wait without
+// end that says PostgreSQL is not available.
+func TestMigrationErrorsEndTheStart(t *testing.T) {
+	cluster := pgtest.Start(t)
+	srv := natstest.Start(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name, setup, want string
+	}{
+		{"another application's calls table", "CREATE TABLE calls (id int)", "42P07"},
+		{"a migration changed since applied", "UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1", "changed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := cluster.NewDB(t)
+			conn, err := pgx.Connect(ctx, url)
+			mustNil(t, err)
+			defer conn.Close(ctx)
+			if strings.HasPrefix(tc.setup, "UPDATE") {
+				w, err := pg.NewWriter(ctx, pg.Config{URL: url}, nil)
+				mustNil(t, err)
+				_, err = pg.Migrate(ctx, w.Pool())
+				w.Close()
+				mustNil(t, err)
+			}
+			_, err = conn.Exec(ctx, tc.setup)
+			mustNil(t, err)
+
+			cfg := ingestor.DefaultConfig()
+			cfg.NATSURL = srv.ClientURL()
+			cfg.DataDir = t.TempDir()
+			cfg.PostgresURL = url
+			cfg.Migrate = true
+			logs := &testutil.SyncBuffer{}
+			done := make(chan error, 1)
+			go func() {
+				done <- ingestor.Run(ctx, cfg, ingestor.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("Run() = %v, want an error with %q", err, tc.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("Run() still starting after 30s:\n%s", logs.String())
+			}
+			if strings.Contains(logs.String(), "not available") {
+				t.Errorf("logs say PostgreSQL is not available:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// freeAddr is a loopback address no one listens on, for a server to come.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	mustNil(t, err)
+	addr := ln.Addr().String()
+	mustNil(t, ln.Close())
+	return addr
+}
+
+// get returns the status and body of a GET of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	mustNil(t, err)
+	return resp.StatusCode, string(b)
 }
 
 // TestStopHandsBackWhatItHolds: an ingestor stopped while it consumes a

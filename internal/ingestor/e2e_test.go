@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
@@ -378,6 +379,47 @@ func TestPostgresHealthWithoutTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "healthy again once PostgreSQL is back", gauges(1, 0))
+}
+
+// TestHealthWhileCallsLocked: while another session holds a lock on the
+// calls table, every batch write fails (lock timeout) though the server
+// answers and the health probe's own row is writable: the health gauge
+// stays 0 until the lock is released and the batch written, and every call
+// is then stored once.
+func TestHealthWhileCallsLocked(t *testing.T) {
+	pgc := pgtest.Dedicated(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = pgc.NewDB(t)
+	r := startIngestor(t, cfg, nil)
+	health := func() float64 { return counter(r.scrape(t), "harborai_postgres_health_status", "", "") }
+	waitFor(t, 15*time.Second, "healthy", func() (bool, string) { return health() == 1, "not yet" })
+
+	ctx := t.Context()
+	holder, err := pgx.Connect(ctx, cfg.PostgresURL)
+	mustNil(t, err)
+	defer holder.Close(ctx)
+	tx, err := holder.Begin(ctx)
+	mustNil(t, err)
+	_, err = tx.Exec(ctx, "LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+	mustNil(t, err)
+	const n = 200
+	publishCalls(t, r.NATSURL, n)
+	waitFor(t, 30*time.Second, "a failed write", func() (bool, string) {
+		e := counter(r.scrape(t), "harborai_sink_write_errors_total", "sink", "postgres")
+		return e > 0 && health() == 0, fmt.Sprintf("%v failed writes, health %v", e, health())
+	})
+	// Probes run every 2 s while no write is tried; the retries' backoff
+	// grows to 5 s.
+	for end := time.Now().Add(8 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if h := health(); h != 0 {
+			t.Fatalf("health %v while the calls table is locked and every write fails", h)
+		}
+	}
+	mustNil(t, tx.Rollback(ctx))
+	waitFor(t, 30*time.Second, "every call stored once the lock is released", func() (bool, string) {
+		c := len(r.calls(t))
+		return c == n && health() == 1, fmt.Sprintf("%d calls, health %v", c, health())
+	})
 }
 
 // TestBacklogConsumedAfterRestart: with an external NATS server, events

@@ -60,6 +60,11 @@ func watchSpool(ctx context.Context, dir string, m *ingest.Metrics) {
 type postgresHealth struct {
 	m         *ingest.Metrics
 	lastWrite atomic.Int64 // unix nanoseconds of the last write attempt
+	// writeFailed: the last write failed. The pipeline retries it until it
+	// succeeds; meanwhile a probe that succeeds does not say healthy (a
+	// lock or a fault of the calls table alone leaves the probe's heartbeat
+	// row writable).
+	writeFailed atomic.Bool
 }
 
 // probeEvery is how often an idle ingestor probes PostgreSQL.
@@ -77,6 +82,7 @@ func (h *postgresHealth) set(ok bool) {
 // wrote records the outcome of a batch write.
 func (h *postgresHealth) wrote(err error) {
 	h.lastWrite.Store(time.Now().UnixNano())
+	h.writeFailed.Store(err != nil)
 	h.set(err == nil)
 }
 
@@ -91,7 +97,9 @@ func (h *postgresHealth) watch(ctx context.Context, w *pg.Writer) {
 			if ctx.Err() != nil {
 				return
 			}
-			h.set(err == nil)
+			if err != nil || !h.writeFailed.Load() {
+				h.set(err == nil)
+			}
 		}
 		select {
 		case <-ctx.Done():

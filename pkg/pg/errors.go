@@ -67,6 +67,14 @@ func IsRetryable(err error) bool {
 // 23 (integrity constraint violation) or 54 (program limit exceeded: a value
 // too large to index). The same rows fail again, whatever the server's
 // health.
+// IsStatementTimeout reports whether PostgreSQL canceled the statement
+// (SQLSTATE 57014: the statement timeout, or another session's
+// pg_cancel_backend). It is retryable.
+func IsStatementTimeout(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == "57014"
+}
+
 // IsSchemaError reports whether err says the schema is not what the code
 // expects (SQLSTATE class 42: a missing table or column, missing
 // privileges). IsRetryable holds for it, since a daemon can wait for an

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,7 +31,15 @@ type Writer struct {
 	log  *slog.Logger
 
 	inserted, merged, refused atomic.Int64 // see WriteCounts
+
+	// A batch PostgreSQL cannot write within the statement timeout (large
+	// bodies, a slow disk) is written in parts: at most perStatement calls
+	// per statement until smallUntil (unix nanoseconds), then whole again.
+	perStatement, smallUntil atomic.Int64
 }
+
+// smallFor is how long writes stay in parts after a statement timeout.
+const smallFor = time.Minute
 
 // WriteCounts counts the calls a writer committed by each path.
 type WriteCounts struct {
@@ -129,13 +138,40 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 		n++
 	}
 	batch = batch[:n]
-	if err := w.writeOrSplit(ctx, batch, rows, 0, &poison); err != nil {
-		return fmt.Errorf("write batch of %d calls: %w", len(batch), err)
+	for lo := 0; lo < len(batch); {
+		n := w.callsPerStatement(len(batch) - lo)
+		err := w.writeOrSplit(ctx, batch[lo:lo+n], rows, lo, &poison)
+		if err != nil && n > 1 && IsStatementTimeout(err) && ctx.Err() == nil {
+			// Too long for one statement: halves might not be. What
+			// was committed stays (writes are idempotent).
+			w.writeInParts(n / 2)
+			w.log.Warn("batch write exceeded the statement timeout, writing in parts", "calls", n, "calls_per_statement", n/2)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("write batch of %d calls: %w", len(batch), err)
+		}
+		lo += n
 	}
 	if len(poison.Calls) > 0 {
 		return &poison
 	}
 	return nil
+}
+
+// callsPerStatement is how many of n calls to write at once.
+func (w *Writer) callsPerStatement(n int) int {
+	if time.Now().UnixNano() >= w.smallUntil.Load() {
+		return n
+	}
+	return min(n, int(w.perStatement.Load()))
+}
+
+// writeInParts makes the writes of the next smallFor go in parts of at
+// most n calls.
+func (w *Writer) writeInParts(n int) {
+	w.perStatement.Store(int64(max(n, 1)))
+	w.smallUntil.Store(time.Now().Add(smallFor).UnixNano())
 }
 
 // rowsSize estimates the bytes of batch's COPY rows: its bodies and raw

@@ -707,3 +707,38 @@ func nilOr(p, v *string) *string {
 	}
 	return v
 }
+
+// TestWriteInPartsAfterStatementTimeout: a batch PostgreSQL cannot write
+// within the statement timeout is written in parts, each within it, and
+// the next batches too; it was retried whole, and failed, without end.
+func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{StatementTimeout: 400 * time.Millisecond})
+	// Each row costs 10 ms: 100 calls take a second in one statement.
+	for _, sql := range []string{
+		`CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$`,
+		`CREATE TRIGGER slow_row BEFORE INSERT ON calls FOR EACH ROW EXECUTE FUNCTION slow_row()`,
+	} {
+		if _, err := w.Pool().Exec(t.Context(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 2 {
+		var batch []record.Call
+		for i := range 100 {
+			batch = append(batch, fullCall(fmt.Sprintf("slow-%d-%03d", round, i)))
+		}
+		write(t, w, batch...)
+		if n := w.callsPerStatement(100); n >= 100 || n < 1 {
+			t.Errorf("round %d: %d calls per statement after the timeout, want fewer than 100", round, n)
+		}
+	}
+	var n int
+	if err := w.Pool().QueryRow(t.Context(), `SELECT count(*) FROM calls WHERE call_id LIKE 'slow-%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 200 {
+		t.Fatalf("%d calls stored, want 200", n)
+	}
+	sameCall(t, get(t, s, "slow-1-042"), fullCall("slow-1-042"))
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -96,9 +97,37 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// urlSets reports whether the URL's startup parameters set the setting
+// name: as a parameter of its own, in any case (TimeZone), or in options
+// as libpq writes them ("-c name=value", "-cname=value", "--name=value").
+func urlSets(params map[string]string, name string) bool {
+	for k := range params {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	fields := strings.Fields(params["options"])
+	for i, f := range fields {
+		switch {
+		case f == "-c" && i+1 < len(fields):
+			f = fields[i+1]
+		case strings.HasPrefix(f, "-c"):
+			f = f[2:]
+		case strings.HasPrefix(f, "--"):
+			f = f[2:]
+		default:
+			continue
+		}
+		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(strings.ReplaceAll(k, "-", "_"), name) {
+			return true
+		}
+	}
+	return false
+}
+
 // NewPool returns a connection pool configured from cfg: connect timeout,
 // and statement_timeout and lock_timeout on every session (unless the URL
-// sets them). It does not connect: the first use does, so a process can
+// sets them, as a parameter or in options). It does not connect: the first use does, so a process can
 // start while PostgreSQL is away.
 func NewPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	cfg = cfg.withDefaults()
@@ -120,7 +149,7 @@ func NewPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 		"timezone":          "UTC",
 	}
 	for k, v := range params {
-		if _, set := cc.RuntimeParams[k]; !set {
+		if !urlSets(cc.RuntimeParams, k) {
 			cc.RuntimeParams[k] = v
 		}
 	}

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Sealing turns seg-X.jsonl into seg-X.jsonl.gz: the segment is copied into

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Writer appends records to the active segment of one directory. It is safe

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/harborai/ingest/internal/ingest"
@@ -187,6 +188,9 @@ func (l *Loader) Load(ctx context.Context, dir string) (Summary, error) {
 type dirLoad struct {
 	*Loader
 	dir string
+	// mu guards sum and the quarantine hook while a segment loads: its
+	// reader and its writer (segmentWriter) both count and quarantine.
+	mu  sync.Mutex
 	sum Summary
 }
 
@@ -210,6 +214,10 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 			return fmt.Errorf("progress of %s: %w", seg.Name, err)
 		}
 	}
+	// Batches are written by a goroutine of their own while the next one
+	// is read and decoded: reading and writing take turns otherwise, each
+	// waiting for the other.
+	w := l.startWriter(ctx, seg)
 	var batch []record.Call
 	lastLine := from
 	flush := func() error {
@@ -220,20 +228,16 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 		// One order for every batch, as the ingestor's: concurrent writers
 		// then lock rows in the same order and cannot deadlock each other.
 		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
-		if err := l.write(ctx, calls); err != nil {
-			return fmt.Errorf("load %s: %w", seg.Name, err)
-		}
-		batch = batch[:0]
-		if !l.opts.DryRun {
-			return spool.SaveProgress(seg, lastLine)
-		}
-		return nil
+		batch = nil // the writer's now
+		return w.send(linesBatch{calls: calls, lastLine: lastLine})
 	}
 	st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
 		if rec.Line <= from {
 			return nil
 		}
+		l.mu.Lock()
 		l.sum.Records++
+		l.mu.Unlock()
 		c, ok, err := l.decode(rec.Data)
 		if err != nil {
 			return fmt.Errorf("load %s line %d: %w", seg.Name, rec.Line, err)
@@ -247,10 +251,13 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		err = flush()
 	}
-	if err := flush(); err != nil {
+	if werr := w.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return err
 	}
 	l.sum.Corrupt += st.CorruptCount
@@ -287,7 +294,9 @@ func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err erro
 		if err != nil || l.opts.Pricer == nil {
 			return record.Call{}, false, l.quarantine("event_"+event.RejectReason(err), data)
 		}
+		l.mu.Lock()
 		l.sum.Events++
+		l.mu.Unlock()
 		return ingest.Build(ev, l.opts.Pricer, l.opts.Build), true, nil
 	}
 	if err := json.Unmarshal(data, &c); err != nil || c.CallID == "" {
@@ -302,6 +311,8 @@ func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err erro
 // quarantine counts raw as kept aside and hands it to the hook (not on a
 // dry run).
 func (l *dirLoad) quarantine(reason string, raw []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.sum.Quarantined++
 	if l.opts.Quarantine == nil || l.opts.DryRun {
 		return nil
@@ -310,4 +321,60 @@ func (l *dirLoad) quarantine(reason string, raw []byte) error {
 		return fmt.Errorf("quarantine %s: %w", reason, err)
 	}
 	return nil
+}
+
+// linesBatch is a batch of a segment's calls, merged and sorted, and the
+// last line it covers.
+type linesBatch struct {
+	calls    []record.Call
+	lastLine int
+}
+
+// segmentWriter writes a segment's batches in order, on a goroutine of its
+// own, recording the segment's progress after each.
+type segmentWriter struct {
+	batches chan linesBatch
+	done    chan struct{}
+	err     error // why it stopped early; read after done is closed
+}
+
+// startWriter starts the writer of seg's batches.
+func (l *dirLoad) startWriter(ctx context.Context, seg spool.Segment) *segmentWriter {
+	w := &segmentWriter{batches: make(chan linesBatch), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for b := range w.batches {
+			if err := l.write(ctx, b.calls); err != nil {
+				w.err = fmt.Errorf("load %s: %w", seg.Name, err)
+				return
+			}
+			if l.opts.DryRun {
+				continue
+			}
+			if err := spool.SaveProgress(seg, b.lastLine); err != nil {
+				w.err = err
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// send hands b to the writer once it has written the batch before; after
+// the writer failed, it returns the writer's error instead.
+func (w *segmentWriter) send(b linesBatch) error {
+	select {
+	case w.batches <- b:
+		return nil
+	case <-w.done:
+		return w.err
+	}
+}
+
+// wait returns once the writer has written every batch sent, or failed,
+// and returns its error.
+func (w *segmentWriter) wait() error {
+	close(w.batches)
+	<-w.done
+	return w.err
 }

@@ -228,6 +228,50 @@ func TestLoadResumesAfterSavedProgress(t *testing.T) {
 	assertDone(t, dir, true)
 }
 
+// TestLoadFailsMidSegmentThenResumes: batches are written while the next
+// ones are read; when a write fails for good mid-segment, the load stops
+// with that error, the progress covers the batches written and no more,
+// the segment stays to load, and the next load writes the rest, each call
+// once.
+func TestLoadFailsMidSegmentThenResumes(t *testing.T) {
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, fmt.Sprintf("c-%02d", i))
+	}
+	dir := spoolOf(t, ids)
+	st := newMemStore()
+	badText := &pgconn.PgError{Code: "22021", Message: "invalid byte sequence"}
+	st.onAttempt = func(n int) {
+		if n == 3 {
+			st.always = badText
+		}
+	}
+	if _, err := Run(t.Context(), dir, st, st, Options{BatchSize: 2}); !errors.Is(err, badText) {
+		t.Fatalf("Run() error = %v, want %v", err, badText)
+	}
+	if got := slices.Sorted(maps.Keys(st.calls)); !slices.Equal(got, ids[:4]) {
+		t.Fatalf("calls written before the failure = %v, want %v", got, ids[:4])
+	}
+	segs, err := spool.Segments(dir)
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("Segments() = %v, %v; want the segment still to load", segs, err)
+	}
+	if line, err := spool.LoadProgress(segs[0]); err != nil || line != 4 {
+		t.Fatalf("LoadProgress() = %d, %v; want line 4, the last of the batches written", line, err)
+	}
+	assertDone(t, dir, false)
+
+	next := newMemStore()
+	sum, err := Run(t.Context(), dir, next, next, Options{BatchSize: 2})
+	if err != nil || sum.Records != 6 || sum.Calls != 6 || sum.Segments != 1 {
+		t.Fatalf("second Run() = %+v, %v; want the 6 calls left", sum, err)
+	}
+	if got := slices.Sorted(maps.Keys(next.calls)); !slices.Equal(got, ids[4:]) {
+		t.Errorf("calls written by the second load = %v, want %v", got, ids[4:])
+	}
+	assertDone(t, dir, true)
+}
+
 // TestLoadSkipsActiveSegment: the segment a live writer is appending to is
 // skipped and nothing of it loaded; once the writer closes (sealing it),
 // the next load loads each of its calls once.

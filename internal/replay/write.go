@@ -44,6 +44,8 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
 			return err
 		}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, id := range fresh {
 		if rejected[id] {
 			continue
@@ -81,7 +83,9 @@ func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bo
 		if err := l.quarantine("poison_record", raw); err != nil {
 			return nil, fmt.Errorf("call %s rejected by the store (%w); %w", c.CallID, poison.Errs[i], err)
 		}
+		l.mu.Lock()
 		l.sum.Rejected++
+		l.mu.Unlock()
 		rejected[pg.StoredText(c.CallID)] = true
 		l.log.Warn("call rejected by the store, quarantined", "call_id", c.CallID, "err", poison.Errs[i])
 	}

@@ -72,7 +72,8 @@ type IngestData struct {
 // publish through the client package -> embedded JetStream in
 // bin/ingestor -> PostgreSQL, at several batch sizes; (b) pgx CopyFrom of
 // the rows each (a) run stored, read back, in chunks of the same number of calls
-// per transaction; (c) psql \copy of the same rows as a CSV file. Then one
+// per transaction; (c) psql \copy of the same rows as a CSV file; (r)
+// bin/replayer loading the same calls from a spool (runReplay). Then one
 // more pipeline run in-process under the CPU profiler, with
 // pg_stat_statements, to find the bottleneck. Run with -benchtime 1x.
 func BenchmarkIngest(b *testing.B) {
@@ -146,6 +147,7 @@ func BenchmarkIngest(b *testing.B) {
 	run, pool := runPipeline(b, cluster, Gen{Run: "c1000"}, n, callBatch, true)
 	data.Runs = append(data.Runs, run, copyFrom(pool, callBatch))
 	data.Runs = append(data.Runs, runPsql(b, cluster, cols, csvPath, n))
+	data.Runs = append(data.Runs, runReplay(b, cluster, Gen{Run: "r1000"}, n, 1000, callBatch))
 	sec.s.Env.PostgreSQL = ServerVersion(ctx, Pool(b, cluster.URL("postgres")))
 
 	profDir := *flagOut
@@ -402,6 +404,8 @@ func ingestMarkdown(d IngestData) string {
 			batch += " rows/COPY"
 		case "(c)":
 			batch = "one COPY"
+		case "(r)":
+			batch += " calls/write"
 		}
 		row := []string{r.Name + " " + r.Method, r.Events, batch, report.Num(r.CallsPerSec, 0), report.Dur(r.Wall)}
 		if r.Name == "(a)" {
@@ -418,6 +422,12 @@ func ingestMarkdown(d IngestData) string {
 		t.Row(row...)
 	}
 	b.WriteString(t.String())
+	if r, ok := replayRun(d.Runs); ok {
+		fmt.Fprintf(&b, "\n(r) is bin/replayer loading the same calls from a spool written as an ingestor without PostgreSQL writes it "+
+			"(spool sink, default segments, batches of 1,000 events), made before the clock starts; its CPU in the bench process column is the replayer's. "+
+			"(r)/(b) = **%s** against CopyFrom at %d rows/COPY (the automatic drain after an outage is to reuse this code; SPEC §13 wants the drain at >= 0.5).\n",
+			report.Ratio(r.CallsPerSec, copyAt[r.Batch].CallsPerSec), r.Batch)
+	}
 	b.WriteString("\n(a)/(b) compares each pipeline run with the CopyFrom run that commits as many calls per transaction " +
 		"(batch/2 for request+response events, batch for call events). CPU is per process: the ingestor (embedded NATS server included), " +
 		"this benchmark's process (the publisher for (a), whose events are made before the clock starts as (b)'s rows are; the CopyFrom client for (b)), psql for (c), and every PostgreSQL process. " +
@@ -427,6 +437,16 @@ func ingestMarkdown(d IngestData) string {
 		b.WriteString("\n" + d.Profile.Markdown())
 	}
 	return b.String()
+}
+
+// replayRun is the replayer's run, if there is one.
+func replayRun(runs []IngestRun) (IngestRun, bool) {
+	for _, r := range runs {
+		if r.Name == "(r)" {
+			return r, true
+		}
+	}
+	return IngestRun{}, false
 }
 
 // maxSustained is the median rate of the pipeline runs with request and

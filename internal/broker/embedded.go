@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -32,7 +34,37 @@ type EmbeddedConfig struct {
 
 // Embedded is a running in-process NATS server.
 type Embedded struct {
-	srv *server.Server
+	srv  *server.Server
+	lock *os.File // the store's lock, held while the server runs
+}
+
+// ErrStoreInUse means another process runs a server on the same store.
+var ErrStoreInUse = errors.New("JetStream store in use by another process")
+
+// lockStore takes the store's lock, creating the store, so that two
+// ingestors never write one JetStream store at once (nats-server does not
+// stop them). The lock goes with the process.
+func lockStore(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded nats: store %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, ".harborai.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: store %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("embedded nats: store %s: %w (pid %s); give each ingestor a data dir of its own", dir, ErrStoreInUse, holder)
+		}
+		return nil, fmt.Errorf("embedded nats: lock store %s: %w", dir, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0) // informational only
+	}
+	return f, nil
 }
 
 // StartEmbedded starts the server and waits until it accepts connections.
@@ -62,8 +94,13 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 			opts.Port = server.RANDOM_PORT
 		}
 	}
+	lock, err := lockStore(opts.StoreDir)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
 	if log != nil {
@@ -72,9 +109,11 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
+		srv.WaitForShutdown()
+		lock.Close()
 		return nil, fmt.Errorf("embedded nats: not ready within 10s (is %s in use?)", cfg.Listen)
 	}
-	return &Embedded{srv: srv}, nil
+	return &Embedded{srv: srv, lock: lock}, nil
 }
 
 // ClientURL is the URL other processes connect to ("" when not listening).
@@ -95,6 +134,7 @@ func (e *Embedded) Connect(opts ...nats.Option) (*nats.Conn, error) {
 func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
+	_ = e.lock.Close()
 }
 
 func splitHostPort(addr string) (string, int, error) {

@@ -105,7 +105,8 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		defer func() { stopHTTP(); <-httpDone }()
 	}
 
-	nc, publicURL, stopNATS, err := connectNATS(ctx, cfg, log)
+	var natsErr atomic.Pointer[error] // the last failed attempt to reach an external server
+	nc, publicURL, stopNATS, err := connectNATS(ctx, cfg, log, func(err error) { natsErr.Store(&err) })
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,13 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	scfg := broker.DefaultStreamConfig()
 	scfg.MaxBytes = cfg.StreamMaxBytes
 	scfg.MaxMsgSize = cfg.maxPayload()
-	cons, err := ensureStream(ctx, js, scfg, log)
+	whyNot := func() error {
+		if p := natsErr.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}
+	cons, err := ensureStream(ctx, nc, publicURL, whyNot, js, scfg, log)
 	if err != nil {
 		return stoppedStarting(ctx, log, err)
 	}
@@ -213,11 +220,13 @@ func stoppedStarting(ctx context.Context, log *slog.Logger, err error) error {
 	return nil
 }
 
-// connectNATS starts the embedded server or connects to the external one.
-func connectNATS(ctx context.Context, cfg Config, log *slog.Logger) (*nats.Conn, string, func(), error) {
+// connectNATS starts the embedded server or connects to the external one;
+// failed is told each failed attempt to reach the external one.
+func connectNATS(ctx context.Context, cfg Config, log *slog.Logger, failed func(error)) (*nats.Conn, string, func(), error) {
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, nats.Name("harborai-ingestor"), nats.MaxReconnects(-1),
 			nats.RetryOnFailedConnect(true), nats.ReconnectWait(time.Second),
+			nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { failed(err) }),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats disconnected", "err", err) }),
 			nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }))
 		if err != nil {
@@ -246,7 +255,7 @@ func connectNATS(ctx context.Context, cfg Config, log *slog.Logger) (*nats.Conn,
 
 // ensureStream creates the stream and consumer, retrying while the broker
 // is unreachable.
-func ensureStream(ctx context.Context, js jetstream.JetStream, scfg broker.StreamConfig, log *slog.Logger) (jetstream.Consumer, error) {
+func ensureStream(ctx context.Context, nc *nats.Conn, url string, whyNot func() error, js jetstream.JetStream, scfg broker.StreamConfig, log *slog.Logger) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
 	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
@@ -254,7 +263,12 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, scfg broker.Strea
 		defer cancel()
 		c, err := broker.EnsureStream(rctx, js, scfg)
 		if err != nil {
-			log.Warn("JetStream not available yet", "err", err)
+			if !nc.IsConnected() {
+				// Why, rather than the stream call's timeout.
+				log.Warn("NATS not reachable yet", "url", url, "err", whyNot())
+			} else {
+				log.Warn("JetStream not available yet", "err", err)
+			}
 			return retry.RetryableError(err)
 		}
 		cons = c

@@ -59,7 +59,8 @@ func (q quarantineDir) Quarantine(reason string, raw []byte, _ string) error {
 // the ingestor can start before the database. What waiting does not mend
 // ends the start: a migration changed since it was applied, a schema or
 // privilege error (a table of another application in the way, no CREATE
-// privilege).
+// privilege), a session refused (a wrong password, an unknown role or
+// database).
 func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
 	return retry.Do(ctx, b, func(ctx context.Context) error {
@@ -67,7 +68,7 @@ func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 		defer cancel()
 		applied, err := pg.Migrate(mctx, w.Pool())
 		if err != nil {
-			if pg.IsRetryable(err) && !pg.IsSchemaError(err) && !errors.Is(err, pg.ErrChecksumMismatch) {
+			if pg.IsRetryable(err) && !pg.IsSchemaError(err) && !pg.IsRefused(err) && !errors.Is(err, pg.ErrChecksumMismatch) {
 				log.Warn("PostgreSQL not available for migrations yet", "err", err)
 				return retry.RetryableError(err)
 			}

@@ -2,11 +2,14 @@ package ingestor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,9 +90,16 @@ func TestMigrationErrorsEndTheStart(t *testing.T) {
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name, setup, want string
+		url               func(string) string
 	}{
-		{"another application's calls table", "CREATE TABLE calls (id int)", "42P07"},
-		{"a migration changed since applied", "UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1", "changed"},
+		{name: "another application's calls table", setup: "CREATE TABLE calls (id int)", want: "42P07"},
+		{name: "a migration changed since applied", setup: "UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1", want: "changed"},
+		{name: "a database that does not exist", want: "3D000", url: func(u string) string {
+			return strings.Replace(u, "/t", "/no_such_db_t", 1)
+		}},
+		{name: "a role that does not exist", want: "28000", url: func(u string) string {
+			return strings.Replace(u, "postgres@", "no_such_role@", 1)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := cluster.NewDB(t)
@@ -103,8 +113,13 @@ func TestMigrationErrorsEndTheStart(t *testing.T) {
 				w.Close()
 				mustNil(t, err)
 			}
-			_, err = conn.Exec(ctx, tc.setup)
-			mustNil(t, err)
+			if tc.setup != "" {
+				_, err = conn.Exec(ctx, tc.setup)
+				mustNil(t, err)
+			}
+			if tc.url != nil {
+				url = tc.url(url)
+			}
 
 			cfg := ingestor.DefaultConfig()
 			cfg.NATSURL = srv.ClientURL()
@@ -128,6 +143,68 @@ func TestMigrationErrorsEndTheStart(t *testing.T) {
 				t.Errorf("logs say PostgreSQL is not available:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// TestWaitingForNATSSaysWhy: an ingestor given a NATS URL nothing listens
+// on waits for it, saying which URL and why (connection refused), not only
+// that a stream call timed out; stopped, it stops cleanly.
+func TestWaitingForNATSSaysWhy(t *testing.T) {
+	cfg := ingestor.DefaultConfig()
+	cfg.NATSURL = "nats://" + freeAddr(t)
+	cfg.DataDir = t.TempDir()
+	logs := &testutil.SyncBuffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- ingestor.Run(ctx, cfg, ingestor.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	}()
+	waitFor(t, 30*time.Second, "the wait for NATS explained", func() (bool, string) {
+		l := logs.String()
+		return strings.Contains(l, "NATS not reachable yet") && strings.Contains(l, cfg.NATSURL) &&
+			strings.Contains(l, "connection refused"), l
+	})
+	cancel()
+	select {
+	case err := <-done:
+		mustNil(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run() did not return within 30s of the stop")
+	}
+}
+
+// TestOneIngestorPerStore: a second ingestor started on the data dir of a
+// running one, with PostgreSQL as the store (the spool, locked, is not
+// used), refuses to start instead of running a second JetStream server on
+// the same file store; the first goes on storing calls.
+func TestOneIngestorPerStore(t *testing.T) {
+	cluster := pgtest.Start(t)
+	cfg := ingestor.DefaultConfig()
+	cfg.PostgresURL = cluster.NewDB(t)
+	cfg.Migrate = true
+	first := startIngestor(t, cfg, nil)
+
+	second := first.Cfg
+	second.NATSListen = "127.0.0.1:0"
+	second.MetricsAddr = ""
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err := ingestor.Run(ctx, second, ingestor.Deps{})
+	if !errors.Is(err, broker.ErrStoreInUse) || !strings.Contains(err.Error(), strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second ingestor on the same data dir: Run() = %v, want %v naming pid %d", err, broker.ErrStoreInUse, os.Getpid())
+	}
+
+	const n = 50
+	publishCalls(t, first.NATSURL, n)
+	waitFor(t, 30*time.Second, "the first ingestor storing calls", func() (bool, string) {
+		c := len(first.calls(t))
+		return c == n, fmt.Sprintf("%d calls", c)
+	})
+	// Its lock goes with it: the next ingestor on the data dir starts.
+	mustNil(t, first.Stop())
+	next := startIngestor(t, first.Cfg, nil)
+	if c := len(next.calls(t)); c != n {
+		t.Fatalf("%d calls after a restart on the same data dir, want %d", c, n)
 	}
 }
 

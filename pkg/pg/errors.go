@@ -67,6 +67,16 @@ func IsRetryable(err error) bool {
 // 23 (integrity constraint violation) or 54 (program limit exceeded: a value
 // too large to index). The same rows fail again, whatever the server's
 // health.
+// IsRefused reports whether PostgreSQL refused the session for a reason
+// that waiting does not mend: authentication or authorization (SQLSTATE
+// class 28: a wrong password, a role that does not exist), or a database
+// that does not exist (3D000). IsRetryable holds for it, since a daemon
+// may wait for an operator; a start should say so at once instead.
+func IsRefused(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000")
+}
+
 // IsStatementTimeout reports whether PostgreSQL canceled the statement
 // (SQLSTATE 57014: the statement timeout, or another session's
 // pg_cancel_backend). It is retryable.

@@ -63,7 +63,10 @@ psql "$URL" -X -A -F ' | ' -c "SELECT log_id, hb_trace_id, otel_trace_id, provid
   || echo "    (psql not installed)"
 
 echo "==> replayer: part one's spool into the same PostgreSQL"
-./bin/replayer --postgres-url "$URL" --quiet "$SPOOL_DATA/spool"
+# A copy: the replayer moves what it loads to done/, and part one's spool
+# stays as it was for harborctl.
+rm -rf "$(pwd)/.demo/spool-copy" && cp -r "$SPOOL_DATA/spool" "$(pwd)/.demo/spool-copy"
+./bin/replayer --postgres-url "$URL" --quiet "$(pwd)/.demo/spool-copy"
 total=$(./bin/harborctl logs --json --limit 1000000 --postgres-url "$URL" 2>/dev/null | wc -l)
 echo "summary: PostgreSQL now holds $total calls ($stored ingested live + the replayed spool); run again: nothing added"
-./bin/replayer --postgres-url "$URL" --quiet "$SPOOL_DATA/spool"
+./bin/replayer --postgres-url "$URL" --quiet "$(pwd)/.demo/spool-copy"

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/harborai/ingest/pkg/cost"
+	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 	"github.com/harborai/ingest/pkg/spool"
@@ -409,5 +412,59 @@ func assertDone(t *testing.T, dir string, want bool) {
 	left, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
 	if done := len(left) == 0; done != want {
 		t.Errorf("segments left in %s: %v; want all loaded = %v", dir, left, want)
+	}
+}
+
+// TestMayHaveSchemaVersion: the cheap check before the probe says no only
+// when no key of the payload can be schema_version to encoding/json.
+func TestMayHaveSchemaVersion(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want bool
+	}{
+		{`{"call_id":"c-1","provider":"openai","request_body":"{\"a\":\"\u003cb\u003e 你好\"}"}`, false},
+		{`{"schema_version":1,"kind":"call"}`, true},
+		{`{"SCHEMA_VERSION":1,"kind":"call"}`, true},
+		{`{"Schema_Version":1,"kind":"call"}`, true},
+		{`{"sch\u0065ma_version":1,"kind":"call"}`, true},
+		{`{"schema\u005fversion":1,"kind":"call"}`, true},
+		{`{"schema\u005Fversion":1,"kind":"call"}`, true},
+		{`{"call_id":"c-1","response_body":"mentions schema_version"}`, true}, // the slow way, still right
+		{`{"call_id":"c-1","response_body":"ends in \u00`, false},
+	} {
+		if got := mayHaveSchemaVersion([]byte(tc.data)); got != tc.want {
+			t.Errorf("mayHaveSchemaVersion(%s) = %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}
+
+// TestDecodeEventWithEscapedKey: an event whose schema_version key is
+// written with an escape is still read as an event, not as a call.
+func TestDecodeEventWithEscapedKey(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	ev := &event.Event{SchemaVersion: 1, Kind: event.KindResponse, EventID: "resp-1", CallID: "call-1",
+		HBTraceID: "hb_1795683600000_00000001", TraceID: fmt.Sprintf("%032x", 1), SpanID: fmt.Sprintf("%016x", 1),
+		Provider: "openai", Model: "gpt-4o-mini", StartedAt: at,
+		Response: &event.Response{Status: event.StatusSuccess, HTTPStatus: 200, FinishedAt: at.Add(time.Second),
+			Body: `{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}`}}
+	raw, err := event.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped := bytes.Replace(raw, []byte(`"schema_version"`), []byte(`"sch\u0065ma_version"`), 1)
+	if bytes.Equal(escaped, raw) {
+		t.Fatalf("no schema_version key in %s", raw)
+	}
+	pricer, err := cost.NewPricer(cost.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &dirLoad{Loader: NewLoader(nil, nil, Options{Pricer: pricer})}
+	for _, data := range [][]byte{raw, escaped} {
+		c, ok, err := l.decode(data)
+		if err != nil || !ok || l.sum.Events == 0 || c.CallID != ev.CallID || !c.HasResponse() {
+			t.Fatalf("decode(%.60s...) = %+v, %v, %v (events %d); want the event's call, built", data, c.CallID, ok, err, l.sum.Events)
+		}
+		l.sum.Events = 0
 	}
 }

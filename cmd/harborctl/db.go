@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/replay"
 	"github.com/harborai/ingest/pkg/pg"
 )
@@ -44,6 +45,7 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 	fs.SetOutput(stderr)
 	f.pgURL, _ = lookup("HARBORAI_POSTGRES_URL")
 	fs.StringVar(&f.pgURL, "postgres-url", f.pgURL, "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
+	cli.MaskDefault(fs, "postgres-url")
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	f.ret = pg.DefaultRetention()
 	var errs []error
@@ -137,10 +139,13 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 	case "migrate":
 		applied, err := pg.Migrate(ctx, w.Pool())
 		if err != nil {
-			fmt.Fprintln(stderr, "harborctl db migrate:", err)
+			fmt.Fprintln(stderr, "harborctl db:", err) // pg.Migrate's errors say "migrate: ..."
 			return 1
 		}
-		return out(map[string]any{"applied": applied}, func() {
+		if applied == nil {
+			applied = []string{} // JSON: [], not null
+		}
+		return out(migrateJSON{Applied: applied}, func() {
 			if len(applied) == 0 {
 				fmt.Fprintln(stdout, "schema up to date")
 				return
@@ -155,7 +160,7 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			fmt.Fprintln(stderr, "harborctl db status:", err)
 			return 1
 		}
-		return out(states, func() {
+		return out(statusJSON(states), func() {
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "VERSION\tNAME\tSTATE\tAPPLIED AT (UTC)")
 			for _, s := range states {
@@ -179,7 +184,7 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		now := time.Now()
 		res, err := pg.Prune(ctx, w.Pool(), f.ret, now)
 		if err != nil {
-			fmt.Fprintln(stderr, "harborctl db prune:", err)
+			fmt.Fprintln(stderr, "harborctl db prune:", pg.WithSchemaHint(err))
 			return 1
 		}
 		segs, err := replay.PruneLoaded(f.spool, f.ret, now)
@@ -187,14 +192,46 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			fmt.Fprintln(stderr, "harborctl db prune:", err)
 			return 1
 		}
-		v := struct {
-			pg.PruneResult
-			LoadedSegmentsRemoved int
-		}{res, segs}
+		v := pruneJSON{BodiesCleared: res.BodiesCleared, ErrorsDeleted: res.ErrorsDeleted, CallsDeleted: res.CallsDeleted,
+			LoadedSegmentsRemoved: segs}
 		return out(v, func() {
 			fmt.Fprintf(stdout, "cleared bodies of %d calls, deleted %d error calls and %d calls past retention; removed %d loaded spool segments\n",
 				res.BodiesCleared, res.ErrorsDeleted, res.CallsDeleted, segs)
 		})
 	}
 	return 2 // unreachable: the command was checked above
+}
+
+// What db --json prints: snake_case keys, as every other --json.
+type (
+	migrateJSON struct {
+		Applied []string `json:"applied"` // versions applied by this run; [] when none
+	}
+	migrationJSON struct {
+		Version   int64      `json:"version"`
+		Name      string     `json:"name"`
+		Checksum  string     `json:"checksum"`
+		Applied   bool       `json:"applied"`
+		AppliedAt *time.Time `json:"applied_at"` // null when not applied
+		Mismatch  bool       `json:"mismatch"`
+		Unknown   bool       `json:"unknown"`
+	}
+	pruneJSON struct {
+		BodiesCleared         int64 `json:"bodies_cleared"`
+		ErrorsDeleted         int64 `json:"errors_deleted"`
+		CallsDeleted          int64 `json:"calls_deleted"`
+		LoadedSegmentsRemoved int   `json:"loaded_segments_removed"`
+	}
+)
+
+func statusJSON(states []pg.MigrationState) []migrationJSON {
+	out := make([]migrationJSON, len(states))
+	for i, s := range states {
+		out[i] = migrationJSON{Version: s.Version, Name: s.Name, Checksum: s.Checksum, Applied: s.Applied,
+			Mismatch: s.Mismatch, Unknown: s.Unknown}
+		if s.Applied {
+			out[i].AppliedAt = &s.AppliedAt
+		}
+	}
+	return out
 }

@@ -132,3 +132,27 @@ func TestDBPruneRemovesLoadedSegments(t *testing.T) {
 			code, out.String(), errb.String(), exists(oldSeg), exists(newSeg))
 	}
 }
+
+// TestDBMigrateErrorPrefix: a failed migration names the step once
+// ("harborctl db: migrate: ..."), as the replayer does.
+func TestDBMigrateErrorPrefix(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	vars := env(map[string]string{"HARBORAI_POSTGRES_URL": url})
+	var out, errb strings.Builder
+	if code := dbCmd([]string{"migrate"}, vars, &out, &errb); code != 0 {
+		t.Fatalf("db migrate = exit %d: %s", code, errb.String())
+	}
+	pool, err := pg.NewPool(t.Context(), pg.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(t.Context(), `UPDATE schema_migrations SET checksum = 'edited'`); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code := dbCmd([]string{"migrate"}, vars, &out, &errb)
+	if code != 1 || !strings.HasPrefix(errb.String(), "harborctl db: migrate: ") || strings.Contains(errb.String(), "migrate: migrate:") {
+		t.Errorf("db migrate over an edited migration = exit %d, stderr %q; want exit 1 and \"harborctl db: migrate: ...\"", code, errb.String())
+	}
+}

@@ -28,7 +28,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object per call")
 	var sf storeFlags
 	sf.register(fs)
-	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
+	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or at or after this time: RFC 3339 or YYYY-MM-DD (UTC)")
 	fs.StringVar(&f.Provider, "provider", "", "only this provider")
 	fs.StringVar(&f.Model, "model", "", "only this model")
 	fs.StringVar(&f.Status, "status", "", "only this status: success, error, pending, abandoned")
@@ -36,7 +36,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Text, "search", "", "text in the request, response or error")
 	fs.BoolVar(&f.ErrorsOnly, "errors", false, "errors only")
 	fs.IntVar(&f.Limit, "limit", 50, "most calls to print")
-	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h) or an RFC 3339 time")
+	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h), an RFC 3339 time or YYYY-MM-DD (UTC)")
 	fs.Func("min-tokens", "only calls with at least this many total tokens", tokenFlag(&f.MinTokens))
 	fs.Func("max-tokens", "only calls with at most this many total tokens", tokenFlag(&f.MaxTokens))
 	fs.Func("after", "the next page: the calls after this cursor (printed on stderr when --limit was reached)", func(s string) error {
@@ -63,7 +63,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 	calls, err := st.List(ctx, f)
 	if err != nil {
-		fmt.Fprintln(stderr, "harborctl logs:", err)
+		fmt.Fprintln(stderr, "harborctl logs:", pg.WithSchemaHint(err))
 		return 1
 	}
 	if len(calls) == f.Limit { // there may be more: say how to get them
@@ -170,16 +170,16 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// parseSince parses --since and --until as the pricing commands read their
+// times (parseWhen): a duration ago, an RFC 3339 time, a date (00:00 UTC)
+// or now.
 func parseSince(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return time.Time{}, fmt.Errorf("%q is negative; want how far back, e.g. 24h", s)
-		}
-		return now.Add(-d), nil
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil && d < 0 {
+		return time.Time{}, fmt.Errorf("%q is negative; want how far back, e.g. 24h", s)
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := parseWhen(s, now)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a duration (24h) nor an RFC 3339 time", s)
+		return time.Time{}, fmt.Errorf("%q: %w", s, err)
 	}
 	return t, nil
 }

@@ -154,6 +154,10 @@ func TestLogsFilters(t *testing.T) {
 		{"since and until", []string{"--since", at.Add(30 * time.Second).Format(time.RFC3339), "--until", at.Add(150 * time.Second).Format(time.RFC3339)}, "call-3 call-2"},
 		{"max tokens", []string{"--max-tokens", "15"}, "call-3 call-2 call-1"},
 		{"min tokens above every call", []string{"--min-tokens", "16"}, ""},
+		{"since a date", []string{"--since", "2026-11-26"}, "call-4 call-3 call-2 call-1"},
+		{"since the next day", []string{"--since", "2026-11-27"}, ""},
+		{"until a date, excluded", []string{"--until", "2026-11-26"}, ""},
+		{"until the next day", []string{"--until", "2026-11-27"}, "call-4 call-3 call-2 call-1"},
 		{"no filter", nil, "call-4 call-3 call-2 call-1"},
 	}
 	for _, tc := range cases {
@@ -227,5 +231,35 @@ func TestLogsPages(t *testing.T) {
 	}
 	if _, errs, code := harborctl(t, "", append([]string{"logs", "--after", "yesterday"}, flags...)...); code != 2 || !strings.Contains(errs, "TIME/CALL_ID") {
 		t.Errorf("logs --after yesterday = exit %d, stderr %q; want exit 2", code, errs)
+	}
+}
+
+// TestShowFlagsAfterID: logs show takes its flags after the id too; a
+// missing or second id is a usage error that says so in one line.
+func TestShowFlagsAfterID(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	dir := spoolDir(t, answered("call-1", "gpt-4o", "success", at, "0.5", "USD"))
+	for _, args := range [][]string{
+		{"logs", "show", "call-1", "--json", "-data-dir", dir, "-postgres-url", ""},
+		{"logs", "show", "-data-dir", dir, "call-1", "--json", "-postgres-url", ""},
+		{"logs", "show", "-json", "-data-dir", dir, "-postgres-url", "", "--", "call-1"},
+	} {
+		out, errs, code := harborctl(t, "", args...)
+		if code != 0 || !strings.Contains(out, `"call_id": "call-1"`) {
+			t.Errorf("harborctl %q = exit %d, stdout %q, stderr %q; want call-1 as JSON", args, code, out, errs)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "show"}, "harborctl logs show: missing the id (usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID)\n"},
+		{[]string{"logs", "show", "--json"}, "harborctl logs show: missing the id (usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID)\n"},
+		{[]string{"logs", "show", "call-1", "call-2"}, "harborctl logs show: unexpected argument \"call-2\" after the id \"call-1\" (usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID)\n"},
+	} {
+		out, errs, code := harborctl(t, "", append(tc.args, "-data-dir", dir, "-postgres-url", "")...)
+		if code != 2 || out != "" || errs != tc.want {
+			t.Errorf("harborctl %q = exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errs, tc.want)
+		}
 	}
 }

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"io"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -148,7 +152,122 @@ func TestDBCommands(t *testing.T) {
 		t.Errorf("db status = exit %d:\n%s", code, out)
 	}
 	out, _, code = harborctl(t, "", "db", "prune", "-postgres-url", url, "-json")
-	if code != 0 || !strings.Contains(out, "CallsDeleted") {
+	if code != 0 || !strings.Contains(out, `"calls_deleted":0`) {
 		t.Errorf("db prune = exit %d: %s", code, out)
+	}
+}
+
+// TestDBJSON: db --json prints snake_case keys, as every other --json, and
+// db migrate --json a list, empty when the schema is up to date.
+func TestDBJSON(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	keys := func(t *testing.T, line string) []string {
+		t.Helper()
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		var ks []string
+		for k := range v {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return ks
+	}
+	out, errs, code := harborctl(t, "", "db", "migrate", "-postgres-url", url, "--json")
+	if code != 0 || !strings.HasPrefix(out, `{"applied":["`) {
+		t.Errorf("first db migrate --json = exit %d, %q (%s); want the applied migrations", code, out, errs)
+	}
+	if out, _, code := harborctl(t, "", "db", "migrate", "-postgres-url", url, "--json"); code != 0 || out != `{"applied":[]}`+"\n" {
+		t.Errorf("second db migrate --json = exit %d, %q; want {\"applied\":[]}", code, out)
+	}
+	out, _, code = harborctl(t, "", "db", "status", "-postgres-url", url, "--json")
+	var states []json.RawMessage
+	if err := json.Unmarshal([]byte(out), &states); code != 0 || err != nil || len(states) == 0 {
+		t.Fatalf("db status --json = exit %d, %q (%v)", code, out, err)
+	}
+	if got, want := strings.Join(keys(t, string(states[0])), " "), "applied applied_at checksum mismatch name unknown version"; got != want {
+		t.Errorf("db status --json keys = %s, want %s", got, want)
+	}
+	out, _, code = harborctl(t, "", "db", "prune", "-postgres-url", url, "-data-dir", t.TempDir(), "--json")
+	if got, want := strings.Join(keys(t, out), " "), "bodies_cleared calls_deleted errors_deleted loaded_segments_removed"; code != 0 || got != want {
+		t.Errorf("db prune --json = exit %d, keys %s; want %s", code, got, want)
+	}
+}
+
+// TestMissingDataDir: without PostgreSQL, a data directory that does not
+// exist (a typo) is an error naming it, exit 1, not an empty store; an
+// existing one without spool/ (an ingestor whose store is PostgreSQL) is
+// an empty store.
+func TestMissingDataDir(t *testing.T) {
+	t.Setenv("HARBORAI_POSTGRES_URL", "")
+	missing := filepath.Join(t.TempDir(), "harborai-dat")
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		args      []string
+		emptyCode int // over a data directory without spool/
+	}{
+		{[]string{"logs"}, 0},
+		{[]string{"logs", "--json"}, 0},
+		{[]string{"logs", "show", "call-1"}, 1}, // no such call
+		{[]string{"stats"}, 0},
+		{[]string{"stats", "--json"}, 0},
+	} {
+		args := tc.args
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errs, code := harborctl(t, "", append(append([]string{}, args...), "-data-dir", missing)...)
+			want := "no spool at " + filepath.Join(missing, "spool") + ": data directory " + missing + " does not exist"
+			if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+				t.Errorf("harborctl %q -data-dir %s = exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", args, missing, code, out, errs, want)
+			}
+			t.Setenv("HARBORAI_DATA_DIR", missing)
+			if _, errs, code := harborctl(t, "", args...); code != 1 || !strings.Contains(errs, want) {
+				t.Errorf("HARBORAI_DATA_DIR=%s harborctl %q = exit %d, stderr %q; want exit 1 and %q", missing, args, code, errs, want)
+			}
+			t.Setenv("HARBORAI_DATA_DIR", "")
+			if _, errs, code := harborctl(t, "", append(append([]string{}, args...), "-data-dir", empty)...); code != tc.emptyCode || !strings.Contains(errs, "source: spool") {
+				t.Errorf("harborctl %q over a data directory without spool/ = exit %d, stderr %q; want exit %d", args, code, errs, tc.emptyCode)
+			}
+		})
+	}
+}
+
+// TestHelpMasksPassword: -h shows a PostgreSQL URL taken from the
+// environment with its password masked; the value used is the real one.
+func TestHelpMasksPassword(t *testing.T) {
+	t.Setenv("HARBORAI_POSTGRES_URL", "postgres://user:secret@host/db")
+	for _, args := range [][]string{{"logs", "-h"}, {"logs", "show", "-h"}, {"stats", "-h"}, {"pricing", "list", "-h"}, {"pricing", "reprice", "-h"}} {
+		if _, errs, code := harborctl(t, "", args...); code != 0 || strings.Contains(errs, "secret") || !strings.Contains(errs, `(default "postgres://user:xxxxx@host/db")`) {
+			t.Errorf("harborctl %q = exit %d, stderr %q; want the URL with its password masked", args, code, errs)
+		}
+	}
+	dsn := env(map[string]string{"HARBORAI_POSTGRES_URL": "host=h user=u password=secret dbname=d"})
+	for _, cmd := range []string{"migrate", "status", "prune"} {
+		var out, errb strings.Builder
+		if code := dbCmd([]string{cmd, "-h"}, dsn, &out, &errb); code != 0 || strings.Contains(errb.String(), "secret") || !strings.Contains(errb.String(), "password=xxxxx") {
+			t.Errorf("harborctl db %s -h = exit %d, stderr %q; want the DSN with its password masked", cmd, code, errb.String())
+		}
+	}
+	f, err := parseDBFlags("migrate", nil, dsn, io.Discard)
+	if err != nil || f.pgURL != "host=h user=u password=secret dbname=d" {
+		t.Errorf("parseDBFlags over a DSN = %q, %v; want the DSN as it is", f.pgURL, err)
+	}
+	var sf storeFlags
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	sf.register(fs)
+	if err := fs.Parse(nil); err != nil || sf.pgURL != "postgres://user:secret@host/db" {
+		t.Errorf("store flags' URL = %q, %v; want the URL as it is", sf.pgURL, err)
+	}
+}
+
+// TestSchemaHint: logs, logs show and stats on a database the migrations
+// have not reached say what to do, as the pricing commands do.
+func TestSchemaHint(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	for _, args := range [][]string{{"logs"}, {"logs", "show", "call-1"}, {"stats"}, {"pricing", "history", "--provider", "openai"}} {
+		_, errs, code := harborctl(t, "", append(append([]string{}, args...), "-postgres-url", url)...)
+		if code != 1 || !strings.Contains(errs, "does not exist (SQLSTATE 42P01) (apply the schema migrations: harborctl db migrate)\n") {
+			t.Errorf("harborctl %q on an empty database = exit %d, stderr %q; want exit 1 and the hint", args, code, errs)
+		}
 	}
 }

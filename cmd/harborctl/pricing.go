@@ -75,6 +75,7 @@ func newPricingFlags(name string, stderr io.Writer) *pricingFlags {
 	f.StringVar(&f.pgURL, "postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL); unset = the price file")
 	f.StringVar(&f.dataDir, "data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding pricing.json when there is no PostgreSQL ($HARBORAI_DATA_DIR)")
 	f.BoolVar(&f.asJSON, "json", false, "print JSON")
+	cli.MaskDefault(f.FlagSet, "postgres-url")
 	return f
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -23,14 +24,20 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 	full := fs.Bool("full", false, "print whole bodies (default: the first 400 characters)")
 	var sf storeFlags
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	ids, err := cli.ParseInterspersed(fs, args) // flags before or after the id
+	if err != nil {
 		return cli.FlagStatus(err)
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID")
+	const usage = "(usage: harborctl logs show [flags] CALL_ID|HB_TRACE_ID|TRACE_ID)"
+	switch {
+	case len(ids) == 0:
+		fmt.Fprintln(stderr, "harborctl logs show: missing the id", usage)
+		return 2
+	case len(ids) > 1:
+		fmt.Fprintf(stderr, "harborctl logs show: unexpected argument %q after the id %q %s\n", ids[1], ids[0], usage)
 		return 2
 	}
-	id := strings.TrimSpace(fs.Arg(0))
+	id := strings.TrimSpace(ids[0])
 	if id == "" {
 		fmt.Fprintln(stderr, "harborctl logs show: empty id; want a call id, hb_trace_id or trace id")
 		return 2
@@ -47,7 +54,7 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "harborctl logs show:", err)
+		fmt.Fprintln(stderr, "harborctl logs show:", pg.WithSchemaHint(err))
 		return 1
 	}
 	links := apmLinks(c.TraceID)

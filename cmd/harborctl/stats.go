@@ -14,6 +14,7 @@ import (
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
+	"github.com/harborai/ingest/pkg/pg"
 )
 
 func statsCmd(args []string, stdout, stderr io.Writer) int {
@@ -22,8 +23,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf storeFlags
 	sf.register(fs)
-	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or after this RFC 3339 time")
-	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h) or an RFC 3339 time")
+	since := fs.String("since", "", "only calls started within this duration (e.g. 24h) or at or after this time: RFC 3339 or YYYY-MM-DD (UTC)")
+	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h), an RFC 3339 time or YYYY-MM-DD (UTC)")
 	var f store.Filter
 	fs.StringVar(&f.Provider, "provider", "", "only this provider")
 	fs.StringVar(&f.Model, "model", "", "only this model")
@@ -62,7 +63,7 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 	rows, err := st.Stats(ctx, f)
 	if err != nil {
-		fmt.Fprintln(stderr, "harborctl stats:", err)
+		fmt.Fprintln(stderr, "harborctl stats:", pg.WithSchemaHint(err))
 		return 1
 	}
 	if *asJSON {

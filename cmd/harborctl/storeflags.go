@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
@@ -16,11 +19,18 @@ type storeFlags struct{ dataDir, pgURL string }
 func (sf *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&sf.dataDir, "data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory holding the spool ($HARBORAI_DATA_DIR)")
 	fs.StringVar(&sf.pgURL, "postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL); unset reads the spool")
+	cli.MaskDefault(fs, "postgres-url")
 }
 
 // open opens the store and says on stderr which one it is; on failure it
 // prints the error and returns nil.
 func (sf *storeFlags) open(ctx context.Context, stderr io.Writer, cmd string) store.Store {
+	if sf.pgURL == "" {
+		if err := checkDataDir(sf.dataDir); err != nil {
+			fmt.Fprintf(stderr, "harborctl %s: %v\n", cmd, err)
+			return nil
+		}
+	}
 	st, err := store.Open(ctx, sf.pgURL, sf.dataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "harborctl %s: %v\n", cmd, err)
@@ -28,4 +38,23 @@ func (sf *storeFlags) open(ctx context.Context, stderr io.Writer, cmd string) st
 	}
 	fmt.Fprintf(stderr, "source: %s\n", st.Source())
 	return st
+}
+
+// checkDataDir reports a data directory that is not there. The spool
+// store reads a missing spool/ as an empty spool, rightly: an ingestor
+// creates its data directory at start but spool/ only when it spools. A
+// missing data directory, though, is a typo or the wrong working
+// directory, and would read as an empty store.
+func checkDataDir(dir string) error {
+	spoolDir := filepath.Join(dir, "spool")
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("no spool at %s: data directory %s does not exist (--data-dir, $HARBORAI_DATA_DIR; or set $HARBORAI_POSTGRES_URL)", spoolDir, dir)
+	case err != nil:
+		return fmt.Errorf("data directory: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("no spool at %s: data directory %s is not a directory", spoolDir, dir)
+	}
+	return nil
 }

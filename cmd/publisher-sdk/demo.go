@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,8 +35,18 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return cli.FlagStatus(err)
 	}
+	errs := checkConnFlags(*natsURL, *timeout)
 	if *calls < 1 || *conc < 1 || *errorEvery < 0 {
-		fmt.Fprintln(stderr, "publisher-sdk demo: -calls and -concurrency must be >= 1, -error-every >= 0")
+		errs = append(errs, errors.New("-calls and -concurrency must be >= 1, -error-every >= 0"))
+	}
+	if *chunkDelay < 0 {
+		errs = append(errs, fmt.Errorf("-chunk-delay %s: must be >= 0", *chunkDelay))
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q (usage: publisher-sdk demo [flags])", fs.Arg(0)))
+	}
+	if len(errs) > 0 {
+		usageErrors(stderr, "publisher-sdk demo", errs)
 		return 2
 	}
 	emu, err := emulator.Start(emulator.Options{ChunkDelay: *chunkDelay})
@@ -44,11 +55,12 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer emu.Close()
-	pub, err := harborai.Connect(*natsURL, harborai.WithEnvironment("demo"), harborai.WithService("publisher-sdk-demo"))
+	pub, conn, err := dial(*natsURL, harborai.WithEnvironment("demo"), harborai.WithService("publisher-sdk-demo"))
 	if err != nil {
 		fmt.Fprintln(stderr, "publisher-sdk demo:", err)
 		return 1
 	}
+	defer conn.close() // after pub.Close
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum, runErr := demo.Run(ctx, pub, emu, demo.Options{Calls: *calls, Concurrency: *conc, ErrorEvery: *errorEvery})
@@ -63,7 +75,11 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "publisher-sdk demo:", runErr)
 		return 1
 	case closeErr != nil || st.Dropped > 0:
-		fmt.Fprintf(stderr, "publisher-sdk demo: %d events not delivered to %s\n", st.Dropped, *natsURL)
+		if why := conn.trouble(*natsURL); why != nil {
+			fmt.Fprintf(stderr, "publisher-sdk demo: %d events not delivered within %s: %v\n", st.Dropped, *timeout, why)
+		} else {
+			fmt.Fprintf(stderr, "publisher-sdk demo: %d events not delivered to %s\n", st.Dropped, cli.MaskPassword(*natsURL))
+		}
 		return 1
 	}
 	return 0

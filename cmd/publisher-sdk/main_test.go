@@ -95,10 +95,47 @@ func TestHelpFlag(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"frobnicate"}, {"demo", "-calls", "0"}, {"publish", "-nope"}} {
+	t.Setenv("HARBORAI_NATS_URL", "")
+	cases := []struct {
+		args []string
+		want string // in stderr
+	}{
+		{[]string{}, "usage:"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"demo", "-calls", "0"}, "-calls"},
+		{[]string{"publish", "-nope"}, "-nope"},
+		{[]string{"publish", "-nats-url", "garbage"}, `publisher-sdk publish: -nats-url "garbage": no scheme; want a URL such as nats://host:4222`},
+		{[]string{"demo", "-nats-url", "garbage", "-timeout", "1s"}, `publisher-sdk demo: -nats-url "garbage"`},
+		{[]string{"publish", "-nats-url", "nats://host:port"}, `-nats-url "nats://host:port"`},
+		{[]string{"publish", "-timeout", "0"}, "publisher-sdk publish: -timeout 0s: must be positive"},
+		{[]string{"demo", "-timeout", "-1s"}, "publisher-sdk demo: -timeout -1s: must be positive"},
+		{[]string{"demo", "-timeout", "1s", "extra"}, `publisher-sdk demo: unexpected argument "extra"`},
+		{[]string{"demo", "-chunk-delay", "-1s", "-timeout", "1s"}, "publisher-sdk demo: -chunk-delay -1s: must be >= 0"},
+	}
+	for _, tc := range cases {
 		var out, errb bytes.Buffer
-		if code := run(args, nil, &out, &errb); code != 2 {
-			t.Errorf("run(%q) = %d, want 2", args, code)
+		if code := run(tc.args, strings.NewReader(""), &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+// TestNeverConnected: when nothing listens at the NATS URL, the message at
+// the end of -timeout says the connection was never established, and why.
+func TestNeverConnected(t *testing.T) {
+	b, err := event.Encode(testutil.CallEvents(1)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"publish", "-nats-url", "nats://127.0.0.1:1", "-timeout", "1s"},
+		{"demo", "-nats-url", "nats://127.0.0.1:1", "-timeout", "1s", "-calls", "2", "-chunk-delay", "0s"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(args, bytes.NewReader(append(b, '\n')), &out, &errb)
+		want := " within 1s: never connected to nats://127.0.0.1:1: "
+		if code != 1 || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "connection refused") {
+			t.Errorf("run(%q) = %d, stderr %q; want 1, %q and the connection's error", args, code, errb.String(), want)
 		}
 	}
 }

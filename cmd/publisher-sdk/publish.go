@@ -32,15 +32,20 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return cli.FlagStatus(err)
 	}
+	if errs := checkConnFlags(*natsURL, *timeout); len(errs) > 0 {
+		usageErrors(stderr, "publisher-sdk publish", errs)
+		return 2
+	}
 	files := fs.Args()
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	pub, err := harborai.Connect(*natsURL, harborai.WithQueueSize(100000))
+	pub, conn, err := dial(*natsURL, harborai.WithQueueSize(100000))
 	if err != nil {
 		fmt.Fprintln(stderr, "publisher-sdk:", err)
 		return 1
 	}
+	defer conn.close() // after pub.Close
 	var sum publishSummary
 	for _, name := range files {
 		if err := publishFile(name, stdin, pub, &sum, stderr); err != nil {
@@ -56,7 +61,11 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sum.Published, sum.Dropped = st.Published, st.Dropped
 	_ = json.NewEncoder(stdout).Encode(sum)
 	if cerr != nil {
-		fmt.Fprintf(stderr, "publisher-sdk: %d events not acknowledged by %s within %s\n", st.Dropped, *natsURL, *timeout)
+		if why := conn.trouble(*natsURL); why != nil {
+			fmt.Fprintf(stderr, "publisher-sdk: %d events not acknowledged within %s: %v\n", st.Dropped, *timeout, why)
+		} else {
+			fmt.Fprintf(stderr, "publisher-sdk: %d events not acknowledged by %s within %s\n", st.Dropped, cli.MaskPassword(*natsURL), *timeout)
+		}
 		return 1
 	}
 	if sum.Rejected > 0 || sum.Dropped > 0 {

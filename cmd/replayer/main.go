@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	pgURL := fs.String("postgres-url", cli.Env("HARBORAI_POSTGRES_URL", ""), "PostgreSQL URL ($HARBORAI_POSTGRES_URL); required unless --dry-run")
+	cli.MaskDefault(fs, "postgres-url")
 	dataDir := fs.String("data-dir", cli.Env("HARBORAI_DATA_DIR", "./harborai-data"), "data directory whose spool/ is loaded when no SPOOL_DIR is given ($HARBORAI_DATA_DIR)")
 	dryRun := fs.Bool("dry-run", false, "read and count, write and move nothing")
 	batch := fs.Int("batch-size", 1000, "calls per write")
@@ -69,7 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	dirs := fs.Args()
-	if len(dirs) == 0 {
+	given := len(dirs) > 0
+	if !given {
 		dirs = []string{filepath.Join(*dataDir, "spool")}
 	}
 	if *pgURL == "" && !*dryRun {
@@ -79,6 +81,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		fmt.Fprintln(stderr, "replayer: --batch-size must be >= 1")
 		return 2
+	}
+	if err := refuseDone(dirs); err != nil {
+		fmt.Fprintln(stderr, "replayer:", err)
+		return 2
+	}
+	if err := checkDirs(*dataDir, dirs, given); err != nil {
+		fmt.Fprintln(stderr, "replayer:", err)
+		if errors.Is(err, errNothingToLoad) {
+			if *asJSON {
+				printSummary(stdout, replay.Summary{}, true, *dryRun)
+			}
+			return 0
+		}
+		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -114,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_, err := pg.Migrate(mctx, pw.Pool())
 			cancel()
 			if err != nil {
-				fmt.Fprintln(stderr, "replayer: migrate:", err)
+				fmt.Fprintln(stderr, "replayer:", err) // pg.Migrate's errors say "migrate: ..."
 				return 1
 			}
 		}

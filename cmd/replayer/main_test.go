@@ -197,3 +197,94 @@ func assertSameCalls(t *testing.T, got, want []record.Call) {
 		}
 	}
 }
+
+// TestHelpMasksPassword: -h shows the PostgreSQL URL of the environment
+// with its password masked.
+func TestHelpMasksPassword(t *testing.T) {
+	t.Setenv("HARBORAI_POSTGRES_URL", "postgres://user:secret@host/db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errb); code != 0 || strings.Contains(errb.String(), "secret") ||
+		!strings.Contains(errb.String(), `(default "postgres://user:xxxxx@host/db")`) {
+		t.Errorf("replayer -h = %d, stderr %q; want the URL with its password masked", code, errb.String())
+	}
+}
+
+// TestNoSpool: without a SPOOL_DIR, a data directory without spool/ (an
+// ingestor whose store is PostgreSQL never creates it) is nothing to load,
+// exit 0; a data directory that does not exist, or a SPOOL_DIR given that
+// does not, is an error; each says so in one line, with no summary.
+func TestNoSpool(t *testing.T) {
+	t.Setenv("HARBORAI_POSTGRES_URL", "")
+	dataDir := t.TempDir()
+	typo := filepath.Join(t.TempDir(), "harborai-dat")
+	file := filepath.Join(dataDir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string
+		wantStderr string
+	}{
+		{"data dir without spool", []string{"-data-dir", dataDir}, 0, "",
+			"replayer: no spool at " + filepath.Join(dataDir, "spool") + ": nothing to load\n"},
+		{"data dir without spool, JSON", []string{"-json", "-data-dir", dataDir}, 0, `{"segments":0`,
+			"replayer: no spool at " + filepath.Join(dataDir, "spool") + ": nothing to load\n"},
+		{"data dir missing", []string{"-data-dir", typo}, 1, "",
+			"replayer: no spool at " + filepath.Join(typo, "spool") + ": data directory " + typo + " does not exist\n"},
+		{"spool dir missing", []string{filepath.Join(typo, "spool")}, 1, "",
+			"replayer: no spool at " + filepath.Join(typo, "spool") + ": directory does not exist\n"},
+		{"spool dir a file", []string{file}, 1, "",
+			"replayer: no spool at " + file + ": not a directory\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			args := append([]string{"-dry-run", "-quiet"}, tc.args...)
+			code := run(context.Background(), args, &out, &errb)
+			if code != tc.code || !strings.HasPrefix(out.String(), tc.stdout) || (tc.stdout == "") != (out.Len() == 0) || errb.String() != tc.wantStderr {
+				t.Errorf("replayer %q = exit %d, stdout %q, stderr %q; want exit %d, stdout %q..., stderr %q",
+					args, code, out.String(), errb.String(), tc.code, tc.stdout, tc.wantStderr)
+			}
+		})
+	}
+}
+
+// TestRefusesDoneDir: a spool's done/ (the segments already loaded) is
+// refused, exit 2: loading it would move its segments to done/done/,
+// where retention never looks.
+func TestRefusesDoneDir(t *testing.T) {
+	url := migratedDB(t)
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-1"))})
+	replayJSON(t, "-postgres-url", url, "-quiet", dir)
+	for _, done := range []string{filepath.Join(dir, "done"), filepath.Join(dir, "done") + "/", filepath.Join(dir, "done", ".")} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"-quiet", "-postgres-url", url, done}, &out, &errb)
+		want := "replayer: " + done + ": a spool's done/ directory (segments already loaded); to load them again, move them back to " + dir + "\n"
+		if code != 2 || out.Len() != 0 || errb.String() != want {
+			t.Errorf("replayer %s = exit %d, stdout %q, stderr %q; want exit 2 and %q", done, code, out.String(), errb.String(), want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "done", "done")); err == nil {
+		t.Error("replayer created done/done/")
+	}
+}
+
+// TestMigrateErrorPrefix: a failed migration reads "replayer: migrate:
+// ...", the step named once.
+func TestMigrateErrorPrefix(t *testing.T) {
+	url := migratedDB(t)
+	if _, err := openPool(t, url).Exec(t.Context(), `UPDATE schema_migrations SET checksum = 'edited'`); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-1"))})
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-quiet", "-postgres-url", url, dir}, &out, &errb)
+	if code != 1 || !strings.HasPrefix(errb.String(), "replayer: migrate: ") || strings.Contains(errb.String(), "migrate: migrate:") {
+		t.Errorf("replayer over an edited migration = exit %d, stderr %q; want exit 1 and \"replayer: migrate: ...\"", code, errb.String())
+	}
+}

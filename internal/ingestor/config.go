@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/harborai/ingest/internal/cli"
 )
 
 // Config is what an operator sets. Every field has a flag and an
@@ -203,6 +205,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	str(&c.NATSSync, "nats-sync", "HARBORAI_NATS_SYNC", "embedded JetStream fsync interval, or \"always\"")
 	str(&c.DataDir, "data-dir", "HARBORAI_DATA_DIR", "JetStream store, spool and quarantine directory")
 	str(&c.PostgresURL, "postgres-url", "HARBORAI_POSTGRES_URL", "PostgreSQL URL; unset stores calls in the spool")
+	cli.MaskDefault(fs, "postgres-url") // -h must not print the password
 	str(&c.MetricsAddr, "metrics-addr", "HARBORAI_METRICS_ADDR", "address of /metrics, /healthz and /readyz; unset = none")
 	boolean(&c.Pprof, "pprof", "HARBORAI_PPROF", "also serve Go's profiles at /debug/pprof/ on the metrics address")
 	str(&c.Environment, "environment", "HARBORAI_ENVIRONMENT", "environment tag for calls that carry none")

@@ -1,6 +1,8 @@
 package ingestor_test
 
 import (
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"runtime/debug"
@@ -104,5 +106,28 @@ func TestApplyMemoryLimit(t *testing.T) {
 	ingestor.ApplyMemoryLimit(cfg, none, log)
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Fatalf("HARBORAI_MEMORY_LIMIT=0: memory limit changed to %d, want it left at %d", got, before)
+	}
+}
+
+// TestHelpMasksPassword: -h prints the PostgreSQL URL from the environment
+// as the flag's default without its password; the value used keeps it.
+func TestHelpMasksPassword(t *testing.T) {
+	const url = "postgres://ingest:s3cret@db.internal:5432/harborai"
+	lookup := func(k string) (string, bool) {
+		if k == "HARBORAI_POSTGRES_URL" {
+			return url, true
+		}
+		return "", false
+	}
+	var help strings.Builder
+	if _, err := ingestor.Load([]string{"-h"}, lookup, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load(-h) = %v, want flag.ErrHelp", err)
+	}
+	if strings.Contains(help.String(), "s3cret") || !strings.Contains(help.String(), "postgres://ingest:xxxxx@db.internal:5432/harborai") {
+		t.Errorf("-h shows the password, or not the masked URL:\n%s", help.String())
+	}
+	cfg, err := ingestor.Load(nil, lookup, io.Discard)
+	if err != nil || cfg.PostgresURL != url {
+		t.Fatalf("Load() = %q, %v; want the URL with its password", cfg.PostgresURL, err)
 	}
 }

@@ -52,7 +52,7 @@ func InsertPrice(ctx context.Context, pool *pgxpool.Pool, r PriceRow) (PriceRow,
 		numeric(r.CacheWrite), numeric(r.Output), r.EffectiveFrom, r.Removed, optText(r.Note))
 	stored, err := scanPrice(row)
 	if err != nil {
-		return PriceRow{}, fmt.Errorf("insert dynamic price %s/%s: %w", r.Provider, r.Model, schemaHint(err))
+		return PriceRow{}, fmt.Errorf("insert dynamic price %s/%s: %w", r.Provider, r.Model, WithSchemaHint(err))
 	}
 	return stored, nil
 }
@@ -81,11 +81,11 @@ func ListPrices(ctx context.Context, pool *pgxpool.Pool, provider, model string)
 	rows, err := pool.Query(ctx, "SELECT "+priceColumns+" FROM dynamic_prices"+where+
 		" ORDER BY provider, model, effective_from, id", args)
 	if err != nil {
-		return nil, fmt.Errorf("list dynamic prices: %w", schemaHint(err))
+		return nil, fmt.Errorf("list dynamic prices: %w", WithSchemaHint(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PriceRow, error) { return scanPrice(r) })
 	if err != nil {
-		return nil, fmt.Errorf("list dynamic prices: %w", schemaHint(err))
+		return nil, fmt.Errorf("list dynamic prices: %w", WithSchemaHint(err))
 	}
 	return out, nil
 }
@@ -126,9 +126,9 @@ func optUnit(u int64) any {
 	return u
 }
 
-// schemaHint adds what to do to an error about a missing table (SQLSTATE
-// 42P01): the migrations that create it were not applied.
-func schemaHint(err error) error {
+// WithSchemaHint adds what to do to an error about a missing table
+// (SQLSTATE 42P01): the migrations that create it were not applied.
+func WithSchemaHint(err error) error {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P01" {
 		return fmt.Errorf("%w (apply the schema migrations: harborctl db migrate)", err)
 	}

@@ -63,7 +63,7 @@ func CountPricedCalls(ctx context.Context, pool *pgxpool.Pool, f RepriceFilter) 
 	where, args := f.where(nil)
 	var n int64
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM calls"+where, args).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count priced calls: %w", schemaHint(err))
+		return 0, fmt.Errorf("count priced calls: %w", WithSchemaHint(err))
 	}
 	return n, nil
 }
@@ -205,7 +205,7 @@ func UpdateCosts(ctx context.Context, pool *pgxpool.Pool, updates []CostUpdate, 
 		return res.Close()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update costs of %d calls: %w", len(updates), schemaHint(err))
+		return nil, fmt.Errorf("update costs of %d calls: %w", len(updates), WithSchemaHint(err))
 	}
 	return applied, nil
 }

@@ -27,6 +27,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	natsURL := fs.String("nats-url", cli.Env("HARBORAI_NATS_URL", cli.DefaultNATSURL), "NATS server ($HARBORAI_NATS_URL)")
+	cli.MaskDefault(fs, "nats-url") // a NATS URL may carry user:password
 	calls := fs.Int("calls", 60, "number of LLM calls to make")
 	conc := fs.Int("concurrency", 8, "calls in parallel")
 	errorEvery := fs.Int("error-every", 10, "every n-th call gets a vendor error (0 = none)")

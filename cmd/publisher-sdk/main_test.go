@@ -94,6 +94,22 @@ func TestHelpFlag(t *testing.T) {
 	}
 }
 
+// TestHelpMasksPassword: -h shows the NATS URL from the environment
+// without its password.
+func TestHelpMasksPassword(t *testing.T) {
+	t.Setenv("HARBORAI_NATS_URL", "nats://app:n4ts-s3cret@nats.internal:4222")
+	for _, cmd := range []string{"publish", "demo"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{cmd, "-h"}, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Fatalf("%s -h = %d, want 0", cmd, code)
+		}
+		help := out.String() + errb.String()
+		if strings.Contains(help, "s3cret") || !strings.Contains(help, "nats://app:xxxxx@nats.internal:4222") {
+			t.Errorf("%s -h shows the password, or not the masked URL:\n%s", cmd, help)
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	t.Setenv("HARBORAI_NATS_URL", "")
 	cases := []struct {

@@ -28,6 +28,7 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	natsURL := fs.String("nats-url", cli.Env("HARBORAI_NATS_URL", cli.DefaultNATSURL), "NATS server ($HARBORAI_NATS_URL)")
+	cli.MaskDefault(fs, "nats-url") // a NATS URL may carry user:password
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the broker's acks at the end")
 	if err := fs.Parse(args); err != nil {
 		return cli.FlagStatus(err)

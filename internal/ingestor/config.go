@@ -201,6 +201,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 		fs.BoolVar(p, name, *p, usage+" ($"+env+")")
 	}
 	str(&c.NATSURL, "nats-url", "HARBORAI_NATS_URL", "external NATS server; unset runs the embedded server")
+	cli.MaskDefault(fs, "nats-url") // a NATS URL may carry user:password
 	str(&c.NATSListen, "nats-listen", "HARBORAI_NATS_LISTEN", "embedded NATS client address")
 	str(&c.NATSSync, "nats-sync", "HARBORAI_NATS_SYNC", "embedded JetStream fsync interval, or \"always\"")
 	str(&c.DataDir, "data-dir", "HARBORAI_DATA_DIR", "JetStream store, spool and quarantine directory")

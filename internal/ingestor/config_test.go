@@ -114,8 +114,11 @@ func TestApplyMemoryLimit(t *testing.T) {
 func TestHelpMasksPassword(t *testing.T) {
 	const url = "postgres://ingest:s3cret@db.internal:5432/harborai"
 	lookup := func(k string) (string, bool) {
-		if k == "HARBORAI_POSTGRES_URL" {
+		switch k {
+		case "HARBORAI_POSTGRES_URL":
 			return url, true
+		case "HARBORAI_NATS_URL":
+			return "nats://ingest:n4ts-s3cret@nats.internal:4222", true
 		}
 		return "", false
 	}
@@ -123,7 +126,8 @@ func TestHelpMasksPassword(t *testing.T) {
 	if _, err := ingestor.Load([]string{"-h"}, lookup, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("Load(-h) = %v, want flag.ErrHelp", err)
 	}
-	if strings.Contains(help.String(), "s3cret") || !strings.Contains(help.String(), "postgres://ingest:xxxxx@db.internal:5432/harborai") {
+	if strings.Contains(help.String(), "s3cret") || !strings.Contains(help.String(), "postgres://ingest:xxxxx@db.internal:5432/harborai") ||
+		!strings.Contains(help.String(), "nats://ingest:xxxxx@nats.internal:4222") {
 		t.Errorf("-h shows the password, or not the masked URL:\n%s", help.String())
 	}
 	cfg, err := ingestor.Load(nil, lookup, io.Discard)

@@ -9,9 +9,13 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harborai/ingest/pkg/event"
@@ -81,10 +85,13 @@ type body struct {
 	status int
 	length int64 // Content-Length, -1 when unknown
 	limit  int
-	omit   string       // why the event carries no body: "encoded", "disabled"; "" = it does
-	hide   *usageFilter // hides the usage-only chunk; nil when not asked
-	hidErr error        // the error to return once hide is drained
-	gotOne bool         // a byte reached the caller (Read's own)
+	omit   string // why the event carries no body: "encoded", "disabled"; "" = it does
+	// encoding is the Content-Encoding of a body the caller asked for
+	// compressed, that the event carries decoded: "gzip" or "deflate".
+	encoding string
+	hide     *usageFilter // hides the usage-only chunk; nil when not asked
+	hidErr   error        // the error to return once hide is drained
+	gotOne   bool         // a byte reached the caller (Read's own)
 
 	mu        sync.Mutex // Read against Close
 	first     time.Time  // when the first byte reached the caller
@@ -103,7 +110,17 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
 	encoded := false
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		b.omit, encoded = "encoded", true // compressed bytes: the caller asked for them raw
+		// Compressed bytes: the caller asked for them raw. The event gets
+		// them decoded, where the standard codings are.
+		encoded = true
+		switch enc = strings.ToLower(strings.TrimSpace(enc)); enc {
+		case "gzip", "x-gzip":
+			b.encoding = "gzip"
+		case "deflate":
+			b.encoding = "deflate"
+		default:
+			b.omit = "encoded"
+		}
 	}
 	if limit == 0 {
 		b.omit = "disabled"
@@ -368,6 +385,8 @@ func (b *body) end(err error) {
 		if b.read > 0 {
 			resp.BodyOmitted = b.omit
 		}
+	case b.encoding != "":
+		kept, resp.BodyOmitted = b.decoded()
 	case b.truncated:
 		kept, resp.BodyOmitted = b.truncatedBody(), "truncated"
 	default:
@@ -375,6 +394,41 @@ func (b *body) end(err error) {
 	}
 	b.rec.finish(resp, kept)
 	b.buf, b.tail = nil, nil
+}
+
+// decoded is the compressed body read, decoded, at most the limit, and
+// what the event says of it: "truncated" when longer; nil and "encoded"
+// when the compressed bytes were cut at the limit or cannot be decoded.
+// b.mu is held.
+func (b *body) decoded() ([]byte, string) {
+	if b.truncated || len(b.buf) == 0 {
+		if b.read == 0 {
+			return nil, ""
+		}
+		return nil, "encoded"
+	}
+	var zr io.Reader
+	var err error
+	switch b.encoding {
+	case "gzip":
+		zr, err = gzip.NewReader(bytes.NewReader(b.buf))
+	case "deflate":
+		// RFC 9110: zlib's format; some servers send raw deflate.
+		if zr, err = zlib.NewReader(bytes.NewReader(b.buf)); err != nil {
+			zr, err = flate.NewReader(bytes.NewReader(b.buf)), nil
+		}
+	}
+	if err != nil {
+		return nil, "encoded"
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, int64(b.limit)+1))
+	switch {
+	case err != nil:
+		return nil, "encoded"
+	case len(out) > b.limit:
+		return out[:b.limit], "truncated"
+	}
+	return out, ""
 }
 
 // complete reports whether what was read is the whole body, for a caller

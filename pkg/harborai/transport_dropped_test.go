@@ -1,6 +1,9 @@
 package harborai_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
@@ -137,5 +140,75 @@ func TestTransportClientTimeout(t *testing.T) {
 		if c.Status != event.StatusError || c.ErrorType != "timeout" {
 			t.Errorf("call %s stored as %s/%s (%q), want error/timeout", c.CallID, c.Status, c.ErrorType, c.ErrorMessage)
 		}
+	}
+}
+
+// TestTransportCompressedResponse: an application that asks for a
+// compressed body itself (Accept-Encoding set) gets the vendor's bytes as
+// they are; the call is stored with the body decoded, so its usage and
+// cost are there. A coding the client cannot decode is stored without a
+// body, as before.
+func TestTransportCompressedResponse(t *testing.T) {
+	checkLeaks(t)
+	pipe := startPipeline(t)
+	pub := connect(t, pipe.natsURL)
+	const answer = `{"id":"chatcmpl-z","object":"chat.completion","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"好的"},"finish_reason":"stop"}],"usage":{"prompt_tokens":31,"completion_tokens":7,"total_tokens":38}}`
+	encode := map[string]func() []byte{
+		"gzip": func() []byte {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			_, _ = zw.Write([]byte(answer))
+			_ = zw.Close()
+			return b.Bytes()
+		},
+		"deflate": func() []byte {
+			var b bytes.Buffer
+			zw := zlib.NewWriter(&b)
+			_, _ = zw.Write([]byte(answer))
+			_ = zw.Close()
+			return b.Bytes()
+		},
+		"br": func() []byte { return []byte("\x0b\x02\x80not really brotli") },
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		enc := r.Header.Get("Accept-Encoding")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", enc)
+		_, _ = w.Write(encode[enc]())
+	}))
+	t.Cleanup(srv.Close)
+	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
+	t.Cleanup(client.CloseIdleConnections)
+	for _, enc := range []string{"gzip", "deflate", "br"} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+enc+`"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", enc)
+		req.Header.Set("X-Test-Case", enc)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(got, encode[enc]()) {
+			t.Fatalf("%s: the application read %q, %v; want the vendor's compressed bytes", enc, got, err)
+		}
+	}
+	byBody := map[string]record.Call{}
+	for _, c := range pipe.waitCalls(t, 3) {
+		byBody[strings.Split(*c.RequestBody, `"content":"`)[1][:2]] = c
+	}
+	for _, enc := range []string{"gz", "de"} {
+		c := byBody[enc]
+		if c.Status != event.StatusSuccess || c.ResponseBody == nil || *c.ResponseBody != answer ||
+			c.Usage == nil || c.Usage.PromptTokens == nil || *c.Usage.PromptTokens != 31 || c.Cost == nil || c.Cost.TotalCost == nil {
+			t.Errorf("%s: stored %s, body %v, usage %+v, cost %+v; want success with the decoded body, its usage and a cost", enc, c.Status, c.ResponseBody, c.Usage, c.Cost)
+		}
+	}
+	if c := byBody["br"]; c.Status != event.StatusSuccess || c.ResponseBody != nil {
+		t.Errorf("br: stored %s with body %v, want success without a body", c.Status, c.ResponseBody)
 	}
 }

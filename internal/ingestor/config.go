@@ -225,8 +225,17 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	boolean(&c.KeepBodies, "keep-bodies", "HARBORAI_KEEP_BODIES", "store request and response bodies")
 	str(&c.LogLevel, "log-level", "HARBORAI_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "HARBORAI_LOG_FORMAT", "text or json")
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints a bad flag's error and then the whole usage:
+	// a bad flag gets one line (the caller prints it), -h the usage.
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
 		return c, err
+	case err != nil:
+		return c, fmt.Errorf("%w (ingestor -h lists the settings)", err)
 	}
 	if fs.NArg() > 0 {
 		envErrs = append(envErrs, fmt.Errorf("unexpected arguments: %q", fs.Args()))

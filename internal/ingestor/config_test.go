@@ -135,3 +135,16 @@ func TestHelpMasksPassword(t *testing.T) {
 		t.Fatalf("Load() = %q, %v; want the URL with its password", cfg.PostgresURL, err)
 	}
 }
+
+// TestBadFlagIsOneLine: a bad flag value is one error naming the flag, not
+// the error followed by the whole list of settings.
+func TestBadFlagIsOneLine(t *testing.T) {
+	var out strings.Builder
+	_, err := ingestor.Load([]string{"-flush-interval", "garbage"}, env(nil), &out)
+	if err == nil || !strings.Contains(err.Error(), "-flush-interval") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Load(-flush-interval garbage) = %v, want one line naming the flag", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("Load printed %d bytes besides the error:\n%s", out.Len(), out.String())
+	}
+}

@@ -92,6 +92,12 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		opts.Host, opts.Port = host, port
 		if port == 0 {
 			opts.Port = server.RANDOM_PORT
+		} else if ln, err := net.Listen("tcp", cfg.Listen); err != nil {
+			// At once and saying why, rather than the server's log and
+			// a wait for readiness.
+			return nil, fmt.Errorf("embedded nats: %w", err)
+		} else {
+			_ = ln.Close()
 		}
 	}
 	lock, err := lockStore(opts.StoreDir)
@@ -111,7 +117,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		srv.Shutdown()
 		srv.WaitForShutdown()
 		lock.Close()
-		return nil, fmt.Errorf("embedded nats: not ready within 10s (is %s in use?)", cfg.Listen)
+		return nil, fmt.Errorf("embedded nats: not ready within 10s on %s (the server's log above says why)", cfg.Listen)
 	}
 	return &Embedded{srv: srv, lock: lock}, nil
 }

@@ -319,3 +319,22 @@ func TestStopWhilePostgresIsDown(t *testing.T) {
 		return c == n, fmt.Sprintf("%d of %d calls", c, n)
 	})
 }
+
+// TestEmbeddedPortInUse: an embedded server whose address is taken stops
+// the start at once with the listener's error, not after a 10 s wait.
+func TestEmbeddedPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	mustNil(t, err)
+	defer ln.Close()
+	cfg := ingestor.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.NATSListen = ln.Addr().String()
+	start := time.Now()
+	err = ingestor.Run(t.Context(), cfg, ingestor.Deps{})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("Run() with %s taken = %v, want address already in use", cfg.NATSListen, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Run() took %v to fail, want at once", d)
+	}
+}

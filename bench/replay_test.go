@@ -6,9 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +14,6 @@ import (
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/replay"
-	"github.com/harborai/ingest/pkg/cost"
-	"github.com/harborai/ingest/pkg/record"
 	"github.com/harborai/ingest/pkg/spool"
 )
 
@@ -80,25 +76,15 @@ func runReplay(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, batch, callsPe
 func spoolCalls(b *testing.B, gen Gen, n, batch int, dir string) int {
 	b.Helper()
 	ctx := context.Background()
-	pricer, err := cost.NewPricer(cost.Options{}) // no environment prices
-	if err != nil {
-		b.Fatal(err)
-	}
 	w, err := spool.Open(spool.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	sink := ingest.NewSpoolSink(w, ingestor.ReasonNoPostgres)
-	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	calls, records := make([]record.Call, 0, batch), 0
+	records := 0
 	perBatch := max(batch/2, 1)
 	for from := 0; from < n; from += perBatch {
-		calls = calls[:0]
-		for _, ev := range Events(gen, from, min(perBatch, n-from), false, at) {
-			calls = append(calls, ingest.Build(ev, pricer, ingest.BuildOptions{KeepBodies: true}))
-		}
-		calls = ingest.MergeBatch(calls)
-		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+		calls := builtCalls(b, gen, from, min(perBatch, n-from))
 		if err := sink.Write(ctx, calls); err != nil {
 			b.Fatalf("spool: %v", err)
 		}

@@ -25,17 +25,7 @@ import (
 func runWriter(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, chunk, sessions int) IngestRun {
 	b.Helper()
 	ctx := context.Background()
-	pricer, err := cost.NewPricer(cost.Options{}) // no environment prices
-	if err != nil {
-		b.Fatal(err)
-	}
-	evs := Events(gen, 0, n, false, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
-	calls := make([]record.Call, 0, len(evs))
-	for _, ev := range evs {
-		calls = append(calls, ingest.Build(ev, pricer, ingest.BuildOptions{KeepBodies: true}))
-	}
-	calls = ingest.MergeBatch(calls)
-	slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+	calls := builtCalls(b, gen, 0, n)
 
 	url := prepare(b, cluster)
 	pool := Migrated(b, url)
@@ -83,4 +73,23 @@ func runWriter(b *testing.B, cluster *pgtest.Cluster, gen Gen, n, chunk, session
 	b.Logf("(b') pg.Writer, %d session(s), %d calls per write: %s, %.0f calls/s; ran %s-%s", sessions, chunk, run.Wall, run.CallsPerSec,
 		start.UTC().Format("15:04:05.000"), start.Add(run.Wall).UTC().Format("15:04:05.000"))
 	return run
+}
+
+// builtCalls is calls [from, from+n) of gen as the ingestor builds them:
+// from their request and response events, priced by the built-in table (no
+// environment prices), merged, in call id order.
+func builtCalls(tb testing.TB, gen Gen, from, n int) []record.Call {
+	tb.Helper()
+	pricer, err := cost.NewPricer(cost.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	evs := Events(gen, from, n, false, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	calls := make([]record.Call, 0, len(evs))
+	for _, ev := range evs {
+		calls = append(calls, ingest.Build(ev, pricer, ingest.BuildOptions{KeepBodies: true}))
+	}
+	calls = ingest.MergeBatch(calls)
+	slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
+	return calls
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -146,31 +145,63 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
-	if resp.StatusCode < 400 {
+	if resp.StatusCode < 400 || b.length < 0 || b.length > int64(limit) || b.omit != "" {
 		resp.Body = b
 		return
 	}
 	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
-	// response they retry unread and unclosed: the call ends when the
-	// application's handle on its body is collected.
-	d := &droppable{b}
-	runtime.AddCleanup(d, (*body).dropped, b)
-	resp.Body = d
+	// response they retry, unread and unclosed: its event would never be
+	// published. An error body of a known length within the limit (the
+	// vendor's error object, sent with the headers) is read at once, the
+	// call ended, and the application reads the same bytes from memory.
+	resp.Body = b.readNow()
 }
 
-// droppable is the body the application gets for an error response: the
-// one pointer to it is the application's, so that the collector tells
-// when the application has dropped it (body.dropped).
-type droppable struct{ *body }
-
-// dropped ends a call whose body the application dropped without EOF or
-// Close, as a Close would, and closes the vendor's body, whose connection
-// nothing else would free.
-func (b *body) dropped() {
+// readNow reads the whole body (b.length bytes), ends the call, closes
+// the vendor's body and returns what replays it to the application.
+func (b *body) readNow() io.ReadCloser {
+	data := make([]byte, b.length)
+	n, err := io.ReadFull(b.rc, data)
+	data = data[:n]
+	if err == nil {
+		err = io.EOF
+	}
 	b.mu.Lock()
-	b.end(errClosedEarly)
+	if n > 0 {
+		b.gotOne, b.first = true, b.rec.now()
+	}
+	b.capture(data)
+	b.end(err)
 	b.mu.Unlock()
 	_ = b.rc.Close()
+	return &readBack{r: bytes.NewReader(data), err: err}
+}
+
+// readBack replays a body read at once (body.readNow): its bytes, then the
+// error it ended with, as the vendor's body would have returned them.
+type readBack struct {
+	r      *bytes.Reader
+	err    error // io.EOF, or why the body was cut
+	closed bool
+}
+
+// errReadClosed is what net/http's bodies return once closed.
+var errReadClosed = errors.New("http: read on closed response body")
+
+func (rb *readBack) Read(p []byte) (int, error) {
+	if rb.closed {
+		return 0, errReadClosed
+	}
+	n, err := rb.r.Read(p)
+	if err == io.EOF {
+		err = rb.err
+	}
+	return n, err
+}
+
+func (rb *readBack) Close() error {
+	rb.closed = true
+	return nil
 }
 
 // Read implements io.Reader.

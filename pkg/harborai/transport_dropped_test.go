@@ -5,13 +5,13 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,72 +28,79 @@ import (
 
 // TestTransportSDKRetry: the official OpenAI SDK retries a 500, and drops
 // the response it retries without reading or closing its body. Both
-// attempts are stored: the first as the error it was once the collector
-// finds its body dropped, the second as the success the application got.
+// attempts are stored: the first as the error it was, the second as the
+// success the application got; over HTTP/1.1 and HTTP/2 (the vendors'
+// HTTPS).
 func TestTransportSDKRetry(t *testing.T) {
 	checkLeaks(t)
 	emu := startEmulator(t)
 	pipe := startPipeline(t)
 	pub := connect(t, pipe.natsURL)
-
-	// The vendor fails the first call with a 500, then answers.
 	target, err := url.Parse(emu.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			r.Header.Set(emulator.HeaderError, "server")
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	base := srv.URL + emu.BaseURL("openai")[len(emu.URL()):]
-
-	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", base))
-	t.Cleanup(client.CloseIdleConnections)
-	oai := openai.NewClient(option.WithBaseURL(base), option.WithHTTPClient(client),
-		option.WithAPIKey("sk-test"), option.WithMaxRetries(2))
-	completion, err := oai.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
-		Model:    openai.ChatModelGPT4oMini,
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Say hello.")},
-	})
-	if err != nil {
-		t.Fatalf("Chat.Completions.New() = %v", err)
-	}
-	if got := calls.Load(); got != 2 {
-		t.Fatalf("the vendor got %d calls, want 2 (the SDK retries the 500 once)", got)
-	}
-	if completion.Usage.TotalTokens == 0 {
-		t.Fatal("the SDK got no usage")
-	}
-
-	var stored []record.Call
-	waitFor(t, 30*time.Second, "both attempts stored with their response", func() (bool, string) {
-		runtime.GC() // finds the dropped body
-		stored = pipe.calls(t)
-		complete := 0
-		for i := range stored {
-			if stored[i].HasRequest() && stored[i].HasResponse() {
-				complete++
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("http2=%v", h2), func(t *testing.T) {
+			// The vendor fails the first call with a 500, then answers.
+			var calls atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					r.Header.Set(emulator.HeaderError, "server")
+				}
+				if got := r.ProtoMajor == 2; got != h2 {
+					t.Errorf("request over HTTP/%d", r.ProtoMajor)
+				}
+				proxy.ServeHTTP(w, r)
+			}))
+			srv.EnableHTTP2 = h2
+			if h2 {
+				srv.StartTLS()
+			} else {
+				srv.Start()
 			}
-		}
-		return len(stored) == 2 && complete == 2, fmt.Sprintf("%d calls, %d complete", len(stored), complete)
-	})
-	statuses := map[string]int{}
-	for _, c := range stored {
-		statuses[c.Status+"/"+c.ErrorType]++
-		if c.Status == event.StatusSuccess && (c.Usage == nil || c.Usage.TotalTokens == nil || *c.Usage.TotalTokens != completion.Usage.TotalTokens) {
-			t.Errorf("success stored with usage %+v, want total %d as the SDK got", c.Usage, completion.Usage.TotalTokens)
-		}
-		if c.HTTPStatus == nil {
-			t.Errorf("call %s stored without its HTTP status", c.CallID)
-		}
-	}
-	if statuses["error/http_500"] != 1 || statuses["success/"] != 1 {
-		t.Fatalf("stored statuses %v, want one error/http_500 (the retried attempt) and one success", statuses)
+			t.Cleanup(srv.Close)
+			base := srv.URL + emu.BaseURL("openai")[len(emu.URL()):]
+			client := pub.HTTPClient(srv.Client(), harborai.WithBaseURL("openai", base))
+			t.Cleanup(client.CloseIdleConnections)
+			oai := openai.NewClient(option.WithBaseURL(base), option.WithHTTPClient(client),
+				option.WithAPIKey("sk-test"), option.WithMaxRetries(2))
+			before := len(pipe.calls(t))
+			prompt := fmt.Sprintf("Say hello (http2=%v).", h2)
+			completion, err := oai.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+				Model:    openai.ChatModelGPT4oMini,
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)},
+			})
+			if err != nil {
+				t.Fatalf("Chat.Completions.New() = %v", err)
+			}
+			if got := calls.Load(); got != 2 {
+				t.Fatalf("the vendor got %d calls, want 2 (the SDK retries the 500 once)", got)
+			}
+			if completion.Usage.TotalTokens == 0 {
+				t.Fatal("the SDK got no usage")
+			}
+			var stored []record.Call
+			for _, c := range pipe.waitCalls(t, before+2) {
+				if c.RequestBody != nil && strings.Contains(*c.RequestBody, prompt) {
+					stored = append(stored, c)
+				}
+			}
+			statuses := map[string]int{}
+			for _, c := range stored {
+				statuses[c.Status+"/"+c.ErrorType]++
+				if c.Status == event.StatusSuccess && (c.Usage == nil || c.Usage.TotalTokens == nil || *c.Usage.TotalTokens != completion.Usage.TotalTokens) {
+					t.Errorf("success stored with usage %+v, want total %d as the SDK got", c.Usage, completion.Usage.TotalTokens)
+				}
+				if c.Status == event.StatusError && (c.ResponseBody == nil || !strings.Contains(*c.ResponseBody, "error")) {
+					t.Errorf("error stored with body %v, want the vendor's error object", c.ResponseBody)
+				}
+			}
+			if len(stored) != 2 || statuses["error/http_500"] != 1 || statuses["success/"] != 1 {
+				t.Fatalf("stored %d calls, statuses %v; want one error/http_500 (the retried attempt) and one success", len(stored), statuses)
+			}
+		})
 	}
 }
 
@@ -210,5 +217,51 @@ func TestTransportCompressedResponse(t *testing.T) {
 	}
 	if c := byBody["br"]; c.Status != event.StatusSuccess || c.ResponseBody != nil {
 		t.Errorf("br: stored %s with body %v, want success without a body", c.Status, c.ResponseBody)
+	}
+}
+
+// TestTransportErrorBodyReadAtOnce: the application reads an error body
+// read at its headers as it would the vendor's: the same bytes, the same
+// error when the body was cut, an error after Close; the call is stored
+// with the cut body left out.
+func TestTransportErrorBodyReadAtOnce(t *testing.T) {
+	checkLeaks(t)
+	pipe := startPipeline(t)
+	pub := connect(t, pipe.natsURL)
+	const half = `{"error":{"message":"overloaded","type":"server_error"` // the body is cut here
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "200")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(half))
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	read := func(client *http.Client) (string, error, error) {
+		resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"gpt-4o-mini"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, afterClose := resp.Body.Read(make([]byte, 1))
+		return string(b), err, afterClose
+	}
+	plain := &http.Client{}
+	recorded := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
+	t.Cleanup(plain.CloseIdleConnections)
+	t.Cleanup(recorded.CloseIdleConnections)
+	pb, perr, pclosed := read(plain)
+	rb, rerr, rclosed := read(recorded)
+	if rb != pb || !errors.Is(rerr, io.ErrUnexpectedEOF) || !errors.Is(perr, io.ErrUnexpectedEOF) || rclosed == nil || pclosed == nil {
+		t.Errorf("recorded read %q, %v, then %v after Close; plain read %q, %v, then %v; want alike", rb, rerr, rclosed, pb, perr, pclosed)
+	}
+	c := pipe.waitCalls(t, 1)[0]
+	if c.Status != event.StatusError || c.HTTPStatus == nil || *c.HTTPStatus != 503 || c.ResponseBody != nil {
+		t.Errorf("stored %s/%s, HTTP %v, body %v; want an error with status 503 and the cut body left out", c.Status, c.ErrorType, c.HTTPStatus, c.ResponseBody)
 	}
 }

@@ -28,7 +28,9 @@ type Config struct {
 	FlushInterval time.Duration
 	// MaxEventBytes rejects larger events (0 = event.MaxSize).
 	MaxEventBytes int
-	// WriteTimeout bounds one attempt to write a batch.
+	// WriteTimeout bounds one attempt to write a batch; 0 leaves it to the
+	// sink (pg.Writer bounds each of its statements, and a batch it writes
+	// in parts can take longer as a whole).
 	WriteTimeout time.Duration
 	// AckWait is the consumer's ack wait; the messages the pipeline holds
 	// are kept in progress every third of it, so JetStream does not
@@ -440,7 +442,10 @@ func (p *Pipeline) write(ctx context.Context, calls []record.Call, msgs []jetstr
 	b := WriteBackoff()
 	var lastErr error
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
-		wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if p.cfg.WriteTimeout > 0 {
+			wctx, cancel = context.WithTimeout(ctx, p.cfg.WriteTimeout)
+		}
 		defer cancel()
 		start := time.Now()
 		err := p.sink.Write(wctx, calls)

@@ -19,6 +19,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/harborai/ingest/internal/broker"
+	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/ingest"
 	"github.com/harborai/ingest/internal/pricing"
 	"github.com/harborai/ingest/pkg/pg"
@@ -156,6 +157,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	var onWrite func(error)
 	if sinkName == "postgres" {
 		onWrite = health.wrote
+		// pg.Writer bounds each statement itself; a batch it writes in
+		// parts (after a statement timeout) must not be cut as a whole.
+		pcfg.WriteTimeout = 0
 	}
 	pipe := ingest.New(pcfg, ingest.Deps{
 		Consumer: cons, Sink: sink, SinkName: sinkName, Pricer: pricer,
@@ -176,7 +180,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	ready.Store(&pipeReady)
 	priceCtx, stopPrices := context.WithCancel(ctx) // dynamic prices: periodic refresh until shutdown
 	wg.Go(func() { pricer.Run(priceCtx) })
-	log.Info("ingestor started", "nats", publicURL, "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
+	log.Info("ingestor started", "nats", cli.MaskPassword(publicURL), "sink", sinkName, "data_dir", cfg.DataDir, "http", httpAddr)
 	wg.Go(func() {
 		for !pipe.Ready() && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
@@ -265,7 +269,7 @@ func ensureStream(ctx context.Context, nc *nats.Conn, url string, whyNot func() 
 		if err != nil {
 			if !nc.IsConnected() {
 				// Why, rather than the stream call's timeout.
-				log.Warn("NATS not reachable yet", "url", url, "err", whyNot())
+				log.Warn("NATS not reachable yet", "url", cli.MaskPassword(url), "err", whyNot())
 			} else {
 				log.Warn("JetStream not available yet", "err", err)
 			}

@@ -140,10 +140,13 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 	batch = batch[:n]
 	for lo := 0; lo < len(batch); {
 		n := w.callsPerStatement(len(batch) - lo)
+		rejected := len(poison.Calls)
 		err := w.writeOrSplit(ctx, batch[lo:lo+n], rows, lo, &poison)
 		if err != nil && n > 1 && IsStatementTimeout(err) && ctx.Err() == nil {
 			// Too long for one statement: halves might not be. What
-			// was committed stays (writes are idempotent).
+			// was committed stays (writes are idempotent); the calls
+			// found rejected are found again.
+			poison.Calls, poison.Errs = poison.Calls[:rejected], poison.Errs[:rejected]
 			w.writeInParts(n / 2)
 			w.log.Warn("batch write exceeded the statement timeout, writing in parts", "calls", n, "calls_per_statement", n/2)
 			continue

@@ -742,3 +742,36 @@ func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
 	}
 	sameCall(t, get(t, s, "slow-1-042"), fullCall("slow-1-042"))
 }
+
+// TestWriteInPartsReportsPoisonOnce: a call rejected as data in a part
+// written before another part timed out is reported once, though the range
+// is written again in smaller parts.
+func TestWriteInPartsReportsPoisonOnce(t *testing.T) {
+	t.Parallel()
+	w, _ := setup(t, Config{StatementTimeout: 400 * time.Millisecond})
+	for _, sql := range []string{
+		`CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$`,
+		`CREATE TRIGGER slow_row BEFORE INSERT ON calls FOR EACH ROW EXECUTE FUNCTION slow_row()`,
+	} {
+		if _, err := w.Pool().Exec(t.Context(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batch []record.Call
+	for i := range 100 {
+		batch = append(batch, fullCall(fmt.Sprintf("part-%03d", i)))
+	}
+	batch[3].Usage.PromptTokens = ptr(int64(-1)) // rejected at once; the second half times out
+	err := w.Write(t.Context(), batch)
+	poison, ok := errors.AsType[*PoisonError](err)
+	if !ok || len(poison.Calls) != 1 || len(poison.Errs) != 1 || poison.Calls[0].CallID != "part-003" {
+		t.Fatalf("Write() = %v, want a PoisonError naming part-003 once", err)
+	}
+	var n int
+	if err := w.Pool().QueryRow(t.Context(), `SELECT count(*) FROM calls WHERE call_id LIKE 'part-%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 99 {
+		t.Fatalf("%d calls stored, want the 99 others", n)
+	}
+}

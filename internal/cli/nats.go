@@ -22,11 +22,11 @@ func CheckNATSURL(s string) error {
 		}
 		n++
 		if err := checkServerURL(u); err != nil {
-			return fmt.Errorf("%q: %w; want a URL such as nats://host:4222", u, err)
+			return fmt.Errorf("%q: %w; want a URL such as nats://host:4222", MaskPassword(u), err)
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("%q: no server; want a URL such as nats://host:4222", s)
+		return fmt.Errorf("%q: no server; want a URL such as nats://host:4222", MaskPassword(s))
 	}
 	return nil
 }

@@ -56,11 +56,12 @@ func (q quarantineDir) Quarantine(reason string, raw []byte, _ string) error {
 }
 
 // migrate applies the schema, retrying while PostgreSQL is unreachable so
-// the ingestor can start before the database. What waiting does not mend
-// ends the start: a migration changed since it was applied, a schema or
-// privilege error (a table of another application in the way, no CREATE
-// privilege), a session refused (a wrong password, an unknown role or
-// database).
+// the ingestor can start before the database. A migration changed since it
+// was applied, or another application's table in the way, ends the start:
+// only an operator can settle them. A session refused (a wrong password, a
+// role or database not created yet) or a missing privilege is waited for,
+// loudly: an operator may mend it, and meanwhile the embedded broker, which
+// lives in this process, keeps the apps' events.
 func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
 	return retry.Do(ctx, b, func(ctx context.Context) error {
@@ -68,11 +69,16 @@ func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 		defer cancel()
 		applied, err := pg.Migrate(mctx, w.Pool())
 		if err != nil {
-			if pg.IsRetryable(err) && !pg.IsSchemaError(err) && !pg.IsRefused(err) && !errors.Is(err, pg.ErrChecksumMismatch) {
+			switch {
+			case errors.Is(err, pg.ErrChecksumMismatch), pg.IsDuplicateObject(err), !pg.IsRetryable(err):
+				return fmt.Errorf("migrate: %w", err)
+			case pg.IsRefused(err) || pg.IsSchemaError(err):
+				log.Error("PostgreSQL refused the migrations; waiting for an operator to fix the URL, the role, the database or the privileges",
+					"err", err)
+			default:
 				log.Warn("PostgreSQL not available for migrations yet", "err", err)
-				return retry.RetryableError(err)
 			}
-			return fmt.Errorf("migrate: %w", err)
+			return retry.RetryableError(err)
 		}
 		if len(applied) > 0 {
 			log.Info("migrations applied", "versions", applied)

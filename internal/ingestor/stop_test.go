@@ -80,24 +80,27 @@ func TestStopWhileWaitingForPostgres(t *testing.T) {
 	})
 }
 
-// TestMigrationErrorsEndTheStart: a migration error that waiting does not
-// mend (another application's calls table, a migration changed since it
-// was applied) ends the start with that error, instead of a wait without
-// end that says PostgreSQL is not available.
-func TestMigrationErrorsEndTheStart(t *testing.T) {
+// TestMigrationErrors: a migration error only an operator can settle
+// (another application's calls table, a migration changed since it was
+// applied) ends the start with that error. A session refused (a database
+// or a role not created yet) is waited for, as an error in the log, not as
+// "not available": the embedded broker, in this process, keeps the apps'
+// events meanwhile; once the database exists, the ingestor starts.
+func TestMigrationErrors(t *testing.T) {
 	cluster := pgtest.Start(t)
 	srv := natstest.Start(t)
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name, setup, want string
+		waits             bool
 		url               func(string) string
 	}{
 		{name: "another application's calls table", setup: "CREATE TABLE calls (id int)", want: "42P07"},
 		{name: "a migration changed since applied", setup: "UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1", want: "changed"},
-		{name: "a database that does not exist", want: "3D000", url: func(u string) string {
-			return strings.Replace(u, "/t", "/no_such_db_t", 1)
+		{name: "a database that does not exist yet", want: "3D000", waits: true, url: func(u string) string {
+			return strings.Replace(u, "/t", "/later_t", 1)
 		}},
-		{name: "a role that does not exist", want: "28000", url: func(u string) string {
+		{name: "a role that does not exist", want: "28000", waits: true, url: func(u string) string {
 			return strings.Replace(u, "postgres@", "no_such_role@", 1)
 		}},
 	} {
@@ -127,10 +130,35 @@ func TestMigrationErrorsEndTheStart(t *testing.T) {
 			cfg.PostgresURL = url
 			cfg.Migrate = true
 			logs := &testutil.SyncBuffer{}
+			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			done := make(chan error, 1)
 			go func() {
-				done <- ingestor.Run(ctx, cfg, ingestor.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+				done <- ingestor.Run(runCtx, cfg, ingestor.Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			}()
+			if tc.waits {
+				waitFor(t, 30*time.Second, "the refusal logged as an error", func() (bool, string) {
+					l := logs.String()
+					return strings.Contains(l, "level=ERROR") && strings.Contains(l, "PostgreSQL refused") && strings.Contains(l, tc.want), l
+				})
+				select {
+				case err := <-done:
+					t.Fatalf("Run() = %v while it should wait", err)
+				default:
+				}
+				if strings.Contains(tc.want, "3D000") { // the database is created: the start goes on
+					db := url[strings.LastIndex(url, "/")+1:]
+					db = db[:strings.IndexByte(db, '?')]
+					_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+					mustNil(t, err)
+					waitFor(t, 30*time.Second, "the migrations applied", func() (bool, string) {
+						return strings.Contains(logs.String(), "migrations applied"), logs.String()
+					})
+				}
+				cancel()
+				mustNil(t, <-done)
+				return
+			}
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), tc.want) {

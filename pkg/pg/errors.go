@@ -61,20 +61,22 @@ func IsRetryable(err error) bool {
 	return err != nil && !isPermanent(err)
 }
 
-// isPermanent reports whether the data itself is at fault: ErrUnstorable,
-// or PostgreSQL rejected it with an error of the SQLSTATE classes 21
-// (cardinality violation), 22 (data exception: bad encoding, out of range),
-// 23 (integrity constraint violation) or 54 (program limit exceeded: a value
-// too large to index). The same rows fail again, whatever the server's
-// health.
 // IsRefused reports whether PostgreSQL refused the session for a reason
 // that waiting does not mend: authentication or authorization (SQLSTATE
 // class 28: a wrong password, a role that does not exist), or a database
-// that does not exist (3D000). IsRetryable holds for it, since a daemon
-// may wait for an operator; a start should say so at once instead.
+// that does not exist (3D000). IsRetryable holds for it: an operator may
+// mend it while a daemon waits.
 func IsRefused(err error) bool {
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && (strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000")
+}
+
+// IsDuplicateObject reports whether err says an object the schema creates
+// exists already, not made by it (SQLSTATE 42P07 duplicate table, 42710
+// duplicate object): another application's in the way.
+func IsDuplicateObject(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "42P07" || pgErr.Code == "42710")
 }
 
 // IsStatementTimeout reports whether PostgreSQL canceled the statement
@@ -94,6 +96,12 @@ func IsSchemaError(err error) bool {
 	return ok && strings.HasPrefix(pgErr.Code, "42")
 }
 
+// isPermanent reports whether the data itself is at fault: ErrUnstorable,
+// or PostgreSQL rejected it with an error of the SQLSTATE classes 21
+// (cardinality violation), 22 (data exception: bad encoding, out of range),
+// 23 (integrity constraint violation) or 54 (program limit exceeded: a value
+// too large to index). The same rows fail again, whatever the server's
+// health.
 func isPermanent(err error) bool {
 	if _, ok := errors.AsType[*PoisonError](err); ok || errors.Is(err, ErrUnstorable) {
 		return true

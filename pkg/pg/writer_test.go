@@ -714,15 +714,7 @@ func nilOr(p, v *string) *string {
 func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
 	t.Parallel()
 	w, s := setup(t, Config{StatementTimeout: 400 * time.Millisecond})
-	// Each row costs 10 ms: 100 calls take a second in one statement.
-	for _, sql := range []string{
-		`CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$`,
-		`CREATE TRIGGER slow_row BEFORE INSERT ON calls FOR EACH ROW EXECUTE FUNCTION slow_row()`,
-	} {
-		if _, err := w.Pool().Exec(t.Context(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
+	slowRows(t, w) // 100 calls take a second in one statement
 	for round := range 2 {
 		var batch []record.Call
 		for i := range 100 {
@@ -749,14 +741,7 @@ func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
 func TestWriteInPartsReportsPoisonOnce(t *testing.T) {
 	t.Parallel()
 	w, _ := setup(t, Config{StatementTimeout: 400 * time.Millisecond})
-	for _, sql := range []string{
-		`CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$`,
-		`CREATE TRIGGER slow_row BEFORE INSERT ON calls FOR EACH ROW EXECUTE FUNCTION slow_row()`,
-	} {
-		if _, err := w.Pool().Exec(t.Context(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
+	slowRows(t, w)
 	var batch []record.Call
 	for i := range 100 {
 		batch = append(batch, fullCall(fmt.Sprintf("part-%03d", i)))
@@ -773,5 +758,18 @@ func TestWriteInPartsReportsPoisonOnce(t *testing.T) {
 	}
 	if n != 99 {
 		t.Fatalf("%d calls stored, want the 99 others", n)
+	}
+}
+
+// slowRows makes each row inserted into calls cost 10 ms.
+func slowRows(t *testing.T, w *Writer) {
+	t.Helper()
+	for _, sql := range []string{
+		`CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$`,
+		`CREATE TRIGGER slow_row BEFORE INSERT ON calls FOR EACH ROW EXECUTE FUNCTION slow_row()`,
+	} {
+		if _, err := w.Pool().Exec(t.Context(), sql); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -145,15 +145,16 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
-	if resp.StatusCode < 400 || b.length < 0 || b.length > int64(limit) || b.omit != "" {
+	if resp.StatusCode < 400 || b.length < 0 || b.length > int64(min(limit, upFront)) || b.omit != "" {
 		resp.Body = b
 		return
 	}
 	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
 	// response they retry, unread and unclosed: its event would never be
-	// published. An error body of a known length within the limit (the
-	// vendor's error object, sent with the headers) is read at once, the
-	// call ended, and the application reads the same bytes from memory.
+	// published. An error body of a known length within the limit and
+	// 256 KiB (the vendor's error object, sent with the headers) is read
+	// at once, the call ended, and the application reads the same bytes
+	// from memory.
 	resp.Body = b.readNow()
 }
 

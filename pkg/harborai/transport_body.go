@@ -152,37 +152,57 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
 	// response they retry, unread and unclosed: its event would never be
 	// published. An error body of a known length within the limit and
-	// 256 KiB (the vendor's error object, sent with the headers) is read
-	// at once, the call ended, and the application reads the same bytes
-	// from memory.
-	resp.Body = b.readNow()
+	// 256 KiB (the vendor's error object) is read ahead, on a goroutine of
+	// its own, as soon as its headers are here: the call ends when it is
+	// read, whatever the application does, and the application reads the
+	// same bytes.
+	if b.length == 0 {
+		b.mu.Lock()
+		b.end(io.EOF)
+		b.mu.Unlock()
+		_ = b.rc.Close()
+		resp.Body = http.NoBody // as net/http gives an empty body
+		return
+	}
+	resp.Body = b.readAhead()
 }
 
-// readNow reads the whole body (b.length bytes), ends the call, closes
-// the vendor's body and returns what replays it to the application.
-func (b *body) readNow() io.ReadCloser {
-	data := make([]byte, b.length)
-	n, err := io.ReadFull(b.rc, data)
-	data = data[:n]
-	if err == nil {
-		err = io.EOF
-	}
-	b.mu.Lock()
-	if n > 0 {
-		b.gotOne, b.first = true, b.rec.now()
-	}
-	b.capture(data)
-	b.end(err)
-	b.mu.Unlock()
-	_ = b.rc.Close()
-	return &readBack{r: bytes.NewReader(data), err: err}
+// readAhead starts reading the whole body (b.length bytes) and returns
+// what gives it to the application: once read, the call is ended and the
+// vendor's body closed.
+func (b *body) readAhead() io.ReadCloser {
+	rb := &readBack{b: b, read: make(chan struct{})}
+	go func() {
+		defer close(rb.read)
+		data := make([]byte, b.length)
+		n, err := io.ReadFull(b.rc, data)
+		if err == nil {
+			err = io.EOF
+		}
+		rb.data, rb.err = data[:n], err
+		b.mu.Lock()
+		if n > 0 && !b.gotOne {
+			b.gotOne, b.first = true, b.rec.now()
+		}
+		b.capture(rb.data)
+		b.end(err) // no-op after the application's Close
+		b.mu.Unlock()
+		_ = b.rc.Close()
+	}()
+	return rb
 }
 
-// readBack replays a body read at once (body.readNow): its bytes, then the
-// error it ended with, as the vendor's body would have returned them.
+// readBack gives the application a body read ahead (body.readAhead): a
+// Read waits for it, as a Read of the vendor's body would wait for its
+// bytes, then returns them and the error the body ended with.
 type readBack struct {
-	r      *bytes.Reader
-	err    error // io.EOF, or why the body was cut
+	b    *body
+	read chan struct{} // closed once the body is read (data, err set)
+	data []byte
+	err  error // io.EOF, or why the body was cut
+
+	mu     sync.Mutex // Read against Close
+	off    int
 	closed bool
 }
 
@@ -190,19 +210,40 @@ type readBack struct {
 var errReadClosed = errors.New("http: read on closed response body")
 
 func (rb *readBack) Read(p []byte) (int, error) {
+	rb.mu.Lock()
+	closed := rb.closed
+	rb.mu.Unlock()
+	if closed {
+		return 0, errReadClosed
+	}
+	<-rb.read
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
 	if rb.closed {
 		return 0, errReadClosed
 	}
-	n, err := rb.r.Read(p)
-	if err == io.EOF {
-		err = rb.err
+	n := copy(p, rb.data[rb.off:])
+	rb.off += n
+	if n > 0 || len(p) == 0 {
+		return n, nil
 	}
-	return n, err
+	return 0, rb.err
 }
 
+// Close ends the call first, if the body is not read yet (abandoned, as
+// closing the vendor's body early is), then stops the reading.
 func (rb *readBack) Close() error {
+	rb.mu.Lock()
+	if rb.closed {
+		rb.mu.Unlock()
+		return nil
+	}
 	rb.closed = true
-	return nil
+	rb.mu.Unlock()
+	rb.b.mu.Lock()
+	rb.b.end(errClosedEarly)
+	rb.b.mu.Unlock()
+	return rb.b.rc.Close()
 }
 
 // Read implements io.Reader.

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -263,5 +264,75 @@ func TestTransportErrorBodyReadAtOnce(t *testing.T) {
 	c := pipe.waitCalls(t, 1)[0]
 	if c.Status != event.StatusError || c.HTTPStatus == nil || *c.HTTPStatus != 503 || c.ResponseBody != nil {
 		t.Errorf("stored %s/%s, HTTP %v, body %v; want an error with status 503 and the cut body left out", c.Status, c.ErrorType, c.HTTPStatus, c.ResponseBody)
+	}
+}
+
+// TestTransportErrorBodyReadAhead: an error body is read ahead on a
+// goroutine of its own: the application gets the response at its headers,
+// as without the Transport, even when the rest of the body is slow; once
+// the body is here the call is stored whole, though the application
+// dropped the response unread. A Close racing a Read is safe.
+func TestTransportErrorBodyReadAhead(t *testing.T) {
+	checkLeaks(t)
+	pipe := startPipeline(t)
+	pub := connect(t, pipe.natsURL)
+	const errBody = `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(errBody)))
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(errBody[:9]))
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = w.Write([]byte(errBody[9:]))
+	}))
+	t.Cleanup(srv.Close)
+	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
+	t.Cleanup(client.CloseIdleConnections)
+	post := func(prompt string) *http.Response {
+		resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+prompt+`"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	// The server holds the body's end until released: the response must
+	// come before.
+	dropped := post("dropped") //nolint:bodyclose // dropped unclosed on purpose, as an SDK that retries
+	if dropped.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", dropped.StatusCode)
+	}
+	dropped = nil // as an SDK that retries drops it
+	racing := post("racing") //nolint:bodyclose // closed below, racing a Read
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(racing.Body)
+		read <- err
+	}()
+	racing.Body.Close()
+	close(release)
+	if err := <-read; err == nil {
+		t.Log("the Read finished before the Close") // either order is right; the race detector watches
+	}
+	var stored []record.Call
+	waitFor(t, 30*time.Second, "both calls ended", func() (bool, string) {
+		stored = pipe.calls(t)
+		ended := 0
+		for _, c := range stored {
+			if c.HasResponse() {
+				ended++
+			}
+		}
+		return ended == 2, fmt.Sprintf("%d calls, %d ended", len(stored), ended)
+	})
+	for _, c := range stored {
+		if c.Status != event.StatusError || c.ErrorType != "http_429" {
+			t.Errorf("stored %s/%s, want error/http_429", c.Status, c.ErrorType)
+		}
+		if strings.Contains(*c.RequestBody, "dropped") && (c.ResponseBody == nil || *c.ResponseBody != errBody) {
+			t.Errorf("the dropped call stored with body %v, want the whole error object", c.ResponseBody)
+		}
 	}
 }

@@ -304,7 +304,7 @@ func TestTransportErrorBodyReadAhead(t *testing.T) {
 	if dropped.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("status %d, want 429", dropped.StatusCode)
 	}
-	dropped = nil // as an SDK that retries drops it
+	dropped = nil            // as an SDK that retries drops it
 	racing := post("racing") //nolint:bodyclose // closed below, racing a Read
 	read := make(chan error, 1)
 	go func() {

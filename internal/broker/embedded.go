@@ -82,11 +82,18 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		SyncAlways:        cfg.SyncAlways,
 		JetStreamMaxStore: cfg.MaxStore,
 	}
+	// The store first: a second ingestor on the same data dir is told so,
+	// rather than that the address is taken.
+	lock, err := lockStore(opts.StoreDir)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Listen == "-1" {
 		opts.DontListen = true
 	} else {
 		host, port, err := splitHostPort(cfg.Listen)
 		if err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("embedded nats: listen address %q: %w", cfg.Listen, err)
 		}
 		opts.Host, opts.Port = host, port
@@ -95,14 +102,11 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		} else if ln, err := net.Listen("tcp", cfg.Listen); err != nil {
 			// At once and saying why, rather than the server's log and
 			// a wait for readiness.
+			lock.Close()
 			return nil, fmt.Errorf("embedded nats: %w", err)
 		} else {
 			_ = ln.Close()
 		}
-	}
-	lock, err := lockStore(opts.StoreDir)
-	if err != nil {
-		return nil, err
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

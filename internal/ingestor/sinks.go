@@ -56,12 +56,13 @@ func (q quarantineDir) Quarantine(reason string, raw []byte, _ string) error {
 }
 
 // migrate applies the schema, retrying while PostgreSQL is unreachable so
-// the ingestor can start before the database. A migration changed since it
-// was applied, or another application's table in the way, ends the start:
-// only an operator can settle them. A session refused (a wrong password, a
-// role or database not created yet) or a missing privilege is waited for,
-// loudly: an operator may mend it, and meanwhile the embedded broker, which
-// lives in this process, keeps the apps' events.
+// the ingestor can start before the database. A session refused (a wrong
+// password, a role or database not created yet) or a missing privilege is
+// waited for, loudly: an operator may mend it, and meanwhile the embedded
+// broker, which lives in this process, keeps the apps' events. Any other
+// error of the migrations themselves ends the start: a migration changed
+// since it was applied, another application's table in the way, a server
+// too old for them (a syntax or feature it lacks).
 func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 	b := retry.WithCappedDuration(5*time.Second, retry.NewExponential(200*time.Millisecond))
 	return retry.Do(ctx, b, func(ctx context.Context) error {
@@ -69,12 +70,12 @@ func migrate(ctx context.Context, w *pg.Writer, log *slog.Logger) error {
 		defer cancel()
 		applied, err := pg.Migrate(mctx, w.Pool())
 		if err != nil {
-			switch {
-			case errors.Is(err, pg.ErrChecksumMismatch), pg.IsDuplicateObject(err), !pg.IsRetryable(err):
-				return fmt.Errorf("migrate: %w", err)
-			case pg.IsRefused(err) || pg.IsSchemaError(err):
+			switch code := pg.SQLState(err); {
+			case pg.IsRefused(err) || code == "42501": // insufficient privilege
 				log.Error("PostgreSQL refused the migrations; waiting for an operator to fix the URL, the role, the database or the privileges",
 					"err", err)
+			case errors.Is(err, pg.ErrChecksumMismatch), pg.IsSchemaError(err), code == "0A000", !pg.IsRetryable(err):
+				return fmt.Errorf("migrate: %w", err)
 			default:
 				log.Warn("PostgreSQL not available for migrations yet", "err", err)
 			}

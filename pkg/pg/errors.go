@@ -71,12 +71,12 @@ func IsRefused(err error) bool {
 	return ok && (strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000")
 }
 
-// IsDuplicateObject reports whether err says an object the schema creates
-// exists already, not made by it (SQLSTATE 42P07 duplicate table, 42710
-// duplicate object): another application's in the way.
-func IsDuplicateObject(err error) bool {
-	pgErr, ok := errors.AsType[*pgconn.PgError](err)
-	return ok && (pgErr.Code == "42P07" || pgErr.Code == "42710")
+// SQLState is the SQLSTATE of the PostgreSQL error in err, or "".
+func SQLState(err error) string {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // IsStatementTimeout reports whether PostgreSQL canceled the statement

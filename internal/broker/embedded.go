@@ -8,11 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/harborai/ingest/internal/flock"
 )
 
 // EmbeddedConfig configures the in-process NATS server.
@@ -48,21 +49,12 @@ func lockStore(dir string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded nats: store %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, ".harborai.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, holder, err := flock.LockPID(filepath.Join(dir, ".harborai.lock"))
+	if errors.Is(err, flock.ErrWouldBlock) {
+		return nil, fmt.Errorf("embedded nats: store %s: %w (pid %s); give each ingestor a data dir of its own", dir, ErrStoreInUse, holder)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("embedded nats: store %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("embedded nats: store %s: %w (pid %s); give each ingestor a data dir of its own", dir, ErrStoreInUse, holder)
-		}
 		return nil, fmt.Errorf("embedded nats: lock store %s: %w", dir, err)
-	}
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0) // informational only
 	}
 	return f, nil
 }

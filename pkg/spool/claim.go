@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/harborai/ingest/internal/flock"
 )
 
 // Loading a sealed segment into PostgreSQL, by the ingestor's drain or by
@@ -40,8 +42,8 @@ func Claim(seg Segment, owner string) (release func() error, err error) {
 		return nil, fmt.Errorf("claim %s: %w", seg.Name, ErrNotSealed)
 	}
 	path := seg.Path + claimExt
-	f, err := tryLock(path, true)
-	if errors.Is(err, errWouldBlock) {
+	f, err := flock.TryLock(path, true)
+	if errors.Is(err, flock.ErrWouldBlock) {
 		ce := &ClaimedError{Segment: seg.Name}
 		var info claimInfo
 		if b, rerr := os.ReadFile(path); rerr == nil && json.Unmarshal(b, &info) == nil {
@@ -53,7 +55,7 @@ func Claim(seg Segment, owner string) (release func() error, err error) {
 		return nil, fmt.Errorf("claim %s: %w", seg.Name, diskFull(err))
 	}
 	unlock := func() error {
-		err := os.Remove(path) // while locked: see tryLock
+		err := os.Remove(path) // while locked: see flock.TryLock
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -145,7 +147,7 @@ func checkClaimed(seg Segment) error {
 	if !seg.Sealed {
 		return ErrNotSealed
 	}
-	held, err := isLocked(seg.Path + claimExt)
+	held, err := flock.IsLocked(seg.Path + claimExt)
 	if err != nil {
 		return err
 	}

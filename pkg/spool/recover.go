@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/harborai/ingest/internal/flock"
 )
 
 // recover prepares the directory for a new Writer: it finds the highest
@@ -81,7 +83,7 @@ func (w *Writer) sweepSidecars(entries []fs.DirEntry) {
 		}
 		path := filepath.Join(w.opts.Dir, name)
 		if kind == claimExt {
-			f, err := tryLock(path, false)
+			f, err := flock.TryLock(path, false)
 			if err != nil {
 				continue
 			}

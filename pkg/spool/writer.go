@@ -6,11 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/harborai/ingest/internal/flock"
 )
 
 // Writer appends records to the active segment of one directory. It is safe
@@ -87,17 +88,12 @@ func Open(opts Options) (*Writer, error) {
 
 // lockDir takes the exclusive lock on dir/.lock and records our pid in it.
 func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, ".lock")
-	f, err := tryLock(path, true)
-	if errors.Is(err, errWouldBlock) {
-		holder, _ := os.ReadFile(path)
+	f, holder, err := flock.LockPID(filepath.Join(dir, ".lock"))
+	if errors.Is(err, flock.ErrWouldBlock) {
 		return nil, fmt.Errorf("open spool %s: %w (pid %s)", dir, ErrLocked, holder)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", dir, err)
-	}
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0) // informational only
 	}
 	return f, nil
 }

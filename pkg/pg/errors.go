@@ -67,8 +67,8 @@ func IsRetryable(err error) bool {
 // that does not exist (3D000). IsRetryable holds for it: an operator may
 // mend it while a daemon waits.
 func IsRefused(err error) bool {
-	pgErr, ok := errors.AsType[*pgconn.PgError](err)
-	return ok && (strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000")
+	code := SQLState(err)
+	return strings.HasPrefix(code, "28") || code == "3D000"
 }
 
 // SQLState is the SQLSTATE of the PostgreSQL error in err, or "".
@@ -82,19 +82,13 @@ func SQLState(err error) string {
 // IsStatementTimeout reports whether PostgreSQL canceled the statement
 // (SQLSTATE 57014: the statement timeout, or another session's
 // pg_cancel_backend). It is retryable.
-func IsStatementTimeout(err error) bool {
-	pgErr, ok := errors.AsType[*pgconn.PgError](err)
-	return ok && pgErr.Code == "57014"
-}
+func IsStatementTimeout(err error) bool { return SQLState(err) == "57014" }
 
 // IsSchemaError reports whether err says the schema is not what the code
 // expects (SQLSTATE class 42: a missing table or column, missing
 // privileges). IsRetryable holds for it, since a daemon can wait for an
 // operator to migrate; a one-shot command should say so at once instead.
-func IsSchemaError(err error) bool {
-	pgErr, ok := errors.AsType[*pgconn.PgError](err)
-	return ok && strings.HasPrefix(pgErr.Code, "42")
-}
+func IsSchemaError(err error) bool { return strings.HasPrefix(SQLState(err), "42") }
 
 // isPermanent reports whether the data itself is at fault: ErrUnstorable,
 // or PostgreSQL rejected it with an error of the SQLSTATE classes 21

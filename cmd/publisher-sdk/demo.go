@@ -61,7 +61,6 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "publisher-sdk demo:", err)
 		return 1
 	}
-	defer conn.close() // after pub.Close
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum, runErr := demo.Run(ctx, pub, emu, demo.Options{Calls: *calls, Concurrency: *conc, ErrorEvery: *errorEvery})

@@ -13,44 +13,28 @@ import (
 	"github.com/harborai/ingest/pkg/harborai"
 )
 
-// link is a publisher's NATS connection, watched: whether it was ever
-// established and its last error, which harborai.Publisher does not
+// link watches a publisher's NATS connection: whether it is up, was ever
+// established, and its last error, which harborai.Publisher does not
 // report, so that a run that could not deliver its events says why.
 type link struct {
-	nc        *nats.Conn
-	connected atomic.Bool
-	mu        sync.Mutex
-	lastErr   error
+	up, connected atomic.Bool
+	mu            sync.Mutex
+	lastErr       error
 }
 
-// dial connects to url with harborai.Connect's connection options and
-// returns a publisher over the connection. The caller closes the link
-// after the publisher.
+// dial returns a publisher connected to url by harborai.Connect, and what
+// watches its connection.
 func dial(url string, opts ...harborai.Option) (*harborai.Publisher, *link, error) {
 	l := &link{}
-	nc, err := nats.Connect(url,
-		// As harborai.Connect: never give up, no reconnect buffer (events
-		// wait in the publisher's own bounded queue).
-		nats.Name("harborai-publisher"),
-		nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.ReconnectBufSize(-1),
-		// What link watches.
-		nats.ConnectHandler(func(*nats.Conn) { l.connected.Store(true) }),
-		nats.ReconnectHandler(func(*nats.Conn) { l.connected.Store(true) }),
+	pub, err := harborai.Connect(url, append(opts, harborai.WithNATSOptions(
+		nats.ConnectHandler(func(*nats.Conn) { l.connected.Store(true); l.up.Store(true) }),
+		nats.ReconnectHandler(func(*nats.Conn) { l.connected.Store(true); l.up.Store(true) }),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { l.setErr(err) }),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { l.setErr(err) }),
-	)
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { l.up.Store(false); l.setErr(err) }),
+	))...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", url, err)
-	}
-	pub, err := harborai.New(nc, opts...)
-	if err != nil {
-		nc.Close()
 		return nil, nil, err
 	}
-	l.nc = nc
 	return pub, l, nil
 }
 
@@ -63,14 +47,11 @@ func (l *link) setErr(err error) {
 	l.mu.Unlock()
 }
 
-// close closes the connection.
-func (l *link) close() { l.nc.Close() }
-
 // trouble says what kept events from the broker: the connection to url
 // never established, or lost, with the connection's last error; nil while
 // connected.
 func (l *link) trouble(url string) error {
-	if l.nc.IsConnected() {
+	if l.up.Load() {
 		return nil
 	}
 	l.mu.Lock()

@@ -46,7 +46,6 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "publisher-sdk:", err)
 		return 1
 	}
-	defer conn.close() // after pub.Close
 	var sum publishSummary
 	for _, name := range files {
 		if err := publishFile(name, stdin, pub, &sum, stderr); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/harborai/ingest/pkg/event"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -27,6 +28,7 @@ type options struct {
 	spoolDir       string
 	tracerProvider trace.TracerProvider
 	redact         func(ev *event.Event, part BodyPart, body string) string
+	natsOptions    []nats.Option
 }
 
 func defaultOptions() options {
@@ -109,6 +111,15 @@ func WithCompression(on bool) Option { return func(o *options) { o.compress = on
 
 // WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithNATSOptions adds options to the connection Connect makes:
+// credentials, TLS, handlers. They come after Connect's own (never give up
+// reconnecting, no reconnect buffer), so they win; keep those two, or
+// events wait in two queues. New ignores them: its connection is the
+// caller's.
+func WithNATSOptions(opts ...nats.Option) Option {
+	return func(o *options) { o.natsOptions = append(o.natsOptions, opts...) }
+}
 
 // WithRegisterer registers the publisher's metrics with reg.
 func WithRegisterer(reg prometheus.Registerer) Option { return func(o *options) { o.registerer = reg } }

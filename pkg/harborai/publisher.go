@@ -67,15 +67,19 @@ type Publisher struct {
 // for the server: if it is unreachable, events queue (up to the bound) and
 // are published once it is reachable.
 func Connect(url string, opts ...Option) (*Publisher, error) {
-	nc, err := nats.Connect(url,
+	o := defaultOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name("harborai-publisher"),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectWait(250 * time.Millisecond),
 		// No reconnect buffer: while disconnected, events wait in our own
 		// bounded queue, which is counted and flushed on Close.
 		nats.ReconnectBufSize(-1),
-	)
+	}, o.natsOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
 	}

@@ -395,3 +395,28 @@ func randomText(rng *rand.ChaCha8, n int) string {
 	_, _ = rng.Read(raw)
 	return base64.StdEncoding.EncodeToString(raw)[:n]
 }
+
+// TestWithNATSOptions: options given for the connection Connect makes are
+// applied: here a handler told of the connection and the client's name the
+// server sees.
+func TestWithNATSOptions(t *testing.T) {
+	checkLeaks(t)
+	srv := startBroker(t)
+	connected := make(chan string, 1)
+	pub, err := harborai.Connect(srv.ClientURL(), harborai.WithNATSOptions(
+		nats.Name("my-app"),
+		nats.ConnectHandler(func(nc *nats.Conn) { connected <- nc.Opts.Name }),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close(context.Background())
+	select {
+	case name := <-connected:
+		if name != "my-app" {
+			t.Errorf("connection named %q, want my-app (the option given wins over Connect's)", name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ConnectHandler given was not called within 10s")
+	}
+}

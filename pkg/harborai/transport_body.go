@@ -145,17 +145,17 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
-	if resp.StatusCode < 400 || b.length < 0 || b.length > int64(min(limit, upFront)) || b.omit != "" {
+	if resp.StatusCode < 400 || b.length > int64(min(limit, upFront)) || b.omit != "" {
 		resp.Body = b
 		return
 	}
 	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
 	// response they retry, unread and unclosed: its event would never be
-	// published. An error body of a known length within the limit and
-	// 256 KiB (the vendor's error object) is read ahead, on a goroutine of
-	// its own, as soon as its headers are here: the call ends when it is
-	// read, whatever the application does, and the application reads the
-	// same bytes.
+	// published. An error body (the vendor's error object) is read ahead,
+	// on a goroutine of its own, as soon as its headers are here, up to the
+	// limit and 256 KiB: the call ends when it is read, whatever the
+	// application does, and the application reads the same bytes as they
+	// come.
 	if b.length == 0 {
 		b.mu.Lock()
 		b.end(io.EOF)
@@ -164,46 +164,82 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 		resp.Body = http.NoBody // as net/http gives an empty body
 		return
 	}
-	resp.Body = b.readAhead()
+	resp.Body = b.readAhead(min(limit, upFront))
 }
 
-// readAhead starts reading the whole body (b.length bytes) and returns
-// what gives it to the application: once read, the call is ended and the
-// vendor's body closed.
-func (b *body) readAhead() io.ReadCloser {
-	rb := &readBack{b: b, read: make(chan struct{})}
+// readAhead starts reading the body, up to its length or, when that is
+// unknown, most bytes, and returns what gives it to the application. Once
+// the body is read, the call is ended and the vendor's body closed. A body
+// of unknown length longer than most is handed over: the application reads
+// the rest through b, and the call ends as any other's.
+func (b *body) readAhead(most int) io.ReadCloser {
+	size := most
+	if b.length >= 0 {
+		size = int(b.length) // <= most
+	}
+	rb := &readBack{b: b}
+	rb.cond.L = &rb.mu
 	go func() {
-		defer close(rb.read)
-		data := make([]byte, b.length)
-		n, err := io.ReadFull(b.rc, data)
+		buf := make([]byte, 0, min(size, 4<<10))
+		var err error
+		for err == nil && len(buf) < size {
+			if len(buf) == cap(buf) {
+				grown := make([]byte, len(buf), min(2*cap(buf), size))
+				copy(grown, buf)
+				rb.mu.Lock() // the application reads rb.data under it
+				buf, rb.data = grown, grown
+				rb.mu.Unlock()
+			}
+			var n int
+			n, err = b.rc.Read(buf[len(buf):cap(buf)])
+			if n > 0 {
+				chunk := buf[len(buf) : len(buf)+n]
+				buf = buf[:len(buf)+n]
+				b.mu.Lock()
+				if !b.gotOne {
+					b.gotOne, b.first = true, b.rec.now()
+				}
+				b.capture(chunk)
+				b.mu.Unlock()
+				rb.mu.Lock()
+				rb.data = buf
+				rb.cond.Broadcast()
+				rb.mu.Unlock()
+			}
+		}
+		handOver := err == nil && b.length < 0 // most bytes read, maybe more to come
 		if err == nil {
-			err = io.EOF
+			err = io.EOF // the length read: net/http would say so next
 		}
-		rb.data, rb.err = data[:n], err
-		b.mu.Lock()
-		if n > 0 && !b.gotOne {
-			b.gotOne, b.first = true, b.rec.now()
+		if !handOver {
+			// Ended before the application can see the end.
+			b.mu.Lock()
+			b.end(err) // no-op after the application's Close
+			b.mu.Unlock()
+			_ = b.rc.Close()
 		}
-		b.capture(rb.data)
-		b.end(err) // no-op after the application's Close
-		b.mu.Unlock()
-		_ = b.rc.Close()
+		rb.mu.Lock()
+		rb.done, rb.handOver, rb.err = true, handOver, err
+		rb.cond.Broadcast()
+		rb.mu.Unlock()
 	}()
 	return rb
 }
 
 // readBack gives the application a body read ahead (body.readAhead): a
-// Read waits for it, as a Read of the vendor's body would wait for its
-// bytes, then returns them and the error the body ended with.
+// Read returns the bytes read so far, waiting for some as a Read of the
+// vendor's body would, then the error the body ended with.
 type readBack struct {
-	b    *body
-	read chan struct{} // closed once the body is read (data, err set)
-	data []byte
-	err  error // io.EOF, or why the body was cut
+	b *body
 
-	mu     sync.Mutex // Read against Close
-	off    int
-	closed bool
+	mu       sync.Mutex
+	cond     sync.Cond // on mu: data grew, the body ended, or Close
+	data     []byte    // read so far
+	off      int       // given to the application
+	done     bool      // the reading ended: err set
+	handOver bool      // after data, the application reads through b
+	err      error     // io.EOF, or why the body was cut
+	closed   bool
 }
 
 // errReadClosed is what net/http's bodies return once closed.
@@ -211,23 +247,25 @@ var errReadClosed = errors.New("http: read on closed response body")
 
 func (rb *readBack) Read(p []byte) (int, error) {
 	rb.mu.Lock()
-	closed := rb.closed
-	rb.mu.Unlock()
-	if closed {
-		return 0, errReadClosed
+	for !rb.closed && !rb.done && rb.off == len(rb.data) {
+		rb.cond.Wait()
 	}
-	<-rb.read
-	rb.mu.Lock()
-	defer rb.mu.Unlock()
-	if rb.closed {
+	switch {
+	case rb.closed:
+		rb.mu.Unlock()
 		return 0, errReadClosed
-	}
-	n := copy(p, rb.data[rb.off:])
-	rb.off += n
-	if n > 0 || len(p) == 0 {
+	case rb.off < len(rb.data):
+		n := copy(p, rb.data[rb.off:])
+		rb.off += n
+		rb.mu.Unlock()
 		return n, nil
+	case rb.handOver:
+		rb.mu.Unlock()
+		return rb.b.Read(p)
 	}
-	return 0, rb.err
+	err := rb.err
+	rb.mu.Unlock()
+	return 0, err
 }
 
 // Close ends the call first, if the body is not read yet (abandoned, as
@@ -239,6 +277,7 @@ func (rb *readBack) Close() error {
 		return nil
 	}
 	rb.closed = true
+	rb.cond.Broadcast()
 	rb.mu.Unlock()
 	rb.b.mu.Lock()
 	rb.b.end(errClosedEarly)
@@ -363,7 +402,7 @@ func (b *body) captured(n int) {
 
 // capture copies p for the event; b.mu is held.
 func (b *body) capture(p []byte) {
-	if b.done {
+	if b.done || len(p) == 0 {
 		return
 	}
 	b.read += int64(len(p))

@@ -3,6 +3,7 @@ package harborai
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -210,5 +211,49 @@ func TestBodyLimitUnbounded(t *testing.T) {
 	defer resp.Body.Close()
 	if b := resp.Body.(*body); cap(b.buf) > upFront {
 		t.Errorf("wrapBody of a 1 GiB body allocated %d bytes up front, want at most %d", cap(b.buf), upFront)
+	}
+}
+
+// TestBodyOfUnknownLengthAtTheLimit: a body of unknown length is kept
+// whole up to the limit, truncated past it; the event is the same for a
+// success (read as it comes) and for an error (read ahead up to the limit,
+// then handed over: the application reads every byte, in order, and the
+// call ends at the body's end, once). A body of exactly the limit, whose
+// end comes in a Read of its own, is not truncated.
+func TestBodyOfUnknownLengthAtTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		size   int
+	}{{200, 999}, {200, 1000}, {200, 1001}, {503, 999}, {503, 1000}, {503, 1001}, {503, 70_000}} {
+		t.Run(fmt.Sprintf("%d/%d", tc.status, tc.size), func(t *testing.T) {
+			p, size := queuePublisher(), tc.size
+			text := strings.Repeat("0123456789", size/10+1)[:size]
+			// A Reader without WriterTo or a length: a chunked body's.
+			resp := &http.Response{StatusCode: tc.status, ContentLength: -1,
+				Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
+			wrap(p, resp, 1000, nil)
+			got, err := io.ReadAll(resp.Body)
+			if err != nil || string(got) != text {
+				t.Fatalf("read %d bytes, %v; want the %d sent", len(got), err, size)
+			}
+			if err := resp.Body.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ev := queuedResponse(t, p)
+			r := ev.Response
+			if want := map[int]string{200: event.StatusSuccess, 503: event.StatusError}[tc.status]; r.Status != want {
+				t.Errorf("stored %s, want %s", r.Status, want)
+			}
+			wantBody, omitted := text, ""
+			if size > 1000 {
+				omitted = "truncated"
+			}
+			if r.BodyOmitted != omitted || (omitted == "" && r.Body != wantBody) {
+				t.Errorf("event body %d bytes, omitted %q; want %d bytes, omitted %q", len(r.Body), r.BodyOmitted, len(wantBody), omitted)
+			}
+			if len(p.queue) > 0 {
+				t.Errorf("%d more events queued, want one response event", len(p.queue))
+			}
+		})
 	}
 }

@@ -269,70 +269,101 @@ func TestTransportErrorBodyReadAtOnce(t *testing.T) {
 
 // TestTransportErrorBodyReadAhead: an error body is read ahead on a
 // goroutine of its own: the application gets the response at its headers,
-// as without the Transport, even when the rest of the body is slow; once
-// the body is here the call is stored whole, though the application
-// dropped the response unread. A Close racing a Read is safe.
+// and the body's first bytes as they come, as without the Transport, even
+// when the rest of the body is slow; once the body is here the call is
+// stored whole, though the application dropped the response unread. The
+// same with and without a Content-Length (chunked, as servers send JSON
+// they do not measure first). A Close racing a Read is safe.
 func TestTransportErrorBodyReadAhead(t *testing.T) {
 	checkLeaks(t)
 	pipe := startPipeline(t)
 	pub := connect(t, pipe.natsURL)
 	const errBody = `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(errBody)))
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(errBody[:9]))
-		w.(http.Flusher).Flush()
-		<-release
-		_, _ = w.Write([]byte(errBody[9:]))
-	}))
-	t.Cleanup(srv.Close)
-	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
-	t.Cleanup(client.CloseIdleConnections)
-	post := func(prompt string) *http.Response {
-		resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
-			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+prompt+`"}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	// The server holds the body's end until released: the response must
-	// come before.
-	dropped := post("dropped") //nolint:bodyclose // dropped unclosed on purpose, as an SDK that retries
-	if dropped.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("status %d, want 429", dropped.StatusCode)
-	}
-	dropped = nil            // as an SDK that retries drops it
-	racing := post("racing") //nolint:bodyclose // closed below, racing a Read
-	read := make(chan error, 1)
-	go func() {
-		_, err := io.ReadAll(racing.Body)
-		read <- err
-	}()
-	racing.Body.Close()
-	close(release)
-	if err := <-read; err == nil {
-		t.Log("the Read finished before the Close") // either order is right; the race detector watches
-	}
-	var stored []record.Call
-	waitFor(t, 30*time.Second, "both calls ended", func() (bool, string) {
-		stored = pipe.calls(t)
-		ended := 0
-		for _, c := range stored {
-			if c.HasResponse() {
-				ended++
+	for _, sized := range []bool{true, false} {
+		t.Run(map[bool]string{true: "content-length", false: "chunked"}[sized], func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if sized {
+					w.Header().Set("Content-Length", strconv.Itoa(len(errBody)))
+				}
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = w.Write([]byte(errBody[:9]))
+				w.(http.Flusher).Flush()
+				<-release
+				_, _ = w.Write([]byte(errBody[9:]))
+			}))
+			t.Cleanup(srv.Close)
+			client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
+			t.Cleanup(client.CloseIdleConnections)
+			tag := t.Name()
+			post := func(prompt string) *http.Response {
+				resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
+					strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+tag+` `+prompt+`"}]}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int64{true: int64(len(errBody)), false: -1}[sized]; resp.ContentLength != want {
+					t.Fatalf("ContentLength %d, want %d", resp.ContentLength, want)
+				}
+				return resp
 			}
-		}
-		return ended == 2, fmt.Sprintf("%d calls, %d ended", len(stored), ended)
-	})
-	for _, c := range stored {
-		if c.Status != event.StatusError || c.ErrorType != "http_429" {
-			t.Errorf("stored %s/%s, want error/http_429", c.Status, c.ErrorType)
-		}
-		if strings.Contains(*c.RequestBody, "dropped") && (c.ResponseBody == nil || *c.ResponseBody != errBody) {
-			t.Errorf("the dropped call stored with body %v, want the whole error object", c.ResponseBody)
-		}
+			// The server holds the body's end until released: the response
+			// and the bytes sent must come before.
+			dropped := post("dropped") //nolint:bodyclose // dropped unclosed on purpose, as an SDK that retries
+			if dropped.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("status %d, want 429", dropped.StatusCode)
+			}
+			dropped = nil // as an SDK that retries drops it
+			reader := post("reader")
+			defer reader.Body.Close()
+			first := make(chan string, 1)
+			go func() {
+				buf := make([]byte, 64)
+				n, _ := reader.Body.Read(buf)
+				first <- string(buf[:n])
+			}()
+			select {
+			case got := <-first:
+				if got != errBody[:9] {
+					t.Fatalf("first Read = %q, want the %q sent", got, errBody[:9])
+				}
+			case <-time.After(10 * time.Second):
+				close(release)
+				t.Fatalf("the first Read waits for the whole body; want the %q sent", errBody[:9])
+			}
+			racing := post("racing") //nolint:bodyclose // closed below, racing a Read
+			read := make(chan error, 1)
+			go func() {
+				_, err := io.ReadAll(racing.Body)
+				read <- err
+			}()
+			racing.Body.Close()
+			close(release)
+			if err := <-read; err == nil {
+				t.Log("the Read finished before the Close") // either order is right; the race detector watches
+			}
+			if rest, err := io.ReadAll(reader.Body); err != nil || errBody[:9]+string(rest) != errBody {
+				t.Errorf("read %q, %v; want the error object", errBody[:9]+string(rest), err)
+			}
+			var mine []record.Call
+			waitFor(t, 30*time.Second, "the 3 calls ended", func() (bool, string) {
+				mine = mine[:0]
+				for _, c := range pipe.calls(t) {
+					if c.HasResponse() && strings.Contains(*c.RequestBody, tag) {
+						mine = append(mine, c)
+					}
+				}
+				return len(mine) == 3, fmt.Sprintf("%d ended", len(mine))
+			})
+			for _, c := range mine {
+				if c.Status != event.StatusError || c.ErrorType != "http_429" {
+					t.Errorf("stored %s/%s, want error/http_429", c.Status, c.ErrorType)
+				}
+				if !strings.Contains(*c.RequestBody, "racing") && (c.ResponseBody == nil || *c.ResponseBody != errBody) {
+					t.Errorf("%s stored with body %v, want the whole error object", *c.RequestBody, c.ResponseBody)
+				}
+			}
+		})
 	}
 }

@@ -315,7 +315,7 @@ func TestTransportErrorBodyReadAhead(t *testing.T) {
 				t.Fatalf("status %d, want 429", dropped.StatusCode)
 			}
 			dropped = nil // as an SDK that retries drops it
-			reader := post("reader")
+			reader := post("reader") //nolint:bodyclose // closed by the defer below
 			defer reader.Body.Close()
 			first := make(chan string, 1)
 			go func() {

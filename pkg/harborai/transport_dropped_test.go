@@ -314,7 +314,7 @@ func TestTransportErrorBodyReadAhead(t *testing.T) {
 			if dropped.StatusCode != http.StatusTooManyRequests {
 				t.Fatalf("status %d, want 429", dropped.StatusCode)
 			}
-			dropped = nil // as an SDK that retries drops it
+			dropped = nil            // as an SDK that retries drops it
 			reader := post("reader") //nolint:bodyclose // closed by the defer below
 			defer reader.Body.Close()
 			first := make(chan string, 1)

@@ -3,6 +3,7 @@ module github.com/harborai/ingest
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/goccy/go-json v0.12.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0

@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harborai/ingest/pkg/event"
@@ -86,7 +88,8 @@ type body struct {
 	limit  int
 	omit   string // why the event carries no body: "encoded", "disabled"; "" = it does
 	// encoding is the Content-Encoding of a body the caller asked for
-	// compressed, that the event carries decoded: "gzip" or "deflate".
+	// compressed, that the event carries decoded: "gzip", "deflate", "br"
+	// or "zstd".
 	encoding string
 	hide     *usageFilter // hides the usage-only chunk; nil when not asked
 	hidErr   error        // the error to return once hide is drained
@@ -115,8 +118,8 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 		switch enc = strings.ToLower(strings.TrimSpace(enc)); enc {
 		case "gzip", "x-gzip":
 			b.encoding = "gzip"
-		case "deflate":
-			b.encoding = "deflate"
+		case "deflate", "br", "zstd":
+			b.encoding = enc
 		default:
 			b.omit = "encoded"
 		}
@@ -528,6 +531,16 @@ func (b *body) decoded() ([]byte, string) {
 		// RFC 9110: zlib's format; some servers send raw deflate.
 		if zr, err = zlib.NewReader(bytes.NewReader(b.buf)); err != nil {
 			zr, err = flate.NewReader(bytes.NewReader(b.buf)), nil
+		}
+	case "br":
+		zr = brotli.NewReader(bytes.NewReader(b.buf))
+	case "zstd":
+		var zd *zstd.Decoder
+		// One goroutine, the caller's: no decoder goroutines to stop.
+		zd, err = zstd.NewReader(bytes.NewReader(b.buf), zstd.WithDecoderConcurrency(1))
+		if err == nil {
+			defer zd.Close()
+			zr = zd
 		}
 	}
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/openai/openai-go"
 	"github.com/openai/openai-go/option"
 
@@ -176,7 +178,19 @@ func TestTransportCompressedResponse(t *testing.T) {
 			_ = zw.Close()
 			return b.Bytes()
 		},
-		"br": func() []byte { return []byte("\x0b\x02\x80not really brotli") },
+		"br": func() []byte {
+			var b bytes.Buffer
+			zw := brotli.NewWriter(&b)
+			_, _ = zw.Write([]byte(answer))
+			_ = zw.Close()
+			return b.Bytes()
+		},
+		"zstd": func() []byte {
+			zw, _ := zstd.NewWriter(nil)
+			defer zw.Close()
+			return zw.EncodeAll([]byte(answer), nil)
+		},
+		"compress": func() []byte { return []byte("\x1f\x9dnot decoded here") },
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		enc := r.Header.Get("Accept-Encoding")
@@ -187,7 +201,8 @@ func TestTransportCompressedResponse(t *testing.T) {
 	t.Cleanup(srv.Close)
 	client := pub.HTTPClient(nil, harborai.WithBaseURL("openai", srv.URL+"/v1"))
 	t.Cleanup(client.CloseIdleConnections)
-	for _, enc := range []string{"gzip", "deflate", "br"} {
+	encodings := []string{"gzip", "deflate", "br", "zstd", "compress"}
+	for _, enc := range encodings {
 		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
 			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+enc+`"}]}`))
 		if err != nil {
@@ -206,18 +221,18 @@ func TestTransportCompressedResponse(t *testing.T) {
 		}
 	}
 	byBody := map[string]record.Call{}
-	for _, c := range pipe.waitCalls(t, 3) {
-		byBody[strings.Split(*c.RequestBody, `"content":"`)[1][:2]] = c
+	for _, c := range pipe.waitCalls(t, len(encodings)) {
+		byBody[strings.Split(strings.Split(*c.RequestBody, `"content":"`)[1], `"`)[0]] = c
 	}
-	for _, enc := range []string{"gz", "de"} {
+	for _, enc := range encodings[:4] {
 		c := byBody[enc]
 		if c.Status != event.StatusSuccess || c.ResponseBody == nil || *c.ResponseBody != answer ||
 			c.Usage == nil || c.Usage.PromptTokens == nil || *c.Usage.PromptTokens != 31 || c.Cost == nil || c.Cost.TotalCost == nil {
 			t.Errorf("%s: stored %s, body %v, usage %+v, cost %+v; want success with the decoded body, its usage and a cost", enc, c.Status, c.ResponseBody, c.Usage, c.Cost)
 		}
 	}
-	if c := byBody["br"]; c.Status != event.StatusSuccess || c.ResponseBody != nil {
-		t.Errorf("br: stored %s with body %v, want success without a body", c.Status, c.ResponseBody)
+	if c := byBody["compress"]; c.Status != event.StatusSuccess || c.ResponseBody != nil {
+		t.Errorf("compress: stored %s with body %v, want success without a body", c.Status, c.ResponseBody)
 	}
 }
 

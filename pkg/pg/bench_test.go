@@ -143,7 +143,7 @@ func BenchmarkSessionStatement(b *testing.B) {
 			pid := conn.Conn().PgConn().PID()
 			before := backendCPU(b, pid)
 			for _, rows := range encoded {
-				r, _ := rows.reader(0, len(rows.ends), allRows)
+				r, _ := rows.reader(0, len(rows.ends), unstoredRows)
 				if _, err := conn.Conn().PgConn().CopyFrom(ctx, r, copyCallsSQL); err != nil {
 					b.Fatal(err)
 				}

@@ -41,8 +41,17 @@ import (
 type copyRows struct {
 	buf   []byte // the rows, one after the other
 	ends  []int  // the end of row i in buf
-	fresh []bool // row i has its request event: probably a new call
+	kinds []rowKind // what row i is
 }
+
+// rowKind tells a batch's rows apart for the writer's two paths.
+type rowKind uint8
+
+const (
+	rowRest   rowKind = iota // no request event: the call is probably stored already
+	rowFresh                 // has its request event: probably a new call
+	rowStored                // committed by this write's direct copy: not to be sent again
+)
 
 // copyHeader starts a binary COPY stream: the signature, no flags, no
 // header extension. copyTrailer ends it.
@@ -63,7 +72,11 @@ func (r *copyRows) add(c *record.Call) error {
 	}
 	r.buf = buf
 	r.ends = append(r.ends, len(buf))
-	r.fresh = append(r.fresh, c.RequestEventID != "")
+	kind := rowRest
+	if c.RequestEventID != "" {
+		kind = rowFresh
+	}
+	r.kinds = append(r.kinds, kind)
 	return nil
 }
 
@@ -376,21 +389,30 @@ func appendBigNumeric(b []byte, d *decimal.Decimal) ([]byte, error) {
 }
 
 // count is the number of rows lo to hi-1 that keep selects.
-func (r *copyRows) count(lo, hi int, keep func(fresh bool) bool) int {
+func (r *copyRows) count(lo, hi int, keep func(rowKind) bool) int {
 	n := 0
-	for _, f := range r.fresh[lo:hi] {
-		if keep(f) {
+	for _, k := range r.kinds[lo:hi] {
+		if keep(k) {
 			n++
 		}
 	}
 	return n
 }
 
+// stored marks the fresh rows among lo to hi-1 as committed.
+func (r *copyRows) stored(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if r.kinds[i] == rowFresh {
+			r.kinds[i] = rowStored
+		}
+	}
+}
+
 // reader returns a COPY stream of the rows lo to hi-1 that keep selects,
 // in their order, and their number. Each Read returns whole rows (as pgx
 // sends them), unless a row is larger than the buffer. It reads from r's
 // buffer: r must not change until the stream is closed.
-func (r *copyRows) reader(lo, hi int, keep func(fresh bool) bool) (*rowsReader, int) {
+func (r *copyRows) reader(lo, hi int, keep func(rowKind) bool) (*rowsReader, int) {
 	return &rowsReader{rows: r, next: lo, hi: hi, keep: keep}, r.count(lo, hi, keep)
 }
 
@@ -406,7 +428,7 @@ type rowsReader struct {
 	closed   bool
 	rows     *copyRows
 	next, hi int
-	keep     func(fresh bool) bool
+	keep     func(rowKind) bool
 	pending  []byte // what is left of the header, a row or the trailer
 	started  bool   // the header is pending or read
 	ended    bool   // the trailer is pending or read
@@ -446,7 +468,7 @@ func (rr *rowsReader) Read(p []byte) (int, error) {
 				return n, nil
 			}
 		}
-		for rr.next < rr.hi && !rr.keep(rr.rows.fresh[rr.next]) {
+		for rr.next < rr.hi && !rr.keep(rr.rows.kinds[rr.next]) {
 			rr.next++
 		}
 		switch {
@@ -482,6 +504,6 @@ func putRows(r *copyRows) {
 	if cap(r.buf) > 64<<20 {
 		return
 	}
-	r.buf, r.ends, r.fresh = r.buf[:0], r.ends[:0], r.fresh[:0]
+	r.buf, r.ends, r.kinds = r.buf[:0], r.ends[:0], r.kinds[:0]
 	rowsPool.Put(r)
 }

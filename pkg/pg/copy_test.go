@@ -79,8 +79,8 @@ func checkMatchesPgx(t *testing.T, m *pgtype.Map, c record.Call) {
 		t.Fatalf("call %q: row differs from pgx's at byte %d of %d/%d:\n got  ...%x\n want ...%x",
 			c.CallID, i, len(got), len(want), got[max(0, i-8):min(len(got), i+24)], want[max(0, i-8):min(len(want), i+24)])
 	}
-	if rows.fresh[0] != (c.RequestEventID != "") {
-		t.Fatalf("call %q: fresh = %v", c.CallID, rows.fresh[0])
+	if (rows.kinds[0] == rowFresh) != (c.RequestEventID != "") {
+		t.Fatalf("call %q: kind = %v", c.CallID, rows.kinds[0])
 	}
 }
 
@@ -195,7 +195,7 @@ func TestCopyRowsReader(t *testing.T) {
 		}
 		want = append(want, bytes.Clone(rows.buf[rows.start(i):]))
 	}
-	stream := func(lo, hi int, keep func(bool) bool) (string, int) {
+	stream := func(lo, hi int, keep func(rowKind) bool) (string, int) {
 		r, n := rows.reader(lo, hi, keep)
 		b, err := io.ReadAll(r)
 		if err != nil {
@@ -213,15 +213,21 @@ func TestCopyRowsReader(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		lo, hi int
-		keep   func(bool) bool
+		keep   func(rowKind) bool
 		want   []int
+		stored [2]int // rows marked stored before
 	}{
-		{"all", 0, 5, allRows, []int{0, 1, 2, 3, 4}},
-		{"fresh", 0, 5, freshRows, []int{0, 2, 4}},
-		{"rest", 0, 5, restRows, []int{1, 3}},
-		{"part", 1, 4, freshRows, []int{2}},
-		{"none", 1, 2, freshRows, nil},
+		{"all", 0, 5, unstoredRows, []int{0, 1, 2, 3, 4}, [2]int{}},
+		{"fresh", 0, 5, freshRows, []int{0, 2, 4}, [2]int{}},
+		{"part", 1, 4, freshRows, []int{2}, [2]int{}},
+		{"none", 1, 2, freshRows, nil, [2]int{}},
+		{"unstored", 0, 5, unstoredRows, []int{0, 1, 3, 4}, [2]int{1, 3}}, // row 2 is fresh, 1 not
+		{"fresh after stored", 0, 5, freshRows, []int{0, 4}, [2]int{1, 3}},
 	} {
+		for i := range rows.kinds {
+			rows.kinds[i] = map[bool]rowKind{true: rowFresh, false: rowRest}[i%2 == 0]
+		}
+		rows.stored(tt.stored[0], tt.stored[1])
 		r, _ := rows.reader(tt.lo, tt.hi, tt.keep)
 		if err := iotest.TestReader(r, []byte(join(tt.want...))); err != nil {
 			t.Errorf("%s: %v", tt.name, err)
@@ -259,7 +265,7 @@ func BenchmarkEncodeRows(b *testing.B) {
 	b.Run("copyRows", func(b *testing.B) {
 		rows := getRows()
 		for b.Loop() {
-			rows.buf, rows.ends, rows.fresh = rows.buf[:0], rows.ends[:0], rows.fresh[:0]
+			rows.buf, rows.ends, rows.kinds = rows.buf[:0], rows.ends[:0], rows.kinds[:0]
 			for i := range calls {
 				if err := rows.add(&calls[i]); err != nil {
 					b.Fatal(err)

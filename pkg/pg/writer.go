@@ -230,11 +230,11 @@ func (w *Writer) writeOrSplit(ctx context.Context, calls []record.Call, rows *co
 	return w.writeOrSplit(ctx, calls[mid:], rows, first+mid, poison)
 }
 
-// Which rows a COPY sends, by whether they are fresh (copyRows.fresh).
+// Which rows a COPY sends, by their kind (copyRows.kinds): the rows the
+// direct copy of this write committed are never sent again.
 var (
-	allRows   = func(bool) bool { return true }
-	freshRows = func(fresh bool) bool { return fresh }
-	restRows  = func(fresh bool) bool { return !fresh }
+	unstoredRows = func(k rowKind) bool { return k != rowStored }
+	freshRows    = func(k rowKind) bool { return k == rowFresh }
 )
 
 // writeRows writes rows lo to hi-1. The rows of calls that have their
@@ -259,7 +259,6 @@ func (w *Writer) writeRows(ctx context.Context, rows *copyRows, lo, hi int) erro
 	if err := prepareConn(ctx, conn.Conn()); err != nil {
 		return err
 	}
-	merge := allRows
 	if fresh := rows.count(lo, hi, freshRows); fresh > 0 {
 		ok, err := w.insertFresh(ctx, conn.Conn().PgConn(), rows, lo, hi)
 		if err != nil {
@@ -268,16 +267,18 @@ func (w *Writer) writeRows(ctx context.Context, rows *copyRows, lo, hi int) erro
 		if !ok {
 			w.refused.Add(int64(fresh))
 		} else {
+			// Committed: should the merge fail and the rows be written
+			// again in parts, these are not sent (nor counted) again.
+			rows.stored(lo, hi)
 			w.inserted.Add(int64(fresh))
-			if fresh == hi-lo {
-				return nil
-			}
-			merge = restRows
 		}
+	}
+	if rows.count(lo, hi, unstoredRows) == 0 {
+		return nil
 	}
 	var merged int
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		r, n := rows.reader(lo, hi, merge)
+		r, n := rows.reader(lo, hi, unstoredRows)
 		merged = n
 		_, err := tx.Conn().PgConn().CopyFrom(ctx, r, copyStagingSQL)
 		_ = r.Close() // before the rows are reused (rowsReader)

@@ -735,6 +735,37 @@ func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
 	sameCall(t, get(t, s, "slow-1-042"), fullCall("slow-1-042"))
 }
 
+// TestWriteInPartsCountsEachCallOnce: when the merge of a batch times out
+// after its direct copy committed, the batch is written again in parts:
+// the calls already copied are not sent again, so each call is counted
+// once, by the path that stored it.
+func TestWriteInPartsCountsEachCallOnce(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{StatementTimeout: 400 * time.Millisecond})
+	var batch []record.Call
+	for i := range 100 {
+		c := fullCall(fmt.Sprintf("mix-%03d", i))
+		if i >= 20 { // a response alone: merged
+			c.RequestEventID, c.RequestBody = "", nil
+		}
+		batch = append(batch, c)
+	}
+	slowRows(t, w) // 20 direct inserts fit in a statement, 80 merged rows do not
+	write(t, w, batch...)
+	if got := w.Counts(); got != (WriteCounts{Inserted: 20, Merged: 80}) {
+		t.Errorf("counts %+v, want 20 inserted and 80 merged: each call once", got)
+	}
+	var n int
+	if err := w.Pool().QueryRow(t.Context(), `SELECT count(*) FROM calls WHERE call_id LIKE 'mix-%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 {
+		t.Fatalf("%d calls stored, want 100", n)
+	}
+	sameCall(t, get(t, s, "mix-007"), batch[7])
+	sameCall(t, get(t, s, "mix-077"), batch[77])
+}
+
 // TestWriteInPartsReportsPoisonOnce: a call rejected as data in a part
 // written before another part timed out is reported once, though the range
 // is written again in smaller parts.

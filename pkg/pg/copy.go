@@ -39,8 +39,8 @@ import (
 // Empty strings are stored as NULL (and read back as empty strings), except
 // call_id and provider.
 type copyRows struct {
-	buf   []byte // the rows, one after the other
-	ends  []int  // the end of row i in buf
+	buf   []byte    // the rows, one after the other
+	ends  []int     // the end of row i in buf
 	kinds []rowKind // what row i is
 }
 

@@ -497,3 +497,45 @@ func damage(t *testing.T, path, old, repl string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplayCopiedSpoolWithProgress: a spool copied from another host
+// with the progress of an interrupted load into that host's database is
+// loaded whole into this one: the calls before the progress are missing
+// here, so they are written, and the summary says so.
+func TestReplayCopiedSpoolWithProgress(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	var payloads [][]byte
+	for i := range 75 {
+		payloads = append(payloads, mustJSON(t, storedCall(fmt.Sprintf("copied-%02d", i))))
+	}
+	writeSpool(t, dir, payloads)
+	segs, err := spool.Segments(dir)
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
+	}
+	// What a load into the other host's database left when it was stopped.
+	release, err := spool.Claim(segs[0], "replayer:other-host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spool.SaveProgress(segs[0], 60); err != nil {
+		t.Fatal(err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	url := migratedDB(t)
+	if sum := replayJSON(t, "-postgres-url", url, "-quiet", "-dry-run", dir); sum.Records != 15 || sum.Calls != 75 || sum.Missing != 60 {
+		t.Errorf("dry run = %+v, want 15 records after the progress, 75 calls, 60 missing before it", sum)
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"-postgres-url", url, "-quiet", dir}, &out, &errb); code != 0 {
+		t.Fatalf("replayer = exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "60 of the calls were before a segment's saved progress but not in PostgreSQL") {
+		t.Errorf("summary %q does not say 60 calls were missing before the saved progress", out.String())
+	}
+	if got := storedIDs(t, openPool(t, url)); len(got) != 75 {
+		t.Errorf("%d calls stored, want the 75 of the spool", len(got))
+	}
+}

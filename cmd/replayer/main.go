@@ -205,6 +205,9 @@ func printSummary(w io.Writer, s replay.Summary, asJSON, dry bool) {
 	}
 	fmt.Fprintf(w, "%s %d segments (%d skipped: claimed or active), %d records (%d raw events), %d calls (%d already present), %d corrupt lines, %d quarantined (%d calls rejected by PostgreSQL)\n",
 		verb, s.Segments, s.SegmentsSkipped, s.Records, s.Events, s.Calls, s.AlreadyPresent, s.Corrupt, s.Quarantined, s.Rejected)
+	if s.Missing > 0 {
+		fmt.Fprintf(w, "%d of the calls were before a segment's saved progress but not in PostgreSQL (a spool copied from another host, or a database restored since the last load): written\n", s.Missing)
+	}
 }
 
 // pgPresence tells which calls are already in PostgreSQL.

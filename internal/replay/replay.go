@@ -94,6 +94,10 @@ type Summary struct {
 	Corrupt         int `json:"corrupt_lines"`    // torn or damaged lines
 	Quarantined     int `json:"quarantined"`      // corrupt lines, bad payloads and rejected calls kept aside
 	Rejected        int `json:"rejected_calls"`   // of which calls the writer rejected (poison_record)
+	// Missing counts calls before a segment's saved progress that the
+	// store did not have (a spool copied from another host, a restored or
+	// different database): they are written (and counted in Calls).
+	Missing int `json:"missing_before_progress"`
 }
 
 // Add returns the sum of s and o.
@@ -107,6 +111,7 @@ func (s Summary) Add(o Summary) Summary {
 	s.Corrupt += o.Corrupt
 	s.Quarantined += o.Quarantined
 	s.Rejected += o.Rejected
+	s.Missing += o.Missing
 	return s
 }
 
@@ -196,11 +201,10 @@ type dirLoad struct {
 }
 
 func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
-	if !seg.Sealed && !l.opts.DryRun {
-		l.sum.SegmentsSkipped++
-		return nil
+	skip, err := l.skip(seg)
+	if err != nil || skip {
+		return err
 	}
-	from := 0
 	if !l.opts.DryRun {
 		release, err := spool.Claim(seg, l.opts.Owner)
 		if errors.Is(err, spool.ErrClaimed) || errors.Is(err, os.ErrNotExist) {
@@ -211,35 +215,49 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 			return fmt.Errorf("claim %s: %w", seg.Name, err)
 		}
 		defer func() { _ = release() }()
-		if from, err = spool.LoadProgress(seg); err != nil {
-			return fmt.Errorf("progress of %s: %w", seg.Name, err)
-		}
+	}
+	from, err := spool.LoadProgress(seg)
+	if err != nil {
+		return fmt.Errorf("progress of %s: %w", seg.Name, err)
 	}
 	// Batches are written by a goroutine of their own while the next one
 	// is read and decoded: reading and writing take turns otherwise, each
 	// waiting for the other.
 	w := l.startWriter(ctx, seg)
-	var batch []record.Call
+	var batch, before []record.Call
 	lastLine := from
-	flush := func() error {
-		if len(batch) == 0 {
+	flush := func(batch *[]record.Call, resumed bool) error {
+		if len(*batch) == 0 {
 			return nil
 		}
-		calls := ingest.MergeBatch(batch)
+		calls := ingest.MergeBatch(*batch)
 		// One order for every batch, as the ingestor's: concurrent writers
 		// then lock rows in the same order and cannot deadlock each other.
 		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
-		batch = nil // the writer's now
-		return w.send(linesBatch{calls: calls, lastLine: lastLine})
+		*batch = nil // the writer's now
+		return w.send(linesBatch{calls: calls, lastLine: lastLine, resumed: resumed})
 	}
 	st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
 		if rec.Line <= from {
+			// Loaded before, says the progress: into this store, or into
+			// another (a spool copied from another host, a database
+			// restored since). Those the store lacks are written again;
+			// what was quarantined of them then is not again.
+			if c, ok, err := l.decode(rec.Data, true); err == nil && ok {
+				before = append(before, c)
+			}
+			if len(before) >= l.opts.BatchSize || rec.Line == from {
+				return flush(&before, true)
+			}
 			return nil
+		}
+		if err := flush(&before, true); err != nil {
+			return err
 		}
 		l.mu.Lock()
 		l.sum.Records++
 		l.mu.Unlock()
-		c, ok, err := l.decode(rec.Data)
+		c, ok, err := l.decode(rec.Data, false)
 		if err != nil {
 			return fmt.Errorf("load %s line %d: %w", seg.Name, rec.Line, err)
 		}
@@ -248,12 +266,14 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 		}
 		lastLine = rec.Line
 		if len(batch) >= l.opts.BatchSize {
-			return flush()
+			return flush(&batch, false)
 		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
+		if err = flush(&before, true); err == nil { // a progress beyond the lines read
+			err = flush(&batch, false)
+		}
 	}
 	if werr := w.wait(); err == nil {
 		err = werr
@@ -282,10 +302,34 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 	return nil
 }
 
+// skip reports whether seg is left to another load: a segment a live
+// writer is still appending to, or (on a dry run, which claims nothing) one
+// another loader holds, as a load would skip them. It counts it skipped.
+func (l *dirLoad) skip(seg spool.Segment) (bool, error) {
+	var skip bool
+	var err error
+	switch {
+	case !seg.Sealed && !l.opts.DryRun:
+		skip = true // Load sealed what a dead writer left
+	case !seg.Sealed:
+		skip, err = spool.Live(l.dir)
+	case l.opts.DryRun:
+		skip, err = spool.Claimed(seg)
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", seg.Name, err)
+	}
+	if skip {
+		l.sum.SegmentsSkipped++
+	}
+	return skip, nil
+}
+
 // decode turns a payload into a call: a stored call (the ingestor's spool)
 // or a raw event (the client's local spool). A payload that is neither is
-// quarantined (ok false); err says it could not be.
-func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err error) {
+// quarantined (ok false); err says it could not be. A payload decoded
+// again (loaded before) is neither counted nor quarantined.
+func (l *dirLoad) decode(data json.RawMessage, again bool) (c record.Call, ok bool, err error) {
 	var probe struct {
 		SchemaVersion json.RawMessage `json:"schema_version"`
 		Kind          string          `json:"kind"`
@@ -295,15 +339,22 @@ func (l *dirLoad) decode(data json.RawMessage) (c record.Call, ok bool, err erro
 	// call without it.
 	if mayHaveSchemaVersion(data) && json.Unmarshal(data, &probe) == nil && probe.SchemaVersion != nil && probe.Kind != "" {
 		ev, err := event.Decode(data, 0)
-		if err != nil || l.opts.Pricer == nil {
+		switch {
+		case (err != nil || l.opts.Pricer == nil) && again:
+			return record.Call{}, false, nil
+		case err != nil || l.opts.Pricer == nil:
 			return record.Call{}, false, l.quarantine("event_"+event.RejectReason(err), data)
+		case !again:
+			l.mu.Lock()
+			l.sum.Events++
+			l.mu.Unlock()
 		}
-		l.mu.Lock()
-		l.sum.Events++
-		l.mu.Unlock()
 		return ingest.Build(ev, l.opts.Pricer, l.opts.Build), true, nil
 	}
 	if err := json.Unmarshal(data, &c); err != nil || c.CallID == "" {
+		if again {
+			return record.Call{}, false, nil
+		}
 		return record.Call{}, false, l.quarantine("bad_record", data)
 	}
 	if !l.opts.Build.KeepBodies { // bodies turned off: none is stored, whoever kept it
@@ -364,6 +415,7 @@ func (l *dirLoad) quarantine(reason string, raw []byte) error {
 type linesBatch struct {
 	calls    []record.Call
 	lastLine int
+	resumed  bool // lines before the saved progress: only the calls missing are written
 }
 
 // segmentWriter writes a segment's batches in order, on a goroutine of its
@@ -380,11 +432,15 @@ func (l *dirLoad) startWriter(ctx context.Context, seg spool.Segment) *segmentWr
 	go func() {
 		defer close(w.done)
 		for b := range w.batches {
-			if err := l.write(ctx, b.calls); err != nil {
+			write := l.write
+			if b.resumed {
+				write = l.writeMissing
+			}
+			if err := write(ctx, b.calls); err != nil {
 				w.err = fmt.Errorf("load %s: %w", seg.Name, err)
 				return
 			}
-			if l.opts.DryRun {
+			if l.opts.DryRun || b.resumed {
 				continue
 			}
 			if err := spool.SaveProgress(seg, b.lastLine); err != nil {

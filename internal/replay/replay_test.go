@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -202,40 +203,66 @@ func TestLoadCountsByStoredID(t *testing.T) {
 }
 
 // TestLoadResumesAfterSavedProgress: a load resumes after the last line
-// its progress records: the lines up to it are neither read again nor
-// written.
+// its progress records: the calls of the lines up to it that the store has
+// are not written again; those it lacks (the spool copied to another
+// host, the progress left by a load into another database) are, and
+// counted as missing.
 func TestLoadResumesAfterSavedProgress(t *testing.T) {
-	dir := spoolOf(t, []string{"c-1", "c-2", "c-3", "c-4", "c-5"})
-	segs, err := spool.Segments(dir)
-	if err != nil || len(segs) != 1 {
-		t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
+	for _, tc := range []struct {
+		name    string
+		has     []string // what the crashed load wrote into this store
+		calls   int
+		missing int
+	}{
+		{"same store", []string{"c-1", "c-2"}, 3, 0},
+		{"another store", nil, 5, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := spoolOf(t, []string{"c-1", "c-2", "c-3", "c-4", "c-5"})
+			segs, err := spool.Segments(dir)
+			if err != nil || len(segs) != 1 {
+				t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
+			}
+			release, err := spool.Claim(segs[0], "crashed-loader")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := spool.SaveProgress(segs[0], 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := release(); err != nil {
+				t.Fatal(err)
+			}
+			st := newMemStore()
+			for _, id := range tc.has {
+				st.calls[id] = true
+			}
+			sum, err := Run(t.Context(), dir, st, st, Options{})
+			if err != nil || sum.Records != 3 || sum.Calls != tc.calls || sum.Missing != tc.missing || sum.Segments != 1 {
+				t.Fatalf("Run() after progress at line 2 of 5 = %+v, %v; want 3 records read after it, %d calls, %d missing, 1 segment",
+					sum, err, tc.calls, tc.missing)
+			}
+			if got := slices.Sorted(maps.Keys(st.calls)); !slices.Equal(got, []string{"c-1", "c-2", "c-3", "c-4", "c-5"}) {
+				t.Errorf("calls stored = %v, want c-1 to c-5", got)
+			}
+			var written []string
+			for _, b := range st.batches {
+				written = append(written, b...)
+			}
+			if want := 5 - len(tc.has); len(written) != want {
+				t.Errorf("calls written = %v, want %d: none the store had", written, want)
+			}
+			assertDone(t, dir, true)
+		})
 	}
-	release, err := spool.Claim(segs[0], "crashed-loader")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := spool.SaveProgress(segs[0], 2); err != nil {
-		t.Fatal(err)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	st := newMemStore()
-	sum, err := Run(t.Context(), dir, st, st, Options{})
-	if err != nil || sum.Records != 3 || sum.Calls != 3 || sum.Segments != 1 {
-		t.Fatalf("Run() after progress at line 2 of 5 = %+v, %v; want 3 records, 3 calls, 1 segment", sum, err)
-	}
-	if got := slices.Sorted(maps.Keys(st.calls)); !slices.Equal(got, []string{"c-3", "c-4", "c-5"}) {
-		t.Errorf("calls written = %v, want c-3 c-4 c-5", got)
-	}
-	assertDone(t, dir, true)
 }
 
 // TestLoadFailsMidSegmentThenResumes: batches are written while the next
 // ones are read; when a write fails for good mid-segment, the load stops
 // with that error, the progress covers the batches written and no more,
 // the segment stays to load, and the next load writes the rest, each call
-// once.
+// once. A copy of the spool loaded into another store after the failure
+// gives that store every call.
 func TestLoadFailsMidSegmentThenResumes(t *testing.T) {
 	var ids []string
 	for i := range 10 {
@@ -264,13 +291,30 @@ func TestLoadFailsMidSegmentThenResumes(t *testing.T) {
 	}
 	assertDone(t, dir, false)
 
-	next := newMemStore()
-	sum, err := Run(t.Context(), dir, next, next, Options{BatchSize: 2})
-	if err != nil || sum.Records != 6 || sum.Calls != 6 || sum.Segments != 1 {
+	copied := filepath.Join(t.TempDir(), "spool")
+	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	other := newMemStore()
+	sum, err := Run(t.Context(), copied, other, other, Options{BatchSize: 2})
+	if err != nil || sum.Calls != 10 || sum.Missing != 4 {
+		t.Fatalf("Run() of a copy into another store = %+v, %v; want the 10 calls, 4 of them missing before the progress", sum, err)
+	}
+	if got := slices.Sorted(maps.Keys(other.calls)); !slices.Equal(got, ids) {
+		t.Errorf("calls in the other store = %v, want %v", got, ids)
+	}
+
+	st.always, st.onAttempt, st.batches = nil, nil, nil
+	sum, err = Run(t.Context(), dir, st, st, Options{BatchSize: 2})
+	if err != nil || sum.Records != 6 || sum.Calls != 6 || sum.Missing != 0 || sum.Segments != 1 {
 		t.Fatalf("second Run() = %+v, %v; want the 6 calls left", sum, err)
 	}
-	if got := slices.Sorted(maps.Keys(next.calls)); !slices.Equal(got, ids[4:]) {
-		t.Errorf("calls written by the second load = %v, want %v", got, ids[4:])
+	var written []string
+	for _, b := range st.batches {
+		written = append(written, b...)
+	}
+	if slices.Sort(written); !slices.Equal(written, ids[4:]) {
+		t.Errorf("calls written by the second load = %v, want %v", written, ids[4:])
 	}
 	assertDone(t, dir, true)
 }
@@ -298,9 +342,11 @@ func TestLoadSkipsActiveSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	sum, err := Run(t.Context(), dir, st, st, Options{})
-	if err != nil || sum.SegmentsSkipped != 1 || sum.Segments != 0 || sum.Records != 0 || sum.Calls != 0 {
-		t.Fatalf("Run() beside a live writer = %+v, %v; want its active segment skipped, nothing loaded", sum, err)
+	for _, dry := range []bool{true, false} {
+		sum, err := Run(t.Context(), dir, st, st, Options{DryRun: dry})
+		if err != nil || sum.SegmentsSkipped != 1 || sum.Segments != 0 || sum.Records != 0 || sum.Calls != 0 {
+			t.Fatalf("Run(dry run %v) beside a live writer = %+v, %v; want its active segment skipped, nothing loaded", dry, sum, err)
+		}
 	}
 	if len(st.calls) != 0 || st.attempts != 0 {
 		t.Fatalf("%d writes, calls %v stored from the active segment; want none", st.attempts, st.calls)
@@ -308,7 +354,10 @@ func TestLoadSkipsActiveSegment(t *testing.T) {
 	if err := sw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sum, err = Run(t.Context(), dir, st, st, Options{})
+	if sum, err := Run(t.Context(), dir, st, st, Options{DryRun: true}); err != nil || sum.Segments != 1 || sum.Calls != 3 {
+		t.Fatalf("Run(dry run) after the writer closed = %+v, %v; want 1 segment, 3 calls", sum, err)
+	}
+	sum, err := Run(t.Context(), dir, st, st, Options{})
 	if err != nil || sum.SegmentsSkipped != 0 || sum.Segments != 1 || sum.Records != 3 || sum.Calls != 3 || sum.AlreadyPresent != 0 {
 		t.Fatalf("Run() after the writer closed = %+v, %v; want 1 segment, 3 records, 3 new calls", sum, err)
 	}
@@ -461,7 +510,7 @@ func TestDecodeEventWithEscapedKey(t *testing.T) {
 	}
 	l := &dirLoad{Loader: NewLoader(nil, nil, Options{Pricer: pricer})}
 	for _, data := range [][]byte{raw, escaped} {
-		c, ok, err := l.decode(data)
+		c, ok, err := l.decode(data, false)
 		if err != nil || !ok || l.sum.Events == 0 || c.CallID != ev.CallID || !c.HasResponse() {
 			t.Fatalf("decode(%.60s...) = %+v, %v, %v (events %d); want the event's call, built", data, c.CallID, ok, err, l.sum.Events)
 		}

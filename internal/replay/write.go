@@ -59,6 +59,46 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
 	return nil
 }
 
+// writeMissing writes those of calls the store lacks, though the progress
+// of their segment says they were loaded: into another store (a spool
+// copied from another host), or into a database restored since. Without a
+// way to tell (no Presence) it writes them all, which changes nothing for
+// the calls stored. The calls found are not counted: a run before wrote
+// them.
+func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
+	if l.p == nil {
+		return l.write(ctx, calls)
+	}
+	ids := make([]string, len(calls))
+	for i := range calls {
+		ids[i] = pg.StoredText(calls[i].CallID)
+	}
+	var present map[string]bool
+	err := l.retrying(ctx, "count existing calls", func(ctx context.Context) error {
+		var err error
+		present, err = l.p.Existing(ctx, ids)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	missing := calls[:0:0]
+	for i := range calls {
+		if !present[ids[i]] {
+			missing = append(missing, calls[i])
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	l.log.Warn("calls before the saved progress of a segment are not in the store: writing them",
+		"dir", l.dir, "calls", len(missing), "of", len(calls))
+	l.mu.Lock()
+	l.sum.Missing += len(missing)
+	l.mu.Unlock()
+	return l.write(ctx, missing)
+}
+
 // store writes calls, retrying retryable errors, and quarantines the calls
 // the writer rejects. It returns the stored ids of those.
 func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bool, error) {

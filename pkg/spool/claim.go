@@ -156,3 +156,15 @@ func checkClaimed(seg Segment) error {
 	}
 	return nil
 }
+
+// Claimed reports whether a loader holds seg's claim now, for a dry run
+// that must skip what a load would.
+func Claimed(seg Segment) (bool, error) {
+	return flock.IsLocked(seg.Path + claimExt)
+}
+
+// Live reports whether a live writer holds the spool in dir: its unsealed
+// segment is still being written. A load seals what a dead writer left.
+func Live(dir string) (bool, error) {
+	return flock.IsLocked(filepath.Join(dir, ".lock"))
+}

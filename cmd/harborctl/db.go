@@ -54,7 +54,7 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 		name, env, usage string
 	}{
 		{&f.ret.Bodies, "bodies", "HARBORAI_RETAIN_BODIES", "clear request/response bodies older than this (0 = keep)"},
-		{&f.ret.Errors, "errors", "HARBORAI_RETAIN_ERRORS", "delete error calls without a cost older than this (0 = keep)"},
+		{&f.ret.Errors, "errors", "HARBORAI_RETAIN_ERRORS", "delete error calls the vendor did not bill (no tokens, no cost) older than this (0 = keep)"},
 		{&f.ret.Calls, "calls", "HARBORAI_RETAIN_CALLS", "delete every call older than this (0 = keep)"},
 	}
 	if cmd != "prune" {

@@ -24,7 +24,7 @@ type Config struct {
 	Migrate         bool          // apply the schema migrations at start
 	PruneInterval   time.Duration // how often retention runs (0 = never; PostgreSQL only)
 	RetainBodies    time.Duration // clear bodies older than this (0 = keep)
-	RetainErrors    time.Duration // delete error calls without a cost older than this (0 = keep)
+	RetainErrors    time.Duration // delete error calls the vendor did not bill (no tokens, no cost) older than this (0 = keep)
 	RetainCalls     time.Duration // delete calls older than this (0 = keep)
 	MetricsAddr     string        // "" = no HTTP endpoint
 	Pprof           bool          // serve /debug/pprof/ on MetricsAddr
@@ -220,7 +220,7 @@ func Load(args []string, lookup func(string) (string, bool), stderr io.Writer) (
 	boolean(&c.Migrate, "migrate", "HARBORAI_MIGRATE", "apply the PostgreSQL schema migrations at start")
 	dur(&c.PruneInterval, "prune-interval", "HARBORAI_PRUNE_INTERVAL", "how often retention runs in PostgreSQL (0 = never)")
 	dur(&c.RetainBodies, "retain-bodies", "HARBORAI_RETAIN_BODIES", "clear request/response bodies older than this (0 = keep)")
-	dur(&c.RetainErrors, "retain-errors", "HARBORAI_RETAIN_ERRORS", "delete error calls without a cost older than this (0 = keep)")
+	dur(&c.RetainErrors, "retain-errors", "HARBORAI_RETAIN_ERRORS", "delete error calls the vendor did not bill (no tokens, no cost) older than this (0 = keep)")
 	dur(&c.RetainCalls, "retain-calls", "HARBORAI_RETAIN_CALLS", "delete calls older than this (0 = keep)")
 	boolean(&c.KeepBodies, "keep-bodies", "HARBORAI_KEEP_BODIES", "store request and response bodies")
 	str(&c.LogLevel, "log-level", "HARBORAI_LOG_LEVEL", "debug, info, warn or error")

@@ -13,7 +13,7 @@ import (
 // duration keeps forever.
 type Retention struct {
 	Bodies time.Duration // request and response bodies
-	Errors time.Duration // calls with status error and no cost (a billed one is cost data: kept as long as Calls)
+	Errors time.Duration // calls with status error the vendor did not bill (a billed one is cost data: kept as long as Calls)
 	Calls  time.Duration // every call
 	// BatchSize bounds the rows one statement touches (default 1000), so
 	// pruning never holds long locks or builds a huge transaction.
@@ -33,12 +33,18 @@ type PruneResult struct {
 	CallsDeleted  int64
 }
 
+// unbilledSQL holds for a call the vendor billed nothing for: no token
+// count above 0 (GREATEST skips NULLs) and no cost above 0.
+const unbilledSQL = `coalesce(total_cost, 0) = 0 AND coalesce(greatest(prompt_tokens, completion_tokens,
+	total_tokens, cached_tokens, reasoning_tokens, cache_write_tokens), 0) = 0`
+
 // Prune enforces r as of now, in batches of r.BatchSize rows, each its own
 // statement bounded by the default query timeout: it deletes the calls
-// older than r.Calls, the error calls without a cost older than r.Errors
-// (an error call a vendor billed stays as long as any call: cost totals
-// must not lose it), and clears the
-// bodies of calls older than r.Bodies. It stops at the first error,
+// older than r.Calls, the error calls older than r.Errors that the vendor
+// did not bill (no token reported, no cost: an error call with tokens
+// stays as long as any call, priced or not, so that usage and cost totals
+// do not lose it and a price added later can still reprice it), and
+// clears the bodies of calls older than r.Bodies. It stops at the first error,
 // returning what was done so far; running it again carries on.
 func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) (PruneResult, error) {
 	var res PruneResult
@@ -73,7 +79,7 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 		return res, err
 	}
 	if err := deleteAll("errors", r.Errors, `DELETE FROM calls WHERE call_id IN (
-		SELECT call_id FROM calls WHERE status = 'error' AND total_cost IS NULL AND started_at < $1
+		SELECT call_id FROM calls WHERE status = 'error' AND started_at < $1 AND `+unbilledSQL+`
 		 ORDER BY started_at LIMIT $2)`, &res.ErrorsDeleted); err != nil {
 		return res, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/harborai/ingest/pkg/cost"
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/parse"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -17,7 +18,8 @@ func TestPrune(t *testing.T) {
 	type spec struct {
 		age     time.Duration
 		err     bool
-		billed  bool // an error call with a cost
+		billed  bool // an error call with tokens and a cost
+		tokens  bool // an error call with tokens but no cost (the model not priced)
 		wantRow bool // kept
 		bodies  bool // bodies kept
 	}
@@ -32,6 +34,7 @@ func TestPrune(t *testing.T) {
 		"expired-error":  {age: 91 * day, err: true},
 		"expired-error2": {age: 200 * day, err: true},
 		"billed-error":   {age: 200 * day, err: true, billed: true, wantRow: true},
+		"unpriced-error": {age: 200 * day, err: true, tokens: true, wantRow: true},
 		"billed-expired": {age: 400 * day, err: true, billed: true},
 		"year":           {age: 364 * day, wantRow: true},
 		"expired":        {age: 366 * day},
@@ -44,8 +47,17 @@ func TestPrune(t *testing.T) {
 		c.StartedAt = now.Add(-sp.age)
 		if sp.err {
 			c.Status = event.StatusError
-			if !sp.billed {
+			switch {
+			case sp.tokens:
 				c.Cost = &cost.Info{PricingSource: cost.SourceNotFound}
+			case !sp.billed: // a 429: no usage; a cost of 0 or none
+				c.Usage = &parse.Usage{PromptTokens: ptr(int64(0)), CompletionTokens: ptr(int64(0)), Method: "openai.chat", Confidence: 1, Raw: []byte(`{}`)}
+				zero := *c.Cost // priced: 0 tokens cost 0
+				zero.InputCost, zero.OutputCost, zero.TotalCost = dec("0"), dec("0"), dec("0")
+				c.Cost = &zero
+				if len(id)%2 == 0 {
+					c.Usage, c.Cost = nil, nil
+				}
 			}
 		}
 		calls = append(calls, c)
@@ -58,7 +70,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (PruneResult{BodiesCleared: 6, ErrorsDeleted: 2, CallsDeleted: 4}); got != want {
+	if want := (PruneResult{BodiesCleared: 7, ErrorsDeleted: 2, CallsDeleted: 4}); got != want {
 		t.Fatalf("Prune() = %+v, want %+v", got, want)
 	}
 	for id, sp := range specs {

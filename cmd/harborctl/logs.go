@@ -208,13 +208,10 @@ func count(n *int64) string {
 }
 
 func costText(c *record.Call) string {
-	if c.Cost == nil {
-		return "-"
+	if c.Unpriced() {
+		return "unpriced"
 	}
-	if c.Cost.TotalCost == nil {
-		if c.Cost.PricingSource == "not_found" {
-			return "unpriced"
-		}
+	if c.Cost == nil || c.Cost.TotalCost == nil {
 		return "-"
 	}
 	// String keeps every stored digit (0.0000001, never 1e-07).

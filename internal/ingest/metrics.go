@@ -55,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		CallsStored:     f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_calls_total", Help: "Responses stored, by provider, model and status."}, []string{"provider", "model", "status"}),
 		Tokens:          f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_tokens_total", Help: "Tokens stored, by provider, model and type."}, []string{"provider", "model", "type"}),
 		Cost:            f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_cost_total", Help: "Cost stored, by currency (never summed across currencies)."}, []string{"currency"}),
-		Unpriced:        f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_unpriced_calls_total", Help: "Calls with usage but no price (pricing_source not_found)."}, []string{"provider", "model"}),
+		Unpriced:        f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_unpriced_calls_total", Help: "Calls with tokens but no cost: no price found, or pricing failed (pricing_error)."}, []string{"provider", "model"}),
 		Confidence:      f.NewHistogram(prometheus.HistogramOpts{Name: "harborai_token_parsing_confidence", Help: "Confidence of parsed token usage.", Buckets: []float64{0, 0.25, 0.5, 0.75, 0.9, 0.99, 1}}),
 		Inconsistent:    f.NewCounterVec(prometheus.CounterOpts{Name: "harborai_token_inconsistent_total", Help: "Calls whose vendor total differs from prompt + completion (kept as reported)."}, []string{"provider"}),
 		CallDuration:    f.NewHistogramVec(prometheus.HistogramOpts{Name: "harborai_call_duration_seconds", Help: "LLM call duration.", Buckets: durationBuckets}, []string{"provider", "model"}),
@@ -130,13 +130,11 @@ func (m *Metrics) observeStored(calls []record.Call) {
 				inconsistent[c.Provider]++
 			}
 		}
-		if ci := c.Cost; ci != nil {
-			if ci.TotalCost != nil {
-				f, _ := ci.TotalCost.Float64()
-				costs[ci.Currency] += f
-			} else if ci.PricingSource == "not_found" && c.Usage != nil && !c.Usage.UsageMissing {
-				sums.unpriced++
-			}
+		if ci := c.Cost; ci != nil && ci.TotalCost != nil {
+			f, _ := ci.TotalCost.Float64()
+			costs[ci.Currency] += f
+		} else if c.Unpriced() {
+			sums.unpriced++
 		}
 	}
 	for k, n := range statuses {

@@ -43,13 +43,11 @@ func observeEach(m *Metrics, calls []record.Call) {
 				m.Inconsistent.WithLabelValues(c.Provider).Inc()
 			}
 		}
-		if ci := c.Cost; ci != nil {
-			if ci.TotalCost != nil {
-				f, _ := ci.TotalCost.Float64()
-				m.Cost.WithLabelValues(ci.Currency).Add(f)
-			} else if ci.PricingSource == "not_found" && c.Usage != nil && !c.Usage.UsageMissing {
-				m.Unpriced.WithLabelValues(c.Provider, c.Model).Inc()
-			}
+		if ci := c.Cost; ci != nil && ci.TotalCost != nil {
+			f, _ := ci.TotalCost.Float64()
+			m.Cost.WithLabelValues(ci.Currency).Add(f)
+		} else if c.Unpriced() {
+			m.Unpriced.WithLabelValues(c.Provider, c.Model).Inc()
 		}
 	}
 }

@@ -71,12 +71,10 @@ func Aggregate(calls []record.Call, groupBy string) ([]StatsRow, error) {
 				}
 			}
 		}
-		if ci := c.Cost; ci != nil {
-			if ci.TotalCost != nil {
-				r.Cost[ci.Currency] = r.Cost[ci.Currency].Add(*ci.TotalCost)
-			} else if ci.PricingSource == "not_found" && c.Usage != nil && !c.Usage.UsageMissing {
-				r.Unpriced++
-			}
+		if ci := c.Cost; ci != nil && ci.TotalCost != nil {
+			r.Cost[ci.Currency] = r.Cost[ci.Currency].Add(*ci.TotalCost)
+		} else if c.Unpriced() {
+			r.Unpriced++
 		}
 	}
 	out := make([]StatsRow, 0, len(rows))

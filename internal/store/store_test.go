@@ -443,3 +443,31 @@ func TestStatsSumBeyondInt64(t *testing.T) {
 		})
 	}
 }
+
+// TestStoresCountUnpricedAlike: a call with tokens but no cost (no price
+// found, or pricing failed) is unpriced in both stores; a call without
+// tokens (a 429) is not.
+func TestStoresCountUnpricedAlike(t *testing.T) {
+	calls := sameCalls()[:3] // call-3: not_found, with tokens
+	failed := calls[1]
+	failed.CallID, failed.ResponseEventID, failed.RequestEventID = "call-failed", "resp-failed", "req-failed"
+	failed.Cost = &cost.Info{PricingSource: cost.SourceDynamic, PricingError: "unknown currency XYZ"}
+	limited := calls[0]
+	limited.CallID, limited.ResponseEventID, limited.RequestEventID = "call-429", "resp-429", "req-429"
+	limited.Usage, limited.Cost = nil, &cost.Info{PricingSource: cost.SourceNotFound}
+	for name, s := range bothStores(t, append(calls, failed, limited)) {
+		t.Run(name, func(t *testing.T) {
+			rows, err := s.Stats(t.Context(), store.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls, unpriced int64
+			for _, r := range rows {
+				calls, unpriced = calls+r.Calls, unpriced+r.Unpriced
+			}
+			if calls != 5 || unpriced != 2 {
+				t.Errorf("Stats() = %d calls, %d unpriced; want 5 calls, 2 unpriced (call-3 and call-failed)", calls, unpriced)
+			}
+		})
+	}
+}

@@ -33,10 +33,14 @@ type PruneResult struct {
 	CallsDeleted  int64
 }
 
-// unbilledSQL holds for a call the vendor billed nothing for: no token
-// count above 0 (GREATEST skips NULLs) and no cost above 0.
-const unbilledSQL = `coalesce(total_cost, 0) = 0 AND coalesce(greatest(prompt_tokens, completion_tokens,
-	total_tokens, cached_tokens, reasoning_tokens, cache_write_tokens), 0) = 0`
+// hasTokensSQL holds for a call with a token count above 0 (GREATEST
+// skips NULLs); unbilledSQL for a call the vendor billed nothing for: no
+// such count and no cost above 0.
+const (
+	hasTokensSQL = `coalesce(greatest(prompt_tokens, completion_tokens, total_tokens,
+	cached_tokens, reasoning_tokens, cache_write_tokens), 0) > 0`
+	unbilledSQL = `coalesce(total_cost, 0) = 0 AND NOT ` + hasTokensSQL
+)
 
 // Prune enforces r as of now, in batches of r.BatchSize rows, each its own
 // statement bounded by the default query timeout: it deletes the calls

@@ -266,6 +266,19 @@ func TestStatsGroupsInProviderModelOrder(t *testing.T) {
 	}
 }
 
+// pricingFailed gives c a price that could not be applied (a custom price
+// in an unknown currency): no cost.
+func pricingFailed(c record.Call) record.Call {
+	c.Cost = &cost.Info{PricingSource: cost.SourceDynamic, PricingError: "unknown currency XYZ"}
+	return c
+}
+
+// noUsage leaves c without usage, as a 429 is.
+func noUsage(c record.Call) record.Call {
+	c.Usage = nil
+	return c
+}
+
 func TestStatsPerCurrency(t *testing.T) {
 	t.Parallel()
 	w, s := setup(t, Config{})
@@ -293,6 +306,8 @@ func TestStatsPerCurrency(t *testing.T) {
 		mk("e", "deepseek", "deepseek-chat", "success", day2, "", "", "", 50), // not priced
 		mk("f", "deepseek", "deepseek-chat", "", day2, "", "", "", 0),         // pending
 		mk("g", "openai", "gpt-4o", "abandoned", day2, "USD", "1", "1", 60),
+		pricingFailed(mk("h", "moonshot", "kimi", "success", day1, "", "", "", 70)), // tokens, no cost: unpriced
+		noUsage(mk("i", "zhipu", "glm-4", "error", day1, "", "", "", 0)),            // a 429: nothing to price
 	)
 	type costs = []CurrencyCost
 	cc := func(currency string, calls int64, in, out, total string) CurrencyCost {
@@ -306,8 +321,10 @@ func TestStatsPerCurrency(t *testing.T) {
 		{name: "by provider", filter: StatsFilter{GroupBy: GroupByProvider}, want: []StatsRow{
 			{Provider: "deepseek", Calls: 3, Success: 2, Pending: 1, Unpriced: 1, PromptTokens: 90, CompletionTokens: 90, TotalTokens: 180, AvgLatencyMS: 45,
 				Costs: costs{cc("CNY", 1, "0.5", "0.25", "0.75")}},
+			{Provider: "moonshot", Calls: 1, Success: 1, Unpriced: 1, PromptTokens: 70, CompletionTokens: 70, TotalTokens: 140, AvgLatencyMS: 70},
 			{Provider: "openai", Calls: 4, Success: 2, Errors: 1, Abandoned: 1, PromptTokens: 120, CompletionTokens: 120, TotalTokens: 240, AvgLatencyMS: 30,
 				Costs: costs{cc("CNY", 1, "1", "2", "3"), cc("USD", 3, "1.200000000000000001", "1.4", "2.600000000000000001")}},
+			{Provider: "zhipu", Calls: 1, Errors: 1},
 		}},
 		{name: "by model, one provider", filter: StatsFilter{GroupBy: GroupByModel, Provider: "openai"}, want: []StatsRow{
 			{Provider: "openai", Model: "gpt-4o", Calls: 3, Success: 1, Errors: 1, Abandoned: 1, PromptTokens: 90, CompletionTokens: 90, TotalTokens: 180, AvgLatencyMS: 30,
@@ -320,7 +337,7 @@ func TestStatsPerCurrency(t *testing.T) {
 				Costs: costs{cc("CNY", 2, "1.5", "2.25", "3.75"), cc("USD", 1, "1", "1", "2")}},
 		}},
 		{name: "total", filter: StatsFilter{}, want: []StatsRow{
-			{Calls: 7, Success: 4, Errors: 1, Abandoned: 1, Pending: 1, Unpriced: 1, PromptTokens: 210, CompletionTokens: 210, TotalTokens: 420, AvgLatencyMS: 35,
+			{Calls: 9, Success: 5, Errors: 2, Abandoned: 1, Pending: 1, Unpriced: 2, PromptTokens: 280, CompletionTokens: 280, TotalTokens: 560, AvgLatencyMS: 35,
 				Costs: costs{cc("CNY", 2, "1.5", "2.25", "3.75"), cc("USD", 3, "1.200000000000000001", "1.4", "2.600000000000000001")}},
 		}},
 	}

@@ -35,8 +35,8 @@ type StatsRow struct {
 	Day      time.Time // GroupByDay: UTC midnight
 
 	Calls, Success, Errors, Abandoned, Pending int64
-	// Unpriced counts the calls with usage that no source prices
-	// (pricing_source not_found): tokens without a cost.
+	// Unpriced counts the calls with tokens (a count above 0) but no
+	// cost: no price found, or pricing failed (record.Call.Unpriced).
 	Unpriced int64
 
 	PromptTokens, CompletionTokens, TotalTokens     int64
@@ -98,7 +98,7 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		coalesce(sum(cached_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cache_write_tokens), 0),
 		coalesce(sum(latency_ms), 0), count(latency_ms),
 		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost),
-		count(*) FILTER (WHERE total_cost IS NULL AND pricing_source = 'not_found' AND NOT usage_missing)
+		count(*) FILTER (WHERE total_cost IS NULL AND ` + hasTokensSQL + `)
 		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + groupKeys
 	var out []StatsRow
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {

@@ -62,5 +62,21 @@ func (c *Call) DisplayStatus() string {
 }
 
 // HasRequest and HasResponse say which of the call's sides were seen.
+// Unpriced reports whether the vendor reported tokens for c (a count above
+// 0) but c has no cost: no price found, or pricing failed. Its tokens are
+// in usage totals, its cost missing from cost totals.
+func (c *Call) Unpriced() bool {
+	if c.Cost != nil && c.Cost.TotalCost != nil || c.Usage == nil {
+		return false
+	}
+	u := c.Usage
+	for _, n := range []*int64{u.PromptTokens, u.CompletionTokens, u.TotalTokens, u.CachedTokens, u.ReasoningTokens, u.CacheWriteTokens} {
+		if n != nil && *n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Call) HasRequest() bool  { return c.RequestEventID != "" }
 func (c *Call) HasResponse() bool { return c.ResponseEventID != "" }

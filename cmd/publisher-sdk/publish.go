@@ -50,7 +50,9 @@ func publish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, name := range files {
 		if err := publishFile(name, stdin, pub, &sum, stderr); err != nil {
 			fmt.Fprintln(stderr, "publisher-sdk:", err)
-			_ = pub.Close(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+			_ = pub.Close(ctx)
+			cancel()
 			return 1
 		}
 	}

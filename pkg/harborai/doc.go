@@ -18,7 +18,7 @@
 //
 //	pub, err := harborai.Connect("nats://127.0.0.1:4222")
 //	if err != nil { ... }
-//	defer pub.Close(context.Background())
+//	defer pub.Close(shutdownCtx) // flushes until shutdownCtx ends: give it a deadline
 //	client := pub.HTTPClient(nil) // hand it to the OpenAI/Anthropic SDK
 //
 // Applications that log after the fact use the explicit API:

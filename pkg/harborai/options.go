@@ -53,7 +53,10 @@ type Option func(*options)
 func WithQueueSize(n int) Option { return func(o *options) { o.queueSize = max(n, 1) } }
 
 // WithQueueBytes bounds the bytes of bodies waiting to be published
-// (default 64 MiB).
+// (default 64 MiB), and apart from them the bytes of messages sent and not
+// yet acknowledged: while acks are slow, events wait in the queue, and
+// past its bound are dropped (or spooled), counted. A publisher holds at
+// most about twice this, and a message of at most 1 MiB.
 func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = max(n, 1) } }
 
 // WithMaxPending bounds publishes awaiting JetStream's ack (default 4,096).
@@ -109,14 +112,20 @@ func WithBatch(n int) Option { return func(o *options) { o.batchMax = max(n, 1) 
 // Compressed batches need an ingestor of this release or later.
 func WithCompression(on bool) Option { return func(o *options) { o.compress = on } }
 
-// WithLogger logs the publisher's lifecycle and broker trouble (default: discard).
+// WithLogger logs the publisher's lifecycle and broker trouble (default:
+// discard): a disconnect, a server that cannot be reached or refuses the
+// credentials, the broker refusing events (a full stream), each kind at
+// most once every 30 s, as warnings.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithNATSOptions adds options to the connection Connect makes:
 // credentials, TLS, handlers. They come after Connect's own (never give up
-// reconnecting, no reconnect buffer), so they win; keep those two, or
-// events wait in two queues. New ignores them: its connection is the
-// caller's.
+// reconnecting, not even after refused credentials; no reconnect buffer;
+// a 10 s write timeout; handlers that log to WithLogger; a dialer whose
+// connection Close can cut when its deadline passes during a stuck write),
+// so they win; keep the first two, or events wait in two queues. New
+// ignores them: its connection is the caller's, and Close cannot cut a
+// write stuck on it.
 func WithNATSOptions(opts ...nats.Option) Option {
 	return func(o *options) { o.natsOptions = append(o.natsOptions, opts...) }
 }

@@ -5,13 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sethvargo/go-retry"
 
 	"github.com/harborai/ingest/pkg/event"
@@ -35,12 +39,19 @@ type Publisher struct {
 	retries    chan *nats.Msg
 	tooBig     sync.Map // *nats.Msg in retries that the stream refused as too large
 	inflight   atomic.Int64
+	// inflightBytes is the payload bytes of the messages sent and not
+	// acked yet (retries included): bounded by WithQueueBytes as the
+	// queue is, so slow acks cannot grow memory without end.
+	inflightBytes atomic.Int64
 	// attempts holds each publish attempt awaiting its ack or failure:
 	// the *nats.Msg handed to PublishMsgAsync (a copy per attempt) -> the
 	// message. Whoever takes an attempt out first owns its outcome: the
 	// ack, the failure, send on a synchronous error, or Close.
 	attempts sync.Map
 	failures atomic.Int64 // consecutive publish failures, for backoff
+	warned   sync.Map     // message -> *atomic.Int64: when it was last logged (unix ns), see warn
+	dialer   *connDialer  // Connect's dialer, to cut a stuck write at Close; nil for New
+	metrics  *collector   // registered with opts.registerer; nil without
 
 	c         counters
 	spill     *spiller      // WithSpool's local spool; nil without
@@ -71,15 +82,67 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	nc, err := nats.Connect(url, append([]nats.Option{
+	var pub atomic.Pointer[Publisher] // set once made; the handlers may run before
+	logf := func(level slog.Level, msg string, args ...any) {
+		if p := pub.Load(); p != nil && !p.closed.Load() {
+			p.warn(level, msg, args...)
+		}
+	}
+	no := nats.GetDefaultOptions()
+	for _, s := range strings.Split(url, ",") { // as nats.Connect reads url
+		if s = strings.TrimSpace(s); s != "" {
+			no.Servers = append(no.Servers, s)
+		}
+	}
+	for _, f := range append([]nats.Option{
 		nats.Name("harborai-publisher"),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		// An authorization error (credentials rotated, an account resolver
+		// slow to answer) would otherwise close the connection for good
+		// after two in a row: keep trying, as for any other failure.
+		nats.IgnoreAuthErrorAbort(),
 		// No reconnect buffer: while disconnected, events wait in our own
 		// bounded queue, which is counted and flushed on Close.
 		nats.ReconnectBufSize(-1),
-	}, o.natsOptions...)...)
+		// A write to a server that stopped reading (frozen, a half-open
+		// connection) fails after this, and the connection is made again,
+		// rather than after nats.go's minute.
+		nats.FlusherTimeout(flusherTimeout),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			logf(slog.LevelWarn, "harborai: disconnected from NATS; events wait in the queue", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logf(slog.LevelInfo, "harborai: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			logf(slog.LevelWarn, "harborai: cannot reconnect to NATS yet; events wait in the queue", "err", err)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			// The server's errors: an authorization violation, among others.
+			logf(slog.LevelWarn, "harborai: NATS error", "err", err)
+		}),
+	}, o.natsOptions...) {
+		if f == nil {
+			continue
+		}
+		if err := f(&no); err != nil {
+			return nil, fmt.Errorf("harborai: NATS option: %w", err)
+		}
+	}
+	var dialer *connDialer
+	if no.CustomDialer == nil { // the application's own dialer wins
+		dialer = &connDialer{d: net.Dialer{Timeout: no.Timeout}}
+		if no.Dialer != nil {
+			dialer.d = *no.Dialer
+		}
+		if no.AllowMultipathTCP != nil {
+			dialer.d.SetMultipathTCP(*no.AllowMultipathTCP)
+		}
+		no.CustomDialer = dialer
+	}
+	nc, err := no.Connect()
 	if err != nil {
 		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
 	}
@@ -88,7 +151,35 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 		nc.Close()
 		return nil, err
 	}
+	p.dialer = dialer
+	pub.Store(p)
 	return p, nil
+}
+
+// flusherTimeout bounds a write to the server (nats.FlusherTimeout).
+const flusherTimeout = 10 * time.Second
+
+// connDialer dials as net.Dialer does and keeps the connection made last,
+// so that Close can cut a write stuck on it (a frozen server) when its
+// deadline passes: nats.go holds its lock through the write.
+type connDialer struct {
+	d    net.Dialer
+	last atomic.Pointer[net.Conn]
+}
+
+func (d *connDialer) Dial(network, address string) (net.Conn, error) {
+	c, err := d.d.Dial(network, address)
+	if err == nil {
+		d.last.Store(&c)
+	}
+	return c, err
+}
+
+// cut closes the connection made last: a write blocked on it fails.
+func (d *connDialer) cut() {
+	if c := d.last.Load(); c != nil {
+		_ = (*c).Close()
+	}
 }
 
 // New returns a publisher over an existing connection, which the caller
@@ -135,9 +226,9 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 	}
 	p.js = js
 	if o.registerer != nil {
-		if err := o.registerer.Register(newCollector(&p.c)); err != nil {
+		if err := p.register(o.registerer); err != nil {
 			p.closeSpool()
-			return nil, fmt.Errorf("harborai: register metrics: %w", err)
+			return nil, err
 		}
 	}
 	go p.run()
@@ -206,6 +297,15 @@ func (p *Publisher) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		p.abortOnce.Do(func() { close(p.abort) })
+		if p.dialer != nil {
+			// run may be stuck in a write to a server that stopped
+			// reading, inside nats.go, until flusherTimeout: cut it.
+			select {
+			case <-p.done:
+			case <-time.After(50 * time.Millisecond):
+				p.dialer.cut()
+			}
+		}
 		<-p.done
 	}
 	// run has returned: nothing is sent any more. From here on acks and
@@ -226,7 +326,28 @@ func (p *Publisher) Close(ctx context.Context) error {
 	if p.ownConn {
 		p.nc.Close()
 	}
+	if p.metrics != nil {
+		p.metrics.closed.Store(true) // a new publisher takes its place
+	}
 	return err
+}
+
+// register registers the publisher's metrics with reg, in place of a
+// closed publisher's (an application that makes its publisher again).
+func (p *Publisher) register(reg prometheus.Registerer) error {
+	c := newCollector(&p.c)
+	err := reg.Register(c)
+	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		if old, ok := are.ExistingCollector.(*collector); ok && old.closed.Load() {
+			reg.Unregister(old)
+			err = reg.Register(c)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("harborai: register metrics (two open publishers on one registry need prometheus.WrapRegistererWith, each with a label of its own): %w", err)
+	}
+	p.metrics = c
+	return nil
 }
 
 // How run waits between rounds.
@@ -329,8 +450,23 @@ func (p *Publisher) drain() (int, bool) {
 				if len(p.queue) == 0 && p.carry.ev == nil {
 					return n, true
 				}
+				// nats.go reports no error through its handlers while it
+				// has never connected (credentials refused at start).
+				if err := p.nc.LastError(); err != nil || p.failures.Load() >= 8 {
+					p.warn(slog.LevelWarn, "harborai: not connected to NATS; events wait in the queue",
+						"queued", len(p.queue), "last_error", err)
+				}
 				p.failures.Add(1)
 				if !p.pause() {
+					return n, false
+				}
+				continue
+			}
+			if p.inflightBytes.Load() >= p.opts.queueBytes {
+				// Acks are slow: wait for some (or a retry to send)
+				// rather than hold more; the queue fills meanwhile, up to
+				// its bound.
+				if !p.sleepUntilWoken(50 * time.Millisecond) {
 					return n, false
 				}
 				continue
@@ -419,6 +555,7 @@ func (p *Publisher) take() (*nats.Msg, bool) {
 	}
 	*buf = nil
 	p.recycle.Store(m, buf)
+	p.inflightBytes.Add(int64(len(m.Data)))
 	return m, true
 }
 
@@ -537,7 +674,9 @@ func halves(m *nats.Msg) (a, b *nats.Msg, ok bool) {
 // Close gave up.
 func (p *Publisher) split(m *nats.Msg) bool {
 	p.recycle.Delete(m) // its halves are copies; m goes to the collector
+	p.inflightBytes.Add(-int64(len(m.Data)))
 	if a, b, ok := halves(m); ok {
+		p.inflightBytes.Add(int64(len(a.Data) + len(b.Data)))
 		if !p.send(a) {
 			p.held = append(p.held, b) // a is held too
 			return false
@@ -699,6 +838,9 @@ func (p *Publisher) onAck(_ jetstream.JetStream, a *nats.Msg, _ *jetstream.PubAc
 	n := eventsIn(m)
 	p.c.published.Add(n)
 	p.c.buffered.Add(-n)
+	if size := int64(len(m.Data)); p.inflightBytes.Add(-size)+size >= p.opts.queueBytes {
+		p.nudge() // run may wait for room
+	}
 	p.release(m)
 }
 
@@ -712,11 +854,19 @@ func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 		return // counted already: at Close, or by send
 	}
 	defer p.inflight.Add(-1) // once m is in retries, for run
-	// No backoff here: an ack that timed out is re-sent at once (the send
-	// loop backs off only while the connection is down or a publish fails
-	// outright), so a burst of slow acks cannot slow every later event.
 	p.c.retried.Add(1)
-	p.opts.logger.Debug("harborai: publish failed, will retry", "err", err)
+	if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+		// An ack that timed out is re-sent at once, so a burst of slow
+		// acks cannot slow every later event.
+		p.opts.logger.Debug("harborai: publish not acknowledged in time, will retry", "err", err)
+	} else {
+		// The broker answered no (the stream full, missing, over its
+		// limits): the same message sent again at once would be refused
+		// again, thousands of times a second. The next sends back off
+		// until an ack comes.
+		p.failures.Add(1)
+		p.warn(slog.LevelWarn, "harborai: the broker refused events; retrying with backoff, events wait in the queue", "err", err)
+	}
 	if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
 		// The stream's max_msg_size is below what the server takes: the
 		// same message would fail again. run splits it.
@@ -735,6 +885,7 @@ func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 		n := eventsIn(m)
 		p.c.dropUnsent.Add(n)
 		p.c.buffered.Add(-n)
+		p.inflightBytes.Add(-int64(len(m.Data)))
 		p.tooBig.Delete(m)
 		p.recycle.Delete(m) // its payload buffer goes to the collector
 		p.opts.logger.Warn("harborai: retry queue full, events dropped", "count", n)
@@ -755,6 +906,23 @@ func (p *Publisher) claim(a *nats.Msg) (*nats.Msg, bool) {
 	return m.(*nats.Msg), true
 }
 
+// warnEvery is how often broker trouble of one kind is logged at most.
+const warnEvery = 30 * time.Second
+
+// warn logs broker trouble, each message at most once per warnEvery (an
+// outage fails every publish, thousands a second).
+func (p *Publisher) warn(level slog.Level, msg string, args ...any) {
+	if level >= slog.LevelWarn {
+		v, _ := p.warned.LoadOrStore(msg, new(atomic.Int64))
+		at := v.(*atomic.Int64)
+		now, last := time.Now().UnixNano(), at.Load()
+		if last != 0 && now-last < int64(warnEvery) || !at.CompareAndSwap(last, now) {
+			return
+		}
+	}
+	p.opts.logger.Log(context.Background(), level, msg, args...)
+}
+
 // pause waits the backoff's next delay while publishes fail (not at all
 // otherwise); it returns false when Close gave up.
 func (p *Publisher) pause() bool {
@@ -767,6 +935,20 @@ func (p *Publisher) pause() bool {
 	}
 	d, _ := p.bo.Next()
 	return p.sleep(d)
+}
+
+// sleepUntilWoken waits d, or less if run is nudged; it returns false
+// when Close gave up.
+func (p *Publisher) sleepUntilWoken(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.wake:
+	case <-p.abort:
+		return false
+	}
+	return true
 }
 
 // sleep waits d; it returns false when Close gave up.

@@ -40,7 +40,10 @@ func (c *counters) stats() Stats {
 
 // collector exposes the counters to Prometheus.
 type collector struct {
-	c                                                         *counters
+	c *counters
+	// closed: its publisher is closed. It stays registered, with the final
+	// counts, until a new publisher registers on the same registry.
+	closed                                                    atomic.Bool
 	attempted, published, retried, dropped, spooled, buffered *prometheus.Desc
 }
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 	until := fs.String("until", "", "only calls started before this: a duration ago (e.g. 1h), an RFC 3339 time or YYYY-MM-DD (UTC)")
 	fs.Func("min-tokens", "only calls with at least this many total tokens", tokenFlag(&f.MinTokens))
 	fs.Func("max-tokens", "only calls with at most this many total tokens", tokenFlag(&f.MaxTokens))
-	fs.Func("after", "the next page: the calls after this cursor (printed on stderr when --limit was reached)", func(s string) error {
+	fs.Func("after", "the next page: the calls after this cursor (printed on stderr when more calls follow the page)", func(s string) error {
 		c, err := parseCursor(s)
 		f.After = c
 		return err
@@ -61,15 +62,22 @@ func logsCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
+	// One call more than the page, to know whether another page follows.
+	limit := f.Limit
+	if f.Limit < math.MaxInt {
+		f.Limit++
+	}
 	calls, err := st.List(ctx, f)
 	if err != nil {
 		fmt.Fprintln(stderr, "harborctl logs:", pg.WithSchemaHint(err))
 		return 1
 	}
-	if len(calls) == f.Limit { // there may be more: say how to get them
+	if len(calls) > limit { // there are more: say how to get them, last
+		calls = calls[:limit]
 		last := calls[len(calls)-1]
 		defer fmt.Fprintf(stderr, "next page: --after %s\n", formatCursor(last.StartedAt, last.CallID))
 	}
+	defer warnDamaged(stderr, "logs", st)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for i := range calls {

@@ -49,6 +49,7 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	c, err := st.Get(ctx, id)
+	defer warnDamaged(stderr, "logs show", st) // after the call, or why it may not be found
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "harborctl logs show: no call with id %q in %s\n", id, st.Source())
 		return 1

@@ -66,6 +66,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "harborctl stats:", pg.WithSchemaHint(err))
 		return 1
 	}
+	defer warnDamaged(stderr, "stats", st)
+	defer warnOverflow(stderr, rows)
 	if *asJSON {
 		return encodeJSON(stdout, stderr, "stats", rows)
 	}
@@ -74,16 +76,16 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(tw, group+"\tCALLS\tERRORS\tPROMPT\tCOMPL\tTOTAL\tCOST")
 	totals := map[string]decimal.Decimal{}
 	var calls64 int64
-	tokens := decimal.Zero // exact: the groups' sums each fit an int64, their total may not
+	tokens := decimal.Zero // exact, as the groups' sums are
 	for _, r := range rows {
 		key := map[string]string{store.GroupByModel: printable(r.Provider) + "\t" + printable(r.Model),
 			store.GroupByProvider: printable(r.Provider), store.GroupByDay: r.Day}[f.GroupBy]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", key, r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", key, r.Calls, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, costs(r.Cost, r.Unpriced))
 		for cur, v := range r.Cost {
 			totals[cur] = totals[cur].Add(v)
 		}
 		calls64 += r.Calls
-		tokens = tokens.Add(decimal.NewFromInt(r.TotalTokens))
+		tokens = tokens.Add(r.TotalTokens.Decimal())
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(stdout, "total: %d calls, %s tokens, cost %s\n", calls64, tokens, costs(totals, 0))
@@ -108,4 +110,24 @@ func costs(m map[string]decimal.Decimal, unpriced int64) string {
 		return "-"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// warnOverflow says on stderr which groups' token sums are beyond int64:
+// they are printed exactly, but such a sum comes from a vendor reporting
+// an absurd count, which the operator will want to find.
+func warnOverflow(stderr io.Writer, rows []store.StatsRow) {
+	for i := range rows {
+		r := &rows[i]
+		names := r.Overflowed()
+		if len(names) == 0 {
+			continue
+		}
+		sums := make([]string, len(names))
+		for j, n := range names {
+			t := map[string]store.Tokens{"prompt_tokens": r.PromptTokens, "completion_tokens": r.CompletionTokens, "total_tokens": r.TotalTokens}[n]
+			sums[j] = n + " " + t.String()
+		}
+		fmt.Fprintf(stderr, "harborctl stats: warning: the token sums of %s are beyond int64 (%s, printed exactly): a call reports an absurd count; `harborctl logs --min-tokens N` lists the calls with at least N total tokens\n",
+			printable(r.GroupName()), strings.Join(sums, ", "))
+	}
 }

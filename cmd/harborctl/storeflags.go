@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/store"
@@ -57,4 +58,37 @@ func checkDataDir(dir string) error {
 		return fmt.Errorf("no spool at %s: data directory %s is not a directory", spoolDir, dir)
 	}
 	return nil
+}
+
+// warnDamaged says on stderr when the last query of a spool store skipped
+// damaged lines: its answer (still printed, exit status unchanged) may lack
+// the calls they held. It names the segments, at most a few, and where to
+// look; nothing is printed for PostgreSQL or an intact spool.
+func warnDamaged(stderr io.Writer, cmd string, st store.Store) {
+	sp, ok := st.(*store.SpoolStore)
+	if !ok || sp.Corrupt == 0 {
+		return
+	}
+	lines := "damaged lines"
+	if sp.Corrupt == 1 {
+		lines = "damaged line"
+	}
+	fmt.Fprintf(stderr, "harborctl %s: warning: skipped %d %s of the spool, so this answer may lack calls (and their tokens and costs):\n", cmd, sp.Corrupt, lines)
+	const most = 5
+	for i, d := range sp.Damaged {
+		if i == most {
+			fmt.Fprintf(stderr, "  ... and %d more segments\n", len(sp.Damaged)-most)
+			break
+		}
+		what := fmt.Sprintf("%d damaged line", d.Lines)
+		if d.Lines != 1 {
+			what += "s"
+		}
+		if d.Unreadable {
+			what += "; its compressed stream is damaged: the rest of the segment could not be read"
+		}
+		fmt.Fprintf(stderr, "  %s: %s (%s)\n", printable(filepath.Join(sp.Dir(), d.Segment)), what, printable(strings.Join(d.Reasons, ", ")))
+	}
+	fmt.Fprintf(stderr, "harborctl %s: `replayer --dry-run %s` counts them; loading the spool with `replayer` quarantines the damaged lines and keeps a copy of each such segment in quarantine/segments/ beside the spool\n",
+		cmd, printable(sp.Dir()))
 }

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/harborai/ingest/pkg/pg"
@@ -64,7 +67,10 @@ func (s *PGStore) Get(ctx context.Context, id string) (*record.Call, error) {
 	return c, err
 }
 
-// Stats aggregates in PostgreSQL by f.GroupBy.
+// Stats aggregates in PostgreSQL by f.GroupBy. When a group's token sum
+// does not fit pkg/pg's int64 (a vendor reported an absurd count), it
+// aggregates the calls of the period here instead (aggregate), exactly, as
+// the spool store does, rather than failing for every group.
 func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 	groupBy := pg.GroupByModel
 	switch f.GroupBy {
@@ -74,13 +80,16 @@ func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 		groupBy = pg.GroupByDay
 	}
 	rows, err := s.st.Stats(ctx, pg.StatsFilter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, GroupBy: groupBy})
+	if sumOverflow(err) {
+		return s.aggregate(ctx, f)
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := make([]StatsRow, 0, len(rows))
 	for _, r := range rows {
 		sr := StatsRow{Provider: r.Provider, Model: r.Model, Calls: r.Calls, Errors: r.Errors, Pending: r.Pending,
-			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens,
+			PromptTokens: TokensOf(r.PromptTokens), CompletionTokens: TokensOf(r.CompletionTokens), TotalTokens: TokensOf(r.TotalTokens),
 			Cost: map[string]decimal.Decimal{}, Unpriced: r.Unpriced}
 		if groupBy == pg.GroupByDay {
 			sr.Day = r.Day.Format(time.DateOnly)
@@ -91,4 +100,34 @@ func (s *PGStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 		out = append(out, sr)
 	}
 	return out, nil
+}
+
+// sumOverflow reports whether err is pkg/pg's statistics failing on a
+// token sum beyond int64: the sum of a group's currencies
+// (pg.ErrSumOverflow), or one currency's numeric sum that pgx cannot scan
+// into an int64.
+func sumOverflow(err error) bool {
+	var scan pgx.ScanArgError
+	return errors.Is(err, pg.ErrSumOverflow) || errors.As(err, &scan) && errors.Is(scan.Err, strconv.ErrRange)
+}
+
+// aggregate reads the calls of f's period, provider and model, a page at
+// a time, and sums them here (as the spool store does): slower than
+// PostgreSQL's aggregation, for the rare period whose sums it cannot return.
+func (s *PGStore) aggregate(ctx context.Context, f Filter) ([]StatsRow, error) {
+	a := newAggregator(f.GroupBy)
+	pf := pg.Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model, Limit: 1000}
+	for {
+		calls, next, err := s.st.List(ctx, pf)
+		if err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		for i := range calls {
+			a.add(&calls[i])
+		}
+		if next == nil {
+			return a.rows(), nil
+		}
+		pf.After = next
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/harborai/ingest/pkg/pg"
@@ -21,9 +22,29 @@ import (
 type SpoolStore struct {
 	dir      string
 	segments func(dir string) ([]spool.Segment, error) // spool.Segments; tests interpose
-	// Corrupt counts the lines skipped by the last query.
+	// Corrupt counts the damaged lines the last query skipped: its answer
+	// lacks whatever calls they held. Damaged says where they are.
 	Corrupt int
+	// Damaged lists the segments with damaged lines, in segment order.
+	Damaged []Damage
 }
+
+// Damage is what a query skipped of one segment.
+type Damage struct {
+	Segment string   // file name, in the spool directory
+	Lines   int      // damaged lines skipped: bad records, and records that are not a call
+	Reasons []string // why (pkg/spool's Reason constants, "not_a_call"), each once, in order
+	// Unreadable: the compressed stream is damaged (a truncated or
+	// corrupted gzip file); the rest of the segment could not be read, so
+	// it may have held many more calls than Lines.
+	Unreadable bool
+}
+
+// reasonNotACall is Damage's reason for a good record whose data is not a call.
+const reasonNotACall = "not_a_call"
+
+// Dir is the spool directory read.
+func (s *SpoolStore) Dir() string { return s.dir }
 
 // NewSpoolStore reads the spool in dir.
 func NewSpoolStore(dir string) *SpoolStore { return &SpoolStore{dir: dir, segments: spool.Segments} }
@@ -53,15 +74,17 @@ func (s *SpoolStore) read(ctx context.Context, stored bool) ([]record.Call, erro
 		return nil, fmt.Errorf("list spool %s: %w", s.dir, err)
 	}
 	byID := map[string]record.Call{}
-	s.Corrupt = 0
+	s.Corrupt, s.Damaged = 0, nil
 	for _, seg := range segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := readSegment(seg, func(rec spool.Record) error {
+		d := Damage{Segment: seg.Name}
+		st, sealed, err := readSegment(seg, func(rec spool.Record) error {
 			var c record.Call
 			if !decodeCall(rec.Data, &c) {
-				s.Corrupt++ // not a call record: counted, reading goes on
+				d.Lines++ // not a call record: counted, reading goes on
+				d.reason(reasonNotACall)
 				return nil
 			}
 			if stored {
@@ -76,11 +99,20 @@ func (s *SpoolStore) read(ctx context.Context, stored bool) ([]record.Call, erro
 		if err != nil && !errors.Is(err, fs.ErrNotExist) { // a segment loaded (moved to done/) meanwhile
 			return nil, fmt.Errorf("read %s: %w", seg.Name, err)
 		}
-		// The active segment's last line may be an append in progress.
-		for _, c := range st.Corrupt {
-			if c.Reason != spool.ReasonTorn || seg.Sealed {
-				s.Corrupt++
-			}
+		corrupt, n := st.Corrupt, st.CorruptCount // Corrupt details the first 1,000
+		// The active segment's last line may be an append in progress, not
+		// damage: the last one reported, when all are.
+		if k := len(corrupt); !sealed && k > 0 && k == n && corrupt[k-1].Reason == spool.ReasonTorn {
+			corrupt, n = corrupt[:k-1], n-1
+		}
+		d.Lines += n
+		for _, c := range corrupt {
+			d.reason(c.Reason)
+			d.Unreadable = d.Unreadable || c.Reason == spool.ReasonGzip
+		}
+		if d.Lines > 0 {
+			s.Corrupt += d.Lines
+			s.Damaged = append(s.Damaged, d)
 		}
 	}
 	calls := make([]record.Call, 0, len(byID))
@@ -96,15 +128,23 @@ func (s *SpoolStore) read(ctx context.Context, stored bool) ([]record.Call, erro
 	return calls, nil
 }
 
-// readSegment reads seg. An unsealed segment that the writer sealed since it
-// was listed is read in its sealed form: its records are not skipped.
-func readSegment(seg spool.Segment, fn func(spool.Record) error) (spool.ReadStats, error) {
+// reason adds why a line is damaged, once.
+func (d *Damage) reason(reason string) {
+	if !slices.Contains(d.Reasons, reason) {
+		d.Reasons = append(d.Reasons, reason)
+	}
+}
+
+// readSegment reads seg and reports whether it read it sealed. An unsealed
+// segment that the writer sealed since it was listed is read in its sealed
+// form: its records are not skipped.
+func readSegment(seg spool.Segment, fn func(spool.Record) error) (spool.ReadStats, bool, error) {
 	st, err := spool.ReadSegment(seg.Path, fn)
 	if !seg.Sealed && errors.Is(err, fs.ErrNotExist) {
 		seg.Path, seg.Sealed = seg.Path+".gz", true
 		st, err = spool.ReadSegment(seg.Path, fn)
 	}
-	return st, err
+	return st, seg.Sealed, err
 }
 
 // List returns the calls matching f, newest first.
@@ -162,7 +202,7 @@ func (s *SpoolStore) Stats(ctx context.Context, f Filter) ([]StatsRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Aggregate(calls, f.GroupBy)
+	return Aggregate(calls, f.GroupBy), nil
 }
 
 // decodeCall reports whether data is a call record.

@@ -13,12 +13,6 @@ import (
 // ErrNotFound is returned by Get when no call matches.
 var ErrNotFound = errors.New("call not found")
 
-// ErrOverflow is wrapped by Stats when a token sum does not fit StatsRow's
-// int64: a sum is exact or an error, never wrapped around. It is
-// pkg/pg's error, so both stores fail alike. (PostgreSQL's store fails with
-// pgx's scan error instead when one currency's sum alone is too large.)
-var ErrOverflow = pg.ErrSumOverflow
-
 // Filter selects calls. Zero fields match everything.
 type Filter struct {
 	Since, Until time.Time

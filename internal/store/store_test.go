@@ -407,40 +407,91 @@ func TestStoresAnswerAlikeStoredForms(t *testing.T) {
 	}
 }
 
-// TestStatsSumBeyondInt64: token sums are exact or an error, never wrapped
-// around: PostgreSQL's numeric sum of one currency's calls does not fit
-// StatsRow's int64 (an error), and neither may the sum of a group's
-// currencies nor the spool's sum wrap to a negative number.
+// TestStatsSumBeyondInt64: token sums are exact, never wrapped around and
+// never an error: PostgreSQL's numeric sum of one currency's calls does not
+// fit an int64, nor does the sum of a group's currencies, nor the spool's
+// sum; both stores answer with the exact sums, alike, in every grouping,
+// and the other groups are unaffected.
 func TestStatsSumBeyondInt64(t *testing.T) {
 	const half = int64(1) << 62
 	for _, tc := range []struct {
 		name       string
 		currencies []string
-		overflow   bool // PostgreSQL's store too says ErrOverflow (else a scan error)
 	}{
-		{"one currency", []string{"USD", "USD"}, false},
-		{"two currencies", []string{"USD", "CNY"}, true},
+		{"one currency", []string{"USD", "USD"}},        // PostgreSQL: the scan of the numeric sum fails
+		{"two currencies", []string{"USD", "CNY"}},      // PostgreSQL: the group's sum of its currencies' sums
+		{"unpriced and priced", []string{"", "USD"}},    // a NULL currency is a group of its own
+		{"three", []string{"USD", "USD", "CNY", "EUR"}}, // both
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls []record.Call
 			for i, cur := range tc.currencies {
 				one := decimal.RequireFromString("1")
-				calls = append(calls, record.Call{CallID: fmt.Sprintf("big-%d", i), Provider: "openai", Model: "gpt-4o",
+				c := record.Call{CallID: fmt.Sprintf("big-%d", i), Provider: "openai", Model: "gpt-4o",
 					StartedAt: time.Date(2026, 11, 26, 8, i, 0, 0, time.UTC), ResponseEventID: fmt.Sprintf("resp-%d", i), Status: "success",
 					Usage: &parse.Usage{PromptTokens: ptr(half), CompletionTokens: ptr(int64(1)), TotalTokens: ptr(half + 1), Confidence: 1},
 					Cost: &cost.Info{InputCost: &one, OutputCost: ptr(decimal.Zero), TotalCost: &one, Currency: cur,
-						PricingSource: cost.SourceDefaultConfig}})
+						PricingSource: cost.SourceDefaultConfig}}
+				if cur == "" {
+					c.Cost = &cost.Info{PricingSource: cost.SourceNotFound}
+				}
+				calls = append(calls, c)
 			}
+			small := calls[0]
+			small.CallID, small.ResponseEventID, small.Model = "small", "resp-small", "gpt-4o-mini"
+			small.Usage = &parse.Usage{PromptTokens: ptr(int64(3)), CompletionTokens: ptr(int64(4)), TotalTokens: ptr(int64(7)), Confidence: 1}
+			calls = append(calls, small)
+			n := int64(len(tc.currencies))
+			wantPrompt := decimal.NewFromInt(half).Mul(decimal.NewFromInt(n))
+			answers := map[string]string{}
 			for name, s := range bothStores(t, calls) {
-				rows, err := s.Stats(t.Context(), store.Filter{})
-				if err == nil {
-					t.Errorf("%s: Stats() = %+v, want an error: the prompt tokens sum to 2^63", name, rows)
+				for _, by := range []string{store.GroupByModel, store.GroupByProvider, store.GroupByDay} {
+					rows, err := s.Stats(t.Context(), store.Filter{GroupBy: by})
+					if err != nil {
+						t.Fatalf("%s: Stats(by %s) = %v, want the exact sums", name, by, err)
+					}
+					answers[name] += fmt.Sprintf("by %s: %+v\n", by, rows)
+					if by != store.GroupByModel {
+						continue
+					}
+					if len(rows) != 2 || rows[0].PromptTokens.String() != wantPrompt.String() || rows[0].CompletionTokens.String() != fmt.Sprint(n) ||
+						rows[0].TotalTokens.String() != wantPrompt.Add(decimal.NewFromInt(n)).String() || rows[0].Calls != n {
+						t.Errorf("%s: Stats() = %+v, want gpt-4o with %s prompt tokens", name, rows, wantPrompt)
+					}
+					if len(rows) == 2 && (rows[1].PromptTokens.String() != "3" || rows[1].TotalTokens.String() != "7") {
+						t.Errorf("%s: Stats() = %+v, want gpt-4o-mini unaffected", name, rows)
+					}
+					b, _ := json.Marshal(rows[0])
+					if !strings.Contains(string(b), `"prompt_tokens":`+wantPrompt.String()+",") {
+						t.Errorf("%s: JSON %s, want prompt_tokens %s as a number", name, b, wantPrompt)
+					}
 				}
-				if (name == "spool" || tc.overflow) && !errors.Is(err, store.ErrOverflow) {
-					t.Errorf("%s: Stats() = %v, want ErrOverflow", name, err)
-				}
+			}
+			if answers["postgres"] != answers["spool"] {
+				t.Errorf("the stores disagree:\npostgres: %s\nspool:    %s", answers["postgres"], answers["spool"])
 			}
 		})
+	}
+}
+
+// TestViewOfPendingCall: a pending call has no usage yet: --json says
+// usage_missing null (PostgreSQL's column is NULL), not false, in both
+// stores; a call with usage says false.
+func TestViewOfPendingCall(t *testing.T) {
+	for name, s := range bothStores(t, sameCalls()) {
+		for id, want := range map[string]string{"call-4": `"usage_missing":null`, "call-2": `"usage_missing":false`} {
+			c, err := s.Get(t.Context(), id)
+			if err != nil {
+				t.Fatalf("%s: Get(%s) = %v", name, id, err)
+			}
+			b, err := json.Marshal(store.NewView(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s: view of %s = %s, want %s", name, id, b, want)
+			}
+		}
 	}
 }
 

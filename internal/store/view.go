@@ -32,7 +32,7 @@ type View struct {
 	CachedTokens     *int64     `json:"cached_tokens"`
 	ReasoningTokens  *int64     `json:"reasoning_tokens"`
 	CacheWriteTokens *int64     `json:"cache_write_tokens"`
-	UsageMissing     bool       `json:"usage_missing"`
+	UsageMissing     *bool      `json:"usage_missing"` // null: no usage was read (pending, or a response without usage), as PostgreSQL's NULL column
 	ParsingMethod    string     `json:"parsing_method,omitempty"`
 	Confidence       *float64   `json:"confidence,omitempty"`
 	Consistency      string     `json:"consistency,omitempty"`
@@ -53,7 +53,8 @@ func NewView(c *record.Call) View {
 	if u := c.Usage; u != nil {
 		v.PromptTokens, v.CompletionTokens, v.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens
 		v.CachedTokens, v.ReasoningTokens, v.CacheWriteTokens = u.CachedTokens, u.ReasoningTokens, u.CacheWriteTokens
-		v.UsageMissing, v.ParsingMethod, v.Consistency = u.UsageMissing, u.Method, u.Consistency
+		missing := u.UsageMissing
+		v.UsageMissing, v.ParsingMethod, v.Consistency = &missing, u.Method, u.Consistency
 		conf := u.Confidence
 		v.Confidence = &conf
 	}

@@ -32,6 +32,7 @@ type dbFlags struct {
 	asJSON bool
 	ret    pg.Retention // prune only
 	spool  string       // prune only: the spool whose loaded segments (done/) are pruned
+	dryRun bool         // prune only: count, change nothing
 }
 
 // parseDBFlags reads the flags of "db cmd" over lookup (the environment).
@@ -65,6 +66,7 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 			dataDir = v
 		}
 		fs.StringVar(&f.spool, "data-dir", dataDir, "data directory whose spool/done/ holds the loaded segments ($HARBORAI_DATA_DIR)")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "count what would be pruned, change nothing")
 	}
 	for _, d := range retention {
 		if v, ok := lookup(d.env); ok && v != "" {
@@ -182,22 +184,31 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		})
 	case "prune":
 		now := time.Now()
-		res, err := pg.Prune(ctx, w.Pool(), f.ret, now)
-		if err != nil {
-			fmt.Fprintln(stderr, "harborctl db prune:", pg.WithSchemaHint(err))
-			return 1
+		prune, pruneLoaded := pg.Prune, replay.PruneLoaded
+		if f.dryRun {
+			prune, pruneLoaded = pg.PrunePlan, replay.LoadedToPrune
 		}
-		segs, err := replay.PruneLoaded(f.spool, f.ret, now)
-		if err != nil {
-			fmt.Fprintln(stderr, "harborctl db prune:", err)
-			return 1
+		res, err := prune(ctx, w.Pool(), f.ret, now)
+		segs := 0
+		if err == nil {
+			segs, err = pruneLoaded(f.spool, f.ret, now)
 		}
-		v := pruneJSON{BodiesCleared: res.BodiesCleared, ErrorsDeleted: res.ErrorsDeleted, CallsDeleted: res.CallsDeleted,
+		v := pruneJSON{DryRun: f.dryRun, BodiesCleared: res.BodiesCleared, ErrorsDeleted: res.ErrorsDeleted, CallsDeleted: res.CallsDeleted,
 			LoadedSegmentsRemoved: segs}
-		return out(v, func() {
-			fmt.Fprintf(stdout, "cleared bodies of %d calls, deleted %d error calls and %d calls past retention; removed %d loaded spool segments\n",
-				res.BodiesCleared, res.ErrorsDeleted, res.CallsDeleted, segs)
-		})
+		if err != nil {
+			// What was done before the error is done: say it (a prune run
+			// again carries on).
+			v.Error = pg.WithSchemaHint(err).Error()
+			if f.asJSON {
+				_ = encodeJSON(stdout, stderr, "db prune", v)
+			}
+			fmt.Fprintln(stderr, "harborctl db prune:", v.Error)
+			if !f.dryRun {
+				fmt.Fprintf(stderr, "harborctl db prune: before the error: %s\n", pruneText(v))
+			}
+			return 1
+		}
+		return out(v, func() { fmt.Fprintln(stdout, pruneText(v)) })
 	}
 	return 2 // unreachable: the command was checked above
 }
@@ -217,12 +228,24 @@ type (
 		Unknown   bool       `json:"unknown"`
 	}
 	pruneJSON struct {
-		BodiesCleared         int64 `json:"bodies_cleared"`
-		ErrorsDeleted         int64 `json:"errors_deleted"`
-		CallsDeleted          int64 `json:"calls_deleted"`
-		LoadedSegmentsRemoved int   `json:"loaded_segments_removed"`
+		DryRun                bool   `json:"dry_run"` // the counts are what a prune would do
+		BodiesCleared         int64  `json:"bodies_cleared"`
+		ErrorsDeleted         int64  `json:"errors_deleted"`
+		CallsDeleted          int64  `json:"calls_deleted"`
+		LoadedSegmentsRemoved int    `json:"loaded_segments_removed"`
+		Error                 string `json:"error,omitempty"` // why it stopped; the counts are what it did before
 	}
 )
+
+// pruneText says what a prune did, or would do.
+func pruneText(v pruneJSON) string {
+	if v.DryRun {
+		return fmt.Sprintf("would clear bodies of %d calls, delete %d error calls and %d calls past retention, and remove %d loaded spool segments (dry run: nothing changed)",
+			v.BodiesCleared, v.ErrorsDeleted, v.CallsDeleted, v.LoadedSegmentsRemoved)
+	}
+	return fmt.Sprintf("cleared bodies of %d calls, deleted %d error calls and %d calls past retention; removed %d loaded spool segments",
+		v.BodiesCleared, v.ErrorsDeleted, v.CallsDeleted, v.LoadedSegmentsRemoved)
+}
 
 func statusJSON(states []pg.MigrationState) []migrationJSON {
 	out := make([]migrationJSON, len(states))

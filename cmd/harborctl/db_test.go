@@ -90,6 +90,7 @@ func TestDBPruneHonoursRetainVariables(t *testing.T) {
 		wantCalls, wantBod int
 	}{
 		{"variables keep everything", []string{"prune"}, 1, 1},
+		{"dry run changes nothing", []string{"prune", "--dry-run", "--calls", "8760h"}, 1, 1},
 		{"flag clears bodies", []string{"prune", "--bodies", "24h"}, 1, 0},
 		{"flag deletes calls", []string{"prune", "--calls", "8760h"}, 0, 0},
 	} {
@@ -97,6 +98,9 @@ func TestDBPruneHonoursRetainVariables(t *testing.T) {
 		code := dbCmd(tc.args, keep, &out, &errb)
 		if n, b := left(); code != 0 || n != tc.wantCalls || b != tc.wantBod {
 			t.Errorf("%s: db %q = exit %d (%q %q), %d calls and %d bodies left, want %d and %d", tc.name, tc.args, code, out.String(), errb.String(), n, b, tc.wantCalls, tc.wantBod)
+		}
+		if len(tc.args) > 1 && tc.args[1] == "--dry-run" && !strings.Contains(out.String(), "would clear bodies of 0 calls, delete 0 error calls and 1 calls past retention") {
+			t.Errorf("%s: db %q printed %q, want what a prune would do: delete the 1 call", tc.name, tc.args, out.String())
 		}
 	}
 	var errb strings.Builder

@@ -33,3 +33,12 @@ func PruneLoaded(dir string, r pg.Retention, now time.Time) (int, error) {
 	}
 	return spool.PruneDone(dir, now.Add(-h))
 }
+
+// LoadedToPrune counts what PruneLoaded would remove.
+func LoadedToPrune(dir string, r pg.Retention, now time.Time) (int, error) {
+	h := LoadedHorizon(r)
+	if h <= 0 {
+		return 0, nil
+	}
+	return spool.DoneBefore(dir, now.Add(-h))
+}

@@ -123,3 +123,31 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 		after, afterID = lastAt, *lastID
 	}
 }
+
+// PrunePlan counts what Prune would do as of now, changing nothing: the
+// calls it would delete past r.Calls, the error calls past r.Errors (not
+// those already counted past r.Calls) and the calls whose bodies it would
+// clear (not those it would delete).
+func PrunePlan(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) (PruneResult, error) {
+	cutoff := func(d time.Duration) pgtype.Timestamptz {
+		if d <= 0 { // kept for good: no call is older
+			return pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+		}
+		return pgtype.Timestamptz{Time: now.Add(-d), Valid: true}
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultConfig().QueryTimeout)
+	defer cancel()
+	var res PruneResult
+	err := pool.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE started_at < $1),
+			count(*) FILTER (WHERE started_at >= $1 AND started_at < $2 AND status = 'error' AND `+unbilledSQL+`),
+			count(*) FILTER (WHERE started_at >= $1 AND started_at < $3
+				AND NOT (started_at < $2 AND status = 'error' AND `+unbilledSQL+`)
+				AND (request_body IS NOT NULL OR response_body IS NOT NULL))
+		FROM calls WHERE started_at < greatest($1, $2, $3)`,
+		cutoff(r.Calls), cutoff(r.Errors), cutoff(r.Bodies)).Scan(&res.CallsDeleted, &res.ErrorsDeleted, &res.BodiesCleared)
+	if err != nil {
+		return PruneResult{}, fmt.Errorf("plan prune: %w", err)
+	}
+	return res, nil
+}

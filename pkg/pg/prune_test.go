@@ -66,12 +66,19 @@ func TestPrune(t *testing.T) {
 
 	r := DefaultRetention()
 	r.BatchSize = 2 // several batches of each kind
+	want := PruneResult{BodiesCleared: 7, ErrorsDeleted: 2, CallsDeleted: 4}
+	if plan, err := PrunePlan(t.Context(), w.Pool(), r, now); err != nil || plan != want {
+		t.Fatalf("PrunePlan() = %+v, %v; want %+v", plan, err, want)
+	}
 	got, err := Prune(t.Context(), w.Pool(), r, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (PruneResult{BodiesCleared: 7, ErrorsDeleted: 2, CallsDeleted: 4}); got != want {
+	if got != want {
 		t.Fatalf("Prune() = %+v, want %+v", got, want)
+	}
+	if plan, err := PrunePlan(t.Context(), w.Pool(), r, now); err != nil || plan != (PruneResult{}) {
+		t.Fatalf("PrunePlan() after Prune = %+v, %v; want nothing left", plan, err)
 	}
 	for id, sp := range specs {
 		c, err := s.Get(t.Context(), id)

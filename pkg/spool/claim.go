@@ -110,7 +110,13 @@ func MarkDone(seg Segment) error {
 
 // PruneDone removes the segments in dir/done/ sealed before cutoff and
 // returns how many it removed.
-func PruneDone(dir string, cutoff time.Time) (int, error) {
+func PruneDone(dir string, cutoff time.Time) (int, error) { return pruneDone(dir, cutoff, false) }
+
+// DoneBefore counts the segments in dir/done/ sealed before cutoff: what
+// PruneDone would remove.
+func DoneBefore(dir string, cutoff time.Time) (int, error) { return pruneDone(dir, cutoff, true) }
+
+func pruneDone(dir string, cutoff time.Time, count bool) (int, error) {
 	done := filepath.Join(dir, doneDir)
 	entries, err := os.ReadDir(done)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -127,6 +133,10 @@ func PruneDone(dir string, cutoff time.Time) (int, error) {
 		}
 		fi, err := e.Info()
 		if err != nil || !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		if count {
+			removed++
 			continue
 		}
 		if err := os.Remove(filepath.Join(done, e.Name())); err != nil {

@@ -683,10 +683,47 @@ func (p *Publisher) split(m *nats.Msg) bool {
 		}
 		return p.send(b)
 	}
+	if s := p.smaller(m); s != nil {
+		// One event: without its bodies, as encode makes an event the
+		// server cannot take (the limit went down since it was encoded,
+		// or the stream's is below the server's).
+		p.inflightBytes.Add(int64(len(s.Data)))
+		return p.send(s)
+	}
 	p.c.dropInvalid.Add(1)
 	p.c.buffered.Add(-1)
-	p.opts.logger.Warn("harborai: event larger than the stream's max message size dropped", "bytes", len(m.Data))
+	p.opts.logger.Warn("harborai: event larger than the broker takes, even without its bodies, dropped", "bytes", len(m.Data))
 	return true
+}
+
+// smaller is the message of m's one event without its request body, or
+// without both bodies when that is not enough for the server (or when the
+// request body is gone already: the stream refused it so); nil when it has
+// no body left to leave out.
+func (p *Publisher) smaller(m *nats.Msg) *nats.Msg {
+	lines := payloads(m)
+	if len(lines) != 1 {
+		return nil
+	}
+	ev, err := event.Decode(lines[0], 0)
+	if err != nil {
+		return nil
+	}
+	hasReq := ev.Request != nil && ev.Request.Body != ""
+	hasResp := ev.Response != nil && ev.Response.Body != ""
+	if !hasReq && !hasResp {
+		return nil
+	}
+	s := withoutBodies(ev, !hasReq)
+	data, err := event.AppendEncode(nil, s)
+	if err == nil && hasReq && hasResp && p.tooLarge(data) {
+		s = withoutBodies(ev, true)
+		data, err = event.AppendEncode(nil, s)
+	}
+	if err != nil || p.tooLarge(data) {
+		return nil
+	}
+	return singleMsg(s, data)
 }
 
 // encode completes q's event, validates it and returns its wire form,

@@ -333,3 +333,66 @@ func TestUnackedBytesBounded(t *testing.T) {
 	}
 	closeWithin(pub, 100*time.Millisecond)
 }
+
+// TestStreamLimitLeavesBodiesOut: an event the stream refuses as larger
+// than its max message size (a stream made with a smaller limit than the
+// server's) is published without its bodies, as one the server could not
+// take is, rather than dropped: the call keeps its usage-free record.
+func TestStreamLimitLeavesBodiesOut(t *testing.T) {
+	checkLeaks(t)
+	srv := startServer(t, "127.0.0.1:0", "", "", t.TempDir())
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := broker.DefaultStreamConfig()
+	cfg.MaxMsgSize = 16 << 10
+	if _, err := broker.EnsureStream(t.Context(), js, cfg); err != nil {
+		t.Fatal(err)
+	}
+	pub := connect(t, srv.ClientURL(), harborai.WithBatch(1))
+	for _, big := range []string{"request", "response"} {
+		req := event.Request{Body: `{"prompt":"` + big + `"}`}
+		resp := event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: `{"ok":true}`}
+		if big == "request" {
+			req.Body = `{"prompt":"` + strings.Repeat("r", 40<<10) + `"}`
+		} else {
+			resp.Body = `{"answer":"` + strings.Repeat("a", 40<<10) + `"}`
+		}
+		_ = pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"}, req, resp)
+	}
+	waitFor(t, 15*time.Second, "both events published", func() (bool, string) {
+		st := pub.Stats()
+		return st.Published == 2, fmt.Sprintf("%+v", st)
+	})
+	if st := pub.Stats(); st.Dropped != 0 {
+		t.Errorf("Stats() = %+v, want none dropped", st)
+	}
+	stream, err := js.Stream(t.Context(), cfg.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= 2; seq++ {
+		m, err := stream.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := event.Decode(m.Data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The request body goes first; the response body too when the
+		// event is still too large without it.
+		wantResp := map[uint64]string{1: "", 2: "too_large"}[seq]
+		if ev.Request.BodyOmitted != "too_large" || ev.Response.BodyOmitted != wantResp ||
+			(wantResp == "" && ev.Response.Body != `{"ok":true}`) {
+			t.Errorf("event %d: request body omitted %q, response body %.20q omitted %q; want too_large and %q",
+				seq, ev.Request.BodyOmitted, ev.Response.Body, ev.Response.BodyOmitted, wantResp)
+		}
+	}
+}

@@ -892,22 +892,22 @@ func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 	}
 	defer p.inflight.Add(-1) // once m is in retries, for run
 	p.c.retried.Add(1)
-	if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+	switch {
+	case errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum):
+		// The stream's max_msg_size is below what the server takes: the
+		// same message would fail again. run splits it, at once.
+		p.tooBig.Store(m, struct{}{})
+	case errors.Is(err, jetstream.ErrAsyncPublishTimeout):
 		// An ack that timed out is re-sent at once, so a burst of slow
 		// acks cannot slow every later event.
 		p.opts.logger.Debug("harborai: publish not acknowledged in time, will retry", "err", err)
-	} else {
+	default:
 		// The broker answered no (the stream full, missing, over its
 		// limits): the same message sent again at once would be refused
 		// again, thousands of times a second. The next sends back off
 		// until an ack comes.
 		p.failures.Add(1)
 		p.warn(slog.LevelWarn, "harborai: the broker refused events; retrying with backoff, events wait in the queue", "err", err)
-	}
-	if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
-		// The stream's max_msg_size is below what the server takes: the
-		// same message would fail again. run splits it.
-		p.tooBig.Store(m, struct{}{})
 	}
 	// Same message, same Nats-Msg-Id: JetStream drops it if the first try
 	// arrived after all. retries holds twice maxPending messages, where

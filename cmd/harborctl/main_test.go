@@ -190,7 +190,7 @@ func TestDBJSON(t *testing.T) {
 		t.Errorf("db status --json keys = %s, want %s", got, want)
 	}
 	out, _, code = harborctl(t, "", "db", "prune", "-postgres-url", url, "-data-dir", t.TempDir(), "--json")
-	if got, want := strings.Join(keys(t, out), " "), "bodies_cleared calls_deleted errors_deleted loaded_segments_removed"; code != 0 || got != want {
+	if got, want := strings.Join(keys(t, out), " "), "bodies_cleared calls_deleted dry_run errors_deleted loaded_segments_removed"; code != 0 || got != want {
 		t.Errorf("db prune --json = exit %d, keys %s; want %s", code, got, want)
 	}
 }

@@ -28,12 +28,8 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
 	}
 	var present map[string]bool
 	if l.p != nil && len(fresh) > 0 {
-		err := l.retrying(ctx, "count existing calls", func(ctx context.Context) error {
-			var err error
-			present, err = l.p.Existing(ctx, fresh)
-			return err
-		})
-		if err != nil {
+		var err error
+		if present, err = l.existing(ctx, fresh); err != nil {
 			return err
 		}
 	}
@@ -73,12 +69,7 @@ func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
 	for i := range calls {
 		ids[i] = pg.StoredText(calls[i].CallID)
 	}
-	var present map[string]bool
-	err := l.retrying(ctx, "count existing calls", func(ctx context.Context) error {
-		var err error
-		present, err = l.p.Existing(ctx, ids)
-		return err
-	})
+	present, err := l.existing(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -97,6 +88,18 @@ func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
 	l.sum.Missing += len(missing)
 	l.mu.Unlock()
 	return l.write(ctx, missing)
+}
+
+// existing returns those of ids the store has (Presence), retrying
+// retryable errors.
+func (l *dirLoad) existing(ctx context.Context, ids []string) (map[string]bool, error) {
+	var present map[string]bool
+	err := l.retrying(ctx, "count existing calls", func(ctx context.Context) error {
+		var err error
+		present, err = l.p.Existing(ctx, ids)
+		return err
+	})
+	return present, err
 }
 
 // store writes calls, retrying retryable errors, and quarantines the calls

@@ -1,7 +1,6 @@
 package harborai_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,31 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/harborai/ingest/internal/broker"
+	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
 )
 
-// logBuffer is a slog handler's output, safe for the publisher's
-// goroutines to write while the test reads it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// infoLogger is a logger at info level writing to buf.
+func infoLogger(buf *testutil.SyncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // startServer starts an in-process nats-server with JetStream, listening
@@ -73,23 +55,30 @@ func startServer(t *testing.T, addr, user, pass, storeDir string) *server.Server
 }
 
 // createStream makes the events stream on srv as the ingestor does, with
-// maxBytes as its bound.
-func createStream(t *testing.T, srv *server.Server, user, pass string, maxBytes int64) {
+// maxBytes as its bound, and returns the JetStream context it used.
+func createStream(t *testing.T, srv *server.Server, user, pass string, maxBytes int64) jetstream.JetStream {
+	t.Helper()
+	cfg := broker.DefaultStreamConfig()
+	cfg.MaxBytes = maxBytes
+	return createStreamWith(t, srv, user, pass, cfg)
+}
+
+// createStreamWith makes the events stream on srv with cfg.
+func createStreamWith(t *testing.T, srv *server.Server, user, pass string, cfg broker.StreamConfig) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo(user, pass))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := broker.DefaultStreamConfig()
-	cfg.MaxBytes = maxBytes
 	if _, err := broker.EnsureStream(t.Context(), js, cfg); err != nil {
 		t.Fatal(err)
 	}
+	return js
 }
 
 // TestBrokerRefusalBacksOff: a stream that refuses every publish (full,
@@ -100,8 +89,8 @@ func TestBrokerRefusalBacksOff(t *testing.T) {
 	checkLeaks(t)
 	srv := startServer(t, "127.0.0.1:0", "", "", t.TempDir())
 	createStream(t, srv, "", "", 4<<10) // smaller than the event below
-	var logs logBuffer
-	pub := connect(t, srv.ClientURL(), harborai.WithLogger(logs.logger()))
+	var logs testutil.SyncBuffer
+	pub := connect(t, srv.ClientURL(), harborai.WithLogger(infoLogger(&logs)))
 	req := event.Request{Body: strings.Repeat("x", 8<<10)}
 	resp := event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: `{"ok":true}`}
 	if err := pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "gpt-4o-mini"}, req, resp); err != nil {
@@ -127,8 +116,8 @@ func TestAuthErrorDoesNotCloseForGood(t *testing.T) {
 	checkLeaks(t)
 	addr, store := freeAddr(t), t.TempDir()
 	srv := startServer(t, addr, "app", "old-password", store)
-	var logs logBuffer
-	pub, err := harborai.Connect("nats://"+addr, harborai.WithLogger(logs.logger()),
+	var logs testutil.SyncBuffer
+	pub, err := harborai.Connect("nats://"+addr, harborai.WithLogger(infoLogger(&logs)),
 		harborai.WithNATSOptions(nats.UserInfo("app", "new-password")))
 	if err != nil {
 		t.Fatalf("Connect() = %v", err)
@@ -341,20 +330,9 @@ func TestUnackedBytesBounded(t *testing.T) {
 func TestStreamLimitLeavesBodiesOut(t *testing.T) {
 	checkLeaks(t)
 	srv := startServer(t, "127.0.0.1:0", "", "", t.TempDir())
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := broker.DefaultStreamConfig()
 	cfg.MaxMsgSize = 16 << 10
-	if _, err := broker.EnsureStream(t.Context(), js, cfg); err != nil {
-		t.Fatal(err)
-	}
+	js := createStreamWith(t, srv, "", "", cfg)
 	pub := connect(t, srv.ClientURL(), harborai.WithBatch(1))
 	for _, big := range []string{"request", "response"} {
 		req := event.Request{Body: `{"prompt":"` + big + `"}`}

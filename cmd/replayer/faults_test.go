@@ -539,3 +539,85 @@ func TestReplayCopiedSpoolWithProgress(t *testing.T) {
 		t.Errorf("%d calls stored, want the 75 of the spool", len(got))
 	}
 }
+
+// responseOf is the response side of storedCall(id), alone, as a line of
+// its own.
+func responseOf(id string) record.Call {
+	at, status := time.Date(2025, 1, 1, 0, 0, 1, 0, time.UTC), 200
+	return record.Call{CallID: id, Provider: "openai", Model: "gpt-4o", StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		ResponseEventID: "ev-resp-" + id, Status: "success", HTTPStatus: &status, FinishedAt: &at}
+}
+
+// savedProgress leaves on dir's only segment the progress a load stopped
+// at line left.
+func savedProgress(t *testing.T, dir string, line int) {
+	t.Helper()
+	segs, err := spool.Segments(dir)
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
+	}
+	release, err := spool.Claim(segs[0], "replayer:elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spool.SaveProgress(segs[0], line); err != nil {
+		t.Fatal(err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplayProgressWithCallsInParts: a call's request and response on
+// lines of their own, in different batches, before the saved progress of
+// a load elsewhere (a copied spool), or a database restored with only the
+// request stored: every call ends whole.
+func TestReplayProgressWithCallsInParts(t *testing.T) {
+	t.Run("copied spool", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "spool")
+		var payloads [][]byte
+		const n = 30
+		for i := range n { // request i, then response i-1: each call across two lines
+			payloads = append(payloads, mustJSON(t, storedCall(fmt.Sprintf("part-%02d", i))))
+			if i > 0 {
+				payloads = append(payloads, mustJSON(t, responseOf(fmt.Sprintf("part-%02d", i-1))))
+			}
+		}
+		payloads = append(payloads, mustJSON(t, responseOf(fmt.Sprintf("part-%02d", n-1))))
+		writeSpool(t, dir, payloads)
+		savedProgress(t, dir, len(payloads))
+		url := migratedDB(t)
+		sum := replayJSON(t, "-postgres-url", url, "-quiet", "-batch-size", "7", dir)
+		if sum.Calls != n || sum.Missing != n {
+			t.Errorf("summary %+v, want %d calls, all missing before the progress", sum, n)
+		}
+		assertWhole(t, url, n)
+	})
+	t.Run("restored database", func(t *testing.T) {
+		url := migratedDB(t)
+		requests := filepath.Join(t.TempDir(), "requests")
+		writeSpool(t, requests, [][]byte{mustJSON(t, storedCall("part-r"))})
+		replayJSON(t, "-postgres-url", url, "-quiet", requests)
+		dir := filepath.Join(t.TempDir(), "spool")
+		writeSpool(t, dir, [][]byte{mustJSON(t, responseOf("part-r"))})
+		savedProgress(t, dir, 1) // loaded once, into the database as it was before the restore
+		if sum := replayJSON(t, "-postgres-url", url, "-quiet", dir); sum.Missing != 0 {
+			t.Errorf("summary %+v, want none missing: the call is there, in part", sum)
+		}
+		assertWhole(t, url, 1)
+	})
+}
+
+// assertWhole fails unless the database at url holds n calls, each with
+// its request and its response.
+func assertWhole(t *testing.T, url string, n int) {
+	t.Helper()
+	var total, partial int
+	if err := openPool(t, url).QueryRow(t.Context(), `SELECT count(*),
+		count(*) FILTER (WHERE request_event_id IS NULL OR response_event_id IS NULL) FROM calls`).Scan(&total, &partial); err != nil {
+		t.Fatal(err)
+	}
+	if total != n || partial != 0 {
+		t.Errorf("%d calls stored, %d of them without their request or response; want %d whole", total, partial, n)
+	}
+}

@@ -55,39 +55,58 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
 	return nil
 }
 
-// writeMissing writes those of calls the store lacks, though the progress
-// of their segment says they were loaded: into another store (a spool
-// copied from another host), or into a database restored since. Without a
-// way to tell (no Presence) it writes them all, which changes nothing for
-// the calls stored. The calls found are not counted: a run before wrote
-// them.
+// writeMissing writes the calls of lines before their segment's saved
+// progress, which a load wrote already: into this store, or into another
+// (a spool copied from another host) or a database restored since. They
+// are all written again, which changes nothing for those stored whole (a
+// call's line may hold only a part of it: its request, stored, and its
+// response, not yet); the calls the store lacked altogether are counted,
+// as missing and as written. Without a way to tell (no Presence), every
+// call not written before by this run counts as written.
 func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
 	if l.p == nil {
 		return l.write(ctx, calls)
 	}
-	ids := make([]string, len(calls))
+	var fresh []string // stored ids not seen before by this run
+	inBatch := make(map[string]bool, len(calls))
 	for i := range calls {
-		ids[i] = pg.StoredText(calls[i].CallID)
-	}
-	present, err := l.existing(ctx, ids)
-	if err != nil {
-		return err
-	}
-	missing := calls[:0:0]
-	for i := range calls {
-		if !present[ids[i]] {
-			missing = append(missing, calls[i])
+		id := pg.StoredText(calls[i].CallID)
+		if !l.seen[id] && !inBatch[id] {
+			inBatch[id] = true
+			fresh = append(fresh, id)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	var present map[string]bool
+	if len(fresh) > 0 {
+		var err error
+		if present, err = l.existing(ctx, fresh); err != nil {
+			return err
+		}
 	}
-	l.log.Warn("calls before the saved progress of a segment are not in the store: writing them",
-		"dir", l.dir, "calls", len(missing), "of", len(calls))
+	var rejected map[string]bool
+	if !l.opts.DryRun {
+		var err error
+		if rejected, err = l.store(ctx, calls); err != nil {
+			return err
+		}
+	}
+	missing := 0
 	l.mu.Lock()
-	l.sum.Missing += len(missing)
-	l.mu.Unlock()
-	return l.write(ctx, missing)
+	defer l.mu.Unlock()
+	for _, id := range fresh {
+		if present[id] || rejected[id] {
+			continue
+		}
+		l.seen[id] = true
+		l.sum.Calls++
+		missing++
+	}
+	l.sum.Missing += missing
+	if missing > 0 {
+		l.log.Warn("calls before the saved progress of a segment were not in the store: written",
+			"dir", l.dir, "calls", missing)
+	}
+	return nil
 }
 
 // existing returns those of ids the store has (Presence), retrying

@@ -907,7 +907,9 @@ func (p *Publisher) onErr(_ jetstream.JetStream, a *nats.Msg, err error) {
 		// again, thousands of times a second. The next sends back off
 		// until an ack comes.
 		p.failures.Add(1)
-		p.warn(slog.LevelWarn, "harborai: the broker refused events; retrying with backoff, events wait in the queue", "err", err)
+		if p.nc.IsConnected() { // else the disconnect fails it, and is logged as one
+			p.warn(slog.LevelWarn, "harborai: the broker refused events; retrying with backoff, events wait in the queue", "err", err)
+		}
 	}
 	// Same message, same Nats-Msg-Id: JetStream drops it if the first try
 	// arrived after all. retries holds twice maxPending messages, where

@@ -171,12 +171,13 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 }
 
 // readAhead starts reading the body, up to its length or, when that is
-// unknown, most bytes, and returns what gives it to the application. Once
-// the body is read, the call is ended and the vendor's body closed. A body
-// of unknown length longer than most is handed over: the application reads
-// the rest through b, and the call ends as any other's.
+// unknown, most bytes and one more, and returns what gives it to the
+// application. Once the body is read, the call is ended and the vendor's
+// body closed. A body of unknown length longer than most is handed over:
+// the application reads the rest through b, and the call ends as any
+// other's.
 func (b *body) readAhead(most int) io.ReadCloser {
-	size := most
+	size := most + 1 // one byte more: a body of exactly most bytes ends here too
 	if b.length >= 0 {
 		size = int(b.length) // <= most
 	}
@@ -210,7 +211,7 @@ func (b *body) readAhead(most int) io.ReadCloser {
 				rb.mu.Unlock()
 			}
 		}
-		handOver := err == nil && b.length < 0 // most bytes read, maybe more to come
+		handOver := err == nil && b.length < 0 // more than most bytes: the rest comes through b
 		if err == nil {
 			err = io.EOF // the length read: net/http would say so next
 		}

@@ -257,3 +257,25 @@ func TestBodyOfUnknownLengthAtTheLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestDroppedErrorBodyAtTheLimit: an error body of unknown length up to
+// the read-ahead's size (the limit here), that the application drops
+// unread, as an SDK that retries does, still ends its call.
+func TestDroppedErrorBodyAtTheLimit(t *testing.T) {
+	for _, size := range []int{999, 1000} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			p := queuePublisher()
+			text := strings.Repeat("e", size)
+			resp := &http.Response{StatusCode: http.StatusTooManyRequests, ContentLength: -1,
+				Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
+			wrap(p, resp, 1000, nil)
+			deadline := time.Now().Add(5 * time.Second)
+			for len(p.queue) == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if r := queuedResponse(t, p).Response; r.Body != text || r.BodyOmitted != "" {
+				t.Errorf("response event body %d bytes, omitted %q; want the %d bytes", len(r.Body), r.BodyOmitted, size)
+			}
+		})
+	}
+}

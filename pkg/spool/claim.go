@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/harborai/ingest/internal/flock"
@@ -167,14 +170,46 @@ func checkClaimed(seg Segment) error {
 	return nil
 }
 
-// Claimed reports whether a loader holds seg's claim now, for a dry run
-// that must skip what a load would.
+// Claimed reports whether a live loader holds seg's claim, for a dry run
+// that must skip what a load would. It only reads: taking the lock to test
+// it would make a loader claiming the segment at that moment skip it. A
+// claim file that cannot be read yet (being written) counts as held.
 func Claimed(seg Segment) (bool, error) {
-	return flock.IsLocked(seg.Path + claimExt)
+	b, err := os.ReadFile(seg.Path + claimExt)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var info claimInfo
+	if json.Unmarshal(b, &info) != nil || info.PID <= 0 {
+		return true, nil
+	}
+	return alive(info.PID), nil
 }
 
 // Live reports whether a live writer holds the spool in dir: its unsealed
-// segment is still being written. A load seals what a dead writer left.
+// segment is still being written. A load seals what a dead writer left. It
+// only reads the pid the writer wrote into the lock file: taking the lock
+// to test it would make a writer starting at that moment fail.
 func Live(dir string) (bool, error) {
-	return flock.IsLocked(filepath.Join(dir, ".lock"))
+	b, err := os.ReadFile(filepath.Join(dir, ".lock"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return false, nil // no pid: no writer got as far as writing it
+	}
+	return alive(pid), nil
+}
+
+// alive reports whether a process with pid runs on this host.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,5 +187,109 @@ func TestOpenSweepsOrphanSidecars(t *testing.T) {
 	}
 	if _, err := os.Stat(seg.Path + progressExt); err != nil {
 		t.Errorf("progress of a live segment: %v, want kept", err)
+	}
+}
+
+// deadPID is the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run true: %v", err)
+	}
+	return cmd.Process.Pid
+}
+
+// TestClaimedAndLiveReadOnly: what a dry run asks (is a segment claimed,
+// is a writer live) it answers from the files, without taking their locks
+// (which would make a loader or a writer starting then fail): a claim or
+// lock file left by a process that is gone is neither.
+func TestClaimedAndLiveReadOnly(t *testing.T) {
+	seg := sealedSegment(t, 3)
+	if c, err := Claimed(seg); c || err != nil {
+		t.Errorf("Claimed() without a claim = %v, %v", c, err)
+	}
+	release, err := Claim(seg, "replayer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Claimed(seg); !c || err != nil {
+		t.Errorf("Claimed() while claimed = %v, %v, want true", c, err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	dead := deadPID(t)
+	if err := os.WriteFile(seg.Path+claimExt, []byte(`{"owner":"replayer","pid":`+strconv.Itoa(dead)+`}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Claimed(seg); c || err != nil {
+		t.Errorf("Claimed() with the claim file of a dead loader = %v, %v, want false", c, err)
+	}
+
+	dir := t.TempDir()
+	if l, err := Live(dir); l || err != nil {
+		t.Errorf("Live() of an empty directory = %v, %v", l, err)
+	}
+	w, err := Open(Options{Dir: dir, Sync: SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Live(dir); !l || err != nil {
+		t.Errorf("Live() with a writer = %v, %v, want true", l, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".lock"), []byte(strconv.Itoa(dead)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Live(dir); l || err != nil {
+		t.Errorf("Live() with the lock file of a dead writer = %v, %v, want false", l, err)
+	}
+}
+
+// TestDryRunChecksNeverBlockOthers: a loader claiming segments and a
+// writer opening the spool while a dry run asks Claimed and Live over and
+// over never fail because of it.
+func TestDryRunChecksNeverBlockOthers(t *testing.T) {
+	seg := sealedSegment(t, 3)
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = Claimed(seg)
+			_, _ = Live(dir)
+		}
+	}()
+	failed := 0
+	for range 500 {
+		release, err := Claim(seg, "replayer")
+		if err != nil {
+			failed++
+		} else if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		w, err := Open(Options{Dir: dir, Sync: SyncNone})
+		if err != nil {
+			failed++
+			continue
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if failed > 0 {
+		t.Errorf("%d of 1,000 claims and opens failed beside a dry run's checks, want none", failed)
 	}
 }

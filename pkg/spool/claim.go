@@ -183,7 +183,8 @@ func Claimed(seg Segment) (bool, error) {
 		return false, err
 	}
 	var info claimInfo
-	if json.Unmarshal(b, &info) != nil || info.PID <= 0 {
+	_ = json.Unmarshal(b, &info) // being written: no pid yet, held
+	if info.PID <= 0 {
 		return true, nil
 	}
 	return alive(info.PID), nil
@@ -201,11 +202,8 @@ func Live(dir string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return false, nil // no pid: no writer got as far as writing it
-	}
-	return alive(pid), nil
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b))) // 0 without a pid: no writer got as far as writing it
+	return pid > 0 && alive(pid), nil
 }
 
 // alive reports whether a process with pid runs on this host.

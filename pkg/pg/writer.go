@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -142,13 +143,13 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 		n := w.callsPerStatement(len(batch) - lo)
 		rejected := len(poison.Calls)
 		err := w.writeOrSplit(ctx, batch[lo:lo+n], rows, lo, &poison)
-		if err != nil && n > 1 && IsStatementTimeout(err) && ctx.Err() == nil {
+		if err != nil && n > 1 && ctx.Err() == nil && w.tooSlow(ctx, err) {
 			// Too long for one statement: halves might not be. What
 			// was committed stays (writes are idempotent); the calls
 			// found rejected are found again.
 			poison.Calls, poison.Errs = poison.Calls[:rejected], poison.Errs[:rejected]
 			w.writeInParts(n / 2)
-			w.log.Warn("batch write exceeded the statement timeout, writing in parts", "calls", n, "calls_per_statement", n/2)
+			w.log.Warn("batch write took longer than the statement or write timeout, writing in parts", "calls", n, "calls_per_statement", n/2, "err", err)
 			continue
 		}
 		if err != nil {
@@ -160,6 +161,17 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 		return &poison
 	}
 	return nil
+}
+
+// tooSlow reports whether err says a write took too long for its size:
+// PostgreSQL's statement timeout, or the writer's own write timeout while
+// the server still answers (a server that does not answer fails any write,
+// whatever its size).
+func (w *Writer) tooSlow(ctx context.Context, err error) bool {
+	if IsStatementTimeout(err) {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) && w.Ping(ctx) == nil
 }
 
 // callsPerStatement is how many of n calls to write at once.

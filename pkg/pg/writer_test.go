@@ -450,6 +450,11 @@ func TestWriteFrozenServerTimesOut(t *testing.T) {
 		op    func() error
 	}{
 		{name: "write", limit: writeTimeout, op: func() error { return w.Write(t.Context(), []record.Call{fullCall("frozen")}) }},
+		// A batch: the write times out, the server does not answer the
+		// ping that would tell a slow batch: no parts, the error.
+		{name: "write a batch", limit: writeTimeout + 500*time.Millisecond, op: func() error {
+			return w.Write(t.Context(), []record.Call{fullCall("frozen-1"), fullCall("frozen-2"), fullCall("frozen-3")})
+		}},
 		{name: "probe", limit: 500 * time.Millisecond, op: func() error { return w.Probe(t.Context()) }},
 		{name: "ping", limit: 500 * time.Millisecond, op: func() error { return w.Ping(t.Context()) }},
 	}
@@ -465,6 +470,9 @@ func TestWriteFrozenServerTimesOut(t *testing.T) {
 				t.Fatalf("%s on a frozen server returned after %v, want within its %v timeout", tt.name, elapsed, tt.limit)
 			}
 		})
+	}
+	if n := w.callsPerStatement(3); n != 3 {
+		t.Errorf("%d calls per statement after writes to a frozen server, want 3: its batches were not too large", n)
 	}
 	if err := c.Thaw(); err != nil {
 		t.Fatal(err)
@@ -733,6 +741,24 @@ func TestWriteInPartsAfterStatementTimeout(t *testing.T) {
 		t.Fatalf("%d calls stored, want 200", n)
 	}
 	sameCall(t, get(t, s, "slow-1-042"), fullCall("slow-1-042"))
+}
+
+// TestWriteInPartsAfterWriteTimeout: a batch longer than the writer's own
+// write timeout (a statement timeout set above it in the URL) is written
+// in parts too, as the server still answers; it was retried whole for good.
+func TestWriteInPartsAfterWriteTimeout(t *testing.T) {
+	t.Parallel()
+	w, s := setup(t, Config{StatementTimeout: time.Hour, WriteTimeout: 400 * time.Millisecond})
+	slowRows(t, w) // 100 calls take a second in one statement
+	var batch []record.Call
+	for i := range 100 {
+		batch = append(batch, fullCall(fmt.Sprintf("wt-%03d", i)))
+	}
+	write(t, w, batch...)
+	if n := w.callsPerStatement(100); n >= 100 {
+		t.Errorf("%d calls per statement after the write timeout, want fewer than 100", n)
+	}
+	sameCall(t, get(t, s, "wt-077"), batch[77])
 }
 
 // TestWriteInPartsCountsEachCallOnce: when the merge of a batch times out

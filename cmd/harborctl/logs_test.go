@@ -263,3 +263,17 @@ func TestShowFlagsAfterID(t *testing.T) {
 		}
 	}
 }
+
+// TestShowPrices: logs show prints every unit price the cost was made of,
+// the cache-write price of an Anthropic call included.
+func TestShowPrices(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	c := answered("call-1", "claude-sonnet-4", "success", at, "0.5", "USD")
+	c.Cost.InputPrice, c.Cost.OutputPrice = ptr(decimal.RequireFromString("3")), ptr(decimal.RequireFromString("15"))
+	c.Cost.CachedInputPrice, c.Cost.CacheWritePrice = ptr(decimal.RequireFromString("0.3")), ptr(decimal.RequireFromString("3.75"))
+	c.Cost.Unit = 1_000_000
+	out, errs, code := harborctl(t, "", "logs", "show", "-data-dir", spoolDir(t, c), "-postgres-url", "", "call-1")
+	if want := "prices per 1000000 tokens: input 3, output 15, cached input 0.3, cache write 3.75"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("logs show = exit %d, stderr %q:\n%s\nwant %q", code, errs, out, want)
+	}
+}

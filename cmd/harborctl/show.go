@@ -141,6 +141,9 @@ func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) 
 				if ci.CachedInputPrice != nil {
 					fmt.Fprintf(w, ", cached input %s", ci.CachedInputPrice)
 				}
+				if ci.CacheWritePrice != nil {
+					fmt.Fprintf(w, ", cache write %s", ci.CacheWritePrice)
+				}
 				fmt.Fprintln(w)
 			}
 		}

@@ -509,21 +509,7 @@ func TestReplayCopiedSpoolWithProgress(t *testing.T) {
 		payloads = append(payloads, mustJSON(t, storedCall(fmt.Sprintf("copied-%02d", i))))
 	}
 	writeSpool(t, dir, payloads)
-	segs, err := spool.Segments(dir)
-	if err != nil || len(segs) != 1 {
-		t.Fatalf("Segments() = %v, %v; want one segment", segs, err)
-	}
-	// What a load into the other host's database left when it was stopped.
-	release, err := spool.Claim(segs[0], "replayer:other-host")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := spool.SaveProgress(segs[0], 60); err != nil {
-		t.Fatal(err)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	savedProgress(t, dir, 60) // what a load into the other host's database left when it was stopped
 	url := migratedDB(t)
 	if sum := replayJSON(t, "-postgres-url", url, "-quiet", "-dry-run", dir); sum.Records != 15 || sum.Calls != 75 || sum.Missing != 60 {
 		t.Errorf("dry run = %+v, want 15 records after the progress, 75 calls, 60 missing before it", sum)

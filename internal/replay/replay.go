@@ -432,11 +432,7 @@ func (l *dirLoad) startWriter(ctx context.Context, seg spool.Segment) *segmentWr
 	go func() {
 		defer close(w.done)
 		for b := range w.batches {
-			write := l.write
-			if b.resumed {
-				write = l.writeMissing
-			}
-			if err := write(ctx, b.calls); err != nil {
+			if err := l.write(ctx, b.calls, b.resumed); err != nil {
 				w.err = fmt.Errorf("load %s: %w", seg.Name, err)
 				return
 			}

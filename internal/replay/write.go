@@ -16,7 +16,16 @@ import (
 // write stores a merged batch and counts its calls once it is stored. A
 // call the writer rejects as data is quarantined, and the batch counts as
 // written: the rejected call would fail the same way on every run.
-func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
+//
+// resumed says the calls come from lines before their segment's saved
+// progress, which a load wrote already: into this store, or into another
+// (a spool copied from another host) or a database restored since. They
+// are all written again, which changes nothing for those stored whole (a
+// line may hold a part of a call, its response, whose other part is
+// stored); only the calls the store lacked altogether are counted, as
+// written and as missing. Without a way to tell (no Presence), they count
+// as any.
+func (l *dirLoad) write(ctx context.Context, calls []record.Call, resumed bool) error {
 	var fresh []string // stored ids not written before by this run
 	inBatch := make(map[string]bool, len(calls))
 	for i := range calls {
@@ -33,56 +42,7 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call) error {
 			return err
 		}
 	}
-	var rejected map[string]bool
-	if !l.opts.DryRun {
-		var err error
-		if rejected, err = l.store(ctx, calls); err != nil {
-			return err
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, id := range fresh {
-		if rejected[id] {
-			continue
-		}
-		l.seen[id] = true
-		l.sum.Calls++
-		if present[id] {
-			l.sum.AlreadyPresent++
-		}
-	}
-	return nil
-}
-
-// writeMissing writes the calls of lines before their segment's saved
-// progress, which a load wrote already: into this store, or into another
-// (a spool copied from another host) or a database restored since. They
-// are all written again, which changes nothing for those stored whole (a
-// call's line may hold only a part of it: its request, stored, and its
-// response, not yet); the calls the store lacked altogether are counted,
-// as missing and as written. Without a way to tell (no Presence), every
-// call not written before by this run counts as written.
-func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
-	if l.p == nil {
-		return l.write(ctx, calls)
-	}
-	var fresh []string // stored ids not seen before by this run
-	inBatch := make(map[string]bool, len(calls))
-	for i := range calls {
-		id := pg.StoredText(calls[i].CallID)
-		if !l.seen[id] && !inBatch[id] {
-			inBatch[id] = true
-			fresh = append(fresh, id)
-		}
-	}
-	var present map[string]bool
-	if len(fresh) > 0 {
-		var err error
-		if present, err = l.existing(ctx, fresh); err != nil {
-			return err
-		}
-	}
+	resumed = resumed && l.p != nil
 	var rejected map[string]bool
 	if !l.opts.DryRun {
 		var err error
@@ -94,15 +54,19 @@ func (l *dirLoad) writeMissing(ctx context.Context, calls []record.Call) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range fresh {
-		if present[id] || rejected[id] {
+		switch {
+		case rejected[id], resumed && present[id]:
 			continue
+		case resumed:
+			missing++
+		case present[id]:
+			l.sum.AlreadyPresent++
 		}
 		l.seen[id] = true
 		l.sum.Calls++
-		missing++
 	}
-	l.sum.Missing += missing
 	if missing > 0 {
+		l.sum.Missing += missing
 		l.log.Warn("calls before the saved progress of a segment were not in the store: written",
 			"dir", l.dir, "calls", missing)
 	}

@@ -41,8 +41,14 @@ func startServer(t *testing.T, addr, user, pass, storeDir string) *server.Server
 	if _, err := fmt.Sscan(port, &p); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.NewServer(&server.Options{Host: host, Port: p, JetStream: true, StoreDir: storeDir,
+	return runServer(t, &server.Options{Host: host, Port: p, JetStream: true, StoreDir: storeDir,
 		Username: user, Password: pass, NoLog: true, NoSigs: true})
+}
+
+// runServer starts a nats-server with opts and stops it at cleanup.
+func runServer(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,16 +287,8 @@ func TestRegistryAfterClose(t *testing.T) {
 // counted, instead of growing the application's memory.
 func TestUnackedBytesBounded(t *testing.T) {
 	checkLeaks(t)
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(srv.Shutdown)
-	sink, err := nats.Connect(srv.ClientURL()) // takes every event, answers none
+	srv := runServer(t, &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}) // no JetStream
+	sink, err := nats.Connect(srv.ClientURL())                                                   // takes every event, answers none
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -276,9 +276,10 @@ func runStress(t *testing.T, sc stressScenario, seed uint64, ref map[string]stri
 		close(queue)
 		for g := range sc.goroutines {
 			wg.Add(1)
+			seed := master.Uint64() ^ uint64(g) // master is this goroutine's
 			go func() {
 				defer wg.Done()
-				r := rand.New(rand.NewPCG(master.Uint64()^uint64(g), uint64(wi)))
+				r := rand.New(rand.NewPCG(seed, uint64(wi)))
 				<-start
 				for b := range queue {
 					distinct := int64(len(record.MergeBatch(b, cleanText)))

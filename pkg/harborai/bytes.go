@@ -8,3 +8,9 @@ import "unsafe"
 func bytesToString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
+
+// stringToBytes returns s's bytes without a copy; they must not be
+// written to.
+func stringToBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}

@@ -20,8 +20,18 @@ import (
 // queued is an event in the publisher's queue (or the spool's), with what
 // it still lacks; later is nil when it lacks nothing.
 type queued struct {
-	ev    *event.Event
-	later *deferred
+	ev     *event.Event
+	later  *deferred
+	decode *laterDecode // a compressed response body to decode; nil for most
+}
+
+// laterDecode is a response body the application asked for compressed,
+// that its event carries compressed until the publisher (or the spool)
+// decodes it, on its own goroutine rather than the application's.
+type laterDecode struct {
+	once     sync.Once // the event may be completed more than once
+	encoding string    // "gzip", "deflate", "br" or "zstd"
+	limit    int       // the body limit, of the decoded bytes
 }
 
 // deferred is what a recorded call's events lack when they are queued.
@@ -57,6 +67,13 @@ func (q queued) complete() *event.Event {
 		if q.ev.Model == "" {
 			q.ev.Model = d.made.model
 		}
+	}
+	if d := q.decode; d != nil {
+		d.once.Do(func() {
+			r := q.ev.Response
+			out, omitted := decodeBody(d.encoding, stringToBytes(r.Body), d.limit)
+			r.Body, r.BodyOmitted = bytesToString(out), omitted
+		})
 	}
 	withEventID(q.ev)
 	return q.ev

@@ -33,7 +33,7 @@ func TestDeferredComplete(t *testing.T) {
 				evs[0].Kind, evs[1].Kind = event.KindRequest, event.KindResponse
 				var wg sync.WaitGroup
 				for i := range evs {
-					wg.Go(func() { queued{&evs[i], d}.complete() })
+					wg.Go(func() { queued{ev: &evs[i], later: d}.complete() })
 				}
 				wg.Wait()
 				a, b := evs[0], evs[1]

@@ -201,7 +201,7 @@ func failed(rec *recording, err error, req *http.Request) error {
 		Status:       event.StatusError,
 		ErrorType:    errorType(err, rec.ctx),
 		ErrorMessage: redactMessage(err.Error(), req.URL),
-	}, nil)
+	}, nil, nil)
 	return err
 }
 

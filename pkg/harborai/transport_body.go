@@ -53,12 +53,13 @@ func (r *recording) header() *event.Event { return &r.events.resp.ev }
 func (r *recording) request(req event.Request) {
 	x := &r.events.req
 	x.set(r.header(), req)
-	_ = r.pub.enqueue(queued{&x.ev, r.later}) // the publisher counts what it drops
+	_ = r.pub.enqueue(queued{ev: &x.ev, later: r.later}) // the publisher counts what it drops
 }
 
 // finish publishes the response event (body is the response body as read,
-// nil when there is none) and ends the span. It runs once per call.
-func (r *recording) finish(resp event.Response, body []byte) {
+// nil when there is none; compressed when decode says how to decode it)
+// and ends the span. It runs once per call.
+func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode) {
 	if resp.FinishedAt.IsZero() {
 		resp.FinishedAt = r.now().UTC()
 	}
@@ -68,7 +69,7 @@ func (r *recording) finish(resp event.Response, body []byte) {
 	x := &r.events.resp
 	x.setResponse(resp, r.pub.opts.now)
 	x.ev.Kind, x.ev.Response = event.KindResponse, &x.resp
-	_ = r.pub.enqueue(queued{&x.ev, r.later})
+	_ = r.pub.enqueue(queued{ev: &x.ev, later: r.later, decode: decode})
 	if r.span != nil {
 		endSpan(r, &resp, body)
 	}
@@ -479,6 +480,7 @@ func (b *body) end(err error) {
 		resp.FirstByteAt = &b.first // copied by setResponse
 	}
 	var kept []byte
+	var later *laterDecode
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, errClosedEarly) && b.complete():
 		resp.Status = event.StatusSuccess
@@ -501,14 +503,20 @@ func (b *body) end(err error) {
 		if b.read > 0 {
 			resp.BodyOmitted = b.omit
 		}
-	case b.encoding != "":
+	case b.encoding != "" && (b.rec.span != nil || b.truncated || len(b.buf) == 0):
+		// A span reads the usage from the body now; what needs no
+		// decoding is said now.
 		kept, resp.BodyOmitted = b.decoded()
+	case b.encoding != "":
+		// Decoded by the publisher, on its goroutine: the application's
+		// pays only for reading.
+		kept, later = b.buf, &laterDecode{encoding: b.encoding, limit: b.limit}
 	case b.truncated:
 		kept, resp.BodyOmitted = b.truncatedBody(), "truncated"
 	default:
 		kept = b.buf
 	}
-	b.rec.finish(resp, kept)
+	b.rec.finish(resp, kept, later)
 	b.buf, b.tail = nil, nil
 }
 
@@ -523,36 +531,45 @@ func (b *body) decoded() ([]byte, string) {
 		}
 		return nil, "encoded"
 	}
+	return decodeBody(b.encoding, b.buf, b.limit)
+}
+
+// decodeBody decodes data, a whole body in encoding, up to limit bytes,
+// and says what the event says of it: "truncated" when longer; nil and
+// "encoded" when it does not decode.
+func decodeBody(encoding string, data []byte, limit int) ([]byte, string) {
 	var zr io.Reader
 	var err error
-	switch b.encoding {
+	switch encoding {
 	case "gzip":
-		zr, err = gzip.NewReader(bytes.NewReader(b.buf))
+		zr, err = gzip.NewReader(bytes.NewReader(data))
 	case "deflate":
 		// RFC 9110: zlib's format; some servers send raw deflate.
-		if zr, err = zlib.NewReader(bytes.NewReader(b.buf)); err != nil {
-			zr, err = flate.NewReader(bytes.NewReader(b.buf)), nil
+		if zr, err = zlib.NewReader(bytes.NewReader(data)); err != nil {
+			zr, err = flate.NewReader(bytes.NewReader(data)), nil
 		}
 	case "br":
-		zr = brotli.NewReader(bytes.NewReader(b.buf))
+		zr = brotli.NewReader(bytes.NewReader(data))
 	case "zstd":
 		var zd *zstd.Decoder
 		// One goroutine, the caller's: no decoder goroutines to stop.
-		zd, err = zstd.NewReader(bytes.NewReader(b.buf), zstd.WithDecoderConcurrency(1))
+		zd, err = zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1))
 		if err == nil {
 			defer zd.Close()
 			zr = zd
 		}
+	default:
+		err = errors.New("unknown encoding")
 	}
 	if err != nil {
 		return nil, "encoded"
 	}
-	out, err := io.ReadAll(io.LimitReader(zr, int64(b.limit)+1))
+	out, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
 	switch {
 	case err != nil:
 		return nil, "encoded"
-	case len(out) > b.limit:
-		return out[:b.limit], "truncated"
+	case len(out) > limit:
+		return out[:limit], "truncated"
 	}
 	return out, ""
 }

@@ -1,6 +1,8 @@
 package harborai
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -275,6 +277,52 @@ func TestDroppedErrorBodyAtTheLimit(t *testing.T) {
 			}
 			if r := queuedResponse(t, p).Response; r.Body != text || r.BodyOmitted != "" {
 				t.Errorf("response event body %d bytes, omitted %q; want the %d bytes", len(r.Body), r.BodyOmitted, size)
+			}
+		})
+	}
+}
+
+// TestCompressedBodyDecodedByThePublisher: a body the application asked
+// for compressed is decoded when its event is completed, on the
+// publisher's goroutine, not at the end of the application's read; a
+// body that does not decode is left out ("encoded"), one that decodes
+// longer than the limit is truncated.
+func TestCompressedBodyDecodedByThePublisher(t *testing.T) {
+	gz := func(s string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.String()
+	}
+	const answer = `{"usage":{"prompt_tokens":31,"completion_tokens":7}}`
+	long := strings.Repeat("x", 5000) // about 50 bytes compressed
+	for _, tc := range []struct {
+		name, body, want, omitted string
+	}{
+		{"decoded", gz(answer), answer, ""},
+		{"truncated", gz(long), long[:1000], "truncated"},
+		{"not gzip", "not gzip at all", "", "encoded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := queuePublisher()
+			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1,
+				Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(strings.NewReader(tc.body))}
+			wrap(p, resp, 1000, nil)
+			if got, err := io.ReadAll(resp.Body); err != nil || string(got) != tc.body {
+				t.Fatalf("read %q, %v; want the vendor's bytes", got, err)
+			}
+			_ = resp.Body.Close()
+			q := <-p.queue
+			if q.decode == nil || q.ev.Response.Body != tc.body {
+				t.Fatalf("queued response body %q (decode %v); want the compressed bytes, left to the publisher", q.ev.Response.Body, q.decode)
+			}
+			r := q.complete().Response
+			if r.Body != tc.want || r.BodyOmitted != tc.omitted {
+				t.Errorf("completed: body %.40q, omitted %q; want %.40q, %q", r.Body, r.BodyOmitted, tc.want, tc.omitted)
+			}
+			if r2 := q.complete().Response; r2.Body != r.Body || r2.BodyOmitted != r.BodyOmitted { // decoded once
+				t.Errorf("completed again: body %.40q, omitted %q; want them unchanged", r2.Body, r2.BodyOmitted)
 			}
 		})
 	}

@@ -102,3 +102,10 @@ func LockPID(path string) (f *os.File, holder string, err error) {
 	}
 	return f, "", nil
 }
+
+// Alive reports whether a process with pid runs on this host (one that
+// exists but is not ours to signal counts).
+func Alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harborai/ingest/internal/flock"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -290,19 +291,14 @@ func sweepStale() {
 			continue
 		}
 		owner, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || owner <= 0 || processAlive(owner) {
+		if err != nil || owner <= 0 || flock.Alive(owner) {
 			continue
 		}
 		c := &Cluster{dir: dir}
-		if pid := c.PID(); pid > 0 && processAlive(pid) {
+		if pid := c.PID(); pid > 0 && flock.Alive(pid) {
 			_ = syscall.Kill(pid, syscall.SIGCONT)
 			_ = syscall.Kill(pid, syscall.SIGQUIT) // immediate shutdown
 		}
 		_ = os.RemoveAll(dir)
 	}
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/harborai/ingest/internal/flock"
@@ -187,7 +186,7 @@ func Claimed(seg Segment) (bool, error) {
 	if info.PID <= 0 {
 		return true, nil
 	}
-	return alive(info.PID), nil
+	return flock.Alive(info.PID), nil
 }
 
 // Live reports whether a live writer holds the spool in dir: its unsealed
@@ -203,11 +202,5 @@ func Live(dir string) (bool, error) {
 		return false, err
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b))) // 0 without a pid: no writer got as far as writing it
-	return pid > 0 && alive(pid), nil
-}
-
-// alive reports whether a process with pid runs on this host.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return pid > 0 && flock.Alive(pid), nil
 }

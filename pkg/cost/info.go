@@ -1,6 +1,8 @@
 package cost
 
 import (
+	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -40,4 +42,40 @@ type Info struct {
 	CachedInputPrice *decimal.Decimal `json:"cached_input_price,omitempty"`
 	CacheWritePrice  *decimal.Decimal `json:"cache_write_price,omitempty"`
 	OutputPrice      *decimal.Decimal `json:"output_price,omitempty"`
+}
+
+// MarshalJSON writes each amount with every decimal place it has, trailing
+// zeros included: a cost computed to Scale places reads back as computed,
+// and a call stored from its JSON (a spooled call the replayer loads) reads
+// in PostgreSQL as the same call stored directly (0.000015000000, not
+// 0.000015). decimal.Decimal's own encoding drops trailing zeros.
+func (i Info) MarshalJSON() ([]byte, error) {
+	type plain Info // without this method
+	return json.Marshal(struct {
+		plain
+		InputCost        *exact `json:"input_cost"`
+		OutputCost       *exact `json:"output_cost"`
+		TotalCost        *exact `json:"total_cost"`
+		InputPrice       *exact `json:"input_price,omitempty"`
+		CachedInputPrice *exact `json:"cached_input_price,omitempty"`
+		CacheWritePrice  *exact `json:"cache_write_price,omitempty"`
+		OutputPrice      *exact `json:"output_price,omitempty"`
+	}{
+		plain(i),
+		(*exact)(i.InputCost), (*exact)(i.OutputCost), (*exact)(i.TotalCost),
+		(*exact)(i.InputPrice), (*exact)(i.CachedInputPrice), (*exact)(i.CacheWritePrice), (*exact)(i.OutputPrice),
+	})
+}
+
+// exact is a decimal encoded as a JSON string with all of its decimal
+// places.
+type exact decimal.Decimal
+
+func (e *exact) MarshalJSON() ([]byte, error) {
+	d := (*decimal.Decimal)(e)
+	s := d.String()
+	if exp := d.Exponent(); exp < 0 {
+		s = d.StringFixed(-exp)
+	}
+	return strconv.AppendQuote(nil, s), nil
 }

@@ -68,13 +68,29 @@ func (t *Transport) startSpan(ctx context.Context, a api, info CallInfo, u *url.
 	if info.Stream {
 		attrs = append(attrs, semconv.GenAIRequestStream(true))
 	}
-	if port, err := strconv.Atoi(u.Port()); err == nil {
+	if port := serverPort(u); port > 0 {
 		attrs = append(attrs, semconv.ServerPort(port))
 	}
 	return t.tracer.Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithTimestamp(info.StartedAt),
 		trace.WithAttributes(attrs...))
+}
+
+// serverPort is the port u reaches: the one it names, else its scheme's
+// (the vendors' own URLs name none: https://api.openai.com is port 443).
+// The GenAI conventions require server.port with server.address.
+func serverPort(u *url.URL) int {
+	if port, err := strconv.Atoi(u.Port()); err == nil {
+		return port
+	}
+	switch u.Scheme {
+	case "https":
+		return 443
+	case "http":
+		return 80
+	}
+	return 0
 }
 
 // adoptSpan gives the call whose events repeat h its span's ids, so the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,55 @@ func TestTransportSpans(t *testing.T) {
 				return n == 2, "events seen"
 			})
 		})
+	}
+}
+
+// TestSpanServerPort: the span names the port the call went to, also when
+// the URL names none, as the vendors' own do (https://api.openai.com): the
+// GenAI conventions require server.port with server.address.
+func TestSpanServerPort(t *testing.T) {
+	srv := startBroker(t)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	pub := connect(t, srv.ClientURL(), harborai.WithTracerProvider(tp))
+	vendor := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		body := `{"id":"x","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req}, nil
+	})
+	client := pub.HTTPClient(&http.Client{Transport: vendor})
+	for _, tt := range []struct {
+		url     string
+		address string
+		port    int64
+	}{
+		{"https://api.openai.com/v1/chat/completions", "api.openai.com", 443},
+		{"https://api.openai.com:8443/v1/chat/completions", "api.openai.com", 8443},
+		{"http://api.openai.com/v1/chat/completions", "api.openai.com", 80},
+	} {
+		rec.Reset()
+		req, err := http.NewRequest(http.MethodPost, tt.url, strings.NewReader(`{"model":"gpt-4o-mini","messages":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		spans := rec.Ended()
+		if len(spans) != 1 {
+			t.Fatalf("%s: %d spans ended, want 1", tt.url, len(spans))
+		}
+		attrs := map[attribute.Key]attribute.Value{}
+		for _, kv := range spans[0].Attributes() {
+			attrs[kv.Key] = kv.Value
+		}
+		if attrs["server.address"].AsString() != tt.address || attrs["server.port"].AsInt64() != tt.port {
+			t.Errorf("%s: server.address, server.port = %q, %v; want %q, %d", tt.url,
+				attrs["server.address"].AsString(), attrs["server.port"].Emit(), tt.address, tt.port)
+		}
 	}
 }

@@ -204,7 +204,7 @@ func TestSpanServerPort(t *testing.T) {
 		}
 		if attrs["server.address"].AsString() != tt.address || attrs["server.port"].AsInt64() != tt.port {
 			t.Errorf("%s: server.address, server.port = %q, %v; want %q, %d", tt.url,
-				attrs["server.address"].AsString(), attrs["server.port"].Emit(), tt.address, tt.port)
+				attrs["server.address"].AsString(), attrs["server.port"].String(), tt.address, tt.port)
 		}
 	}
 }

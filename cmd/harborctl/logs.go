@@ -194,16 +194,16 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 func printTable(w io.Writer, calls []record.Call) {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "STARTED (UTC)\tPROVIDER\tMODEL\tSTATUS\tPROMPT\tCOMPL\tTOTAL\tCOST\tHB_TRACE_ID\tTRACE_ID")
+	fmt.Fprintln(tw, "STARTED (UTC)\tPROVIDER\tMODEL\tSTATUS\tPROMPT\tCOMPL\tTOTAL\tCOST\tHB_TRACE_ID\tTRACE_ID\tCALL_ID")
 	for i := range calls {
 		c := &calls[i]
 		var p, cm, t *int64
 		if c.Usage != nil {
 			p, cm, t = c.Usage.PromptTokens, c.Usage.CompletionTokens, c.Usage.TotalTokens
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			c.StartedAt.UTC().Format("2006-01-02 15:04:05.000"), printable(c.Provider), printable(c.Model), printable(c.DisplayStatus()),
-			count(p), count(cm), count(t), printable(costText(c)), printable(c.HBTraceID), printable(c.TraceID))
+			count(p), count(cm), count(t), printable(costText(c)), printable(c.HBTraceID), printable(c.TraceID), printable(c.CallID))
 	}
 	_ = tw.Flush()
 }

@@ -277,3 +277,30 @@ func TestShowPrices(t *testing.T) {
 		t.Errorf("logs show = exit %d, stderr %q:\n%s\nwant %q", code, errs, out, want)
 	}
 }
+
+// TestSharedTraceID: the list names each call by its call id, and logs
+// show by a trace id that several calls share says it shows the first and
+// how to list them all; by a call id it says nothing more.
+func TestSharedTraceID(t *testing.T) {
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736" // answered's, for both calls
+	dir := spoolDir(t, answered("call-1", "gpt-4o", "success", at, "0.5", "USD"),
+		answered("call-2", "gpt-4o", "success", at.Add(time.Minute), "0.25", "USD"))
+
+	out, errs, code := harborctl(t, "", "logs", "-data-dir", dir, "-postgres-url", "")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) < 3 || !strings.HasSuffix(strings.TrimSpace(lines[0]), "CALL_ID") ||
+		!strings.HasSuffix(strings.TrimSpace(lines[1]), "call-2") || !strings.HasSuffix(strings.TrimSpace(lines[2]), "call-1") {
+		t.Errorf("logs = exit %d, stderr %q:\n%s\nwant a CALL_ID column, call-2 then call-1", code, errs, out)
+	}
+
+	out, errs, code = harborctl(t, "", "logs", "show", "-data-dir", dir, "-postgres-url", "", trace)
+	want := `harborctl logs show: "` + trace + `" is the trace of more than one call; this is its first, call-1; list them all with: harborctl logs --trace-id ` + trace + "\n"
+	if code != 0 || !strings.HasPrefix(out, "call call-1 ") || !strings.HasSuffix(errs, "\n"+want) {
+		t.Errorf("logs show TRACE = exit %d, stderr %q:\n%s\nwant call-1 and stderr %q", code, errs, out, want)
+	}
+	out, errs, code = harborctl(t, "", "logs", "show", "-data-dir", dir, "-postgres-url", "", "call-2")
+	if code != 0 || !strings.HasPrefix(out, "call call-2 ") || strings.Contains(errs, "more than one") {
+		t.Errorf("logs show call-2 = exit %d, stderr %q:\n%s\nwant call-2, no note of other calls", code, errs, out)
+	}
+}

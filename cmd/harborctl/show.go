@@ -58,6 +58,9 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "harborctl logs show:", pg.WithSchemaHint(err))
 		return 1
 	}
+	if c.CallID != id {
+		noteSharedID(ctx, stderr, st, id, c.CallID)
+	}
 	links := apmLinks(c.TraceID)
 	if *asJSON {
 		out := struct {
@@ -80,6 +83,17 @@ func showCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	printTree(stdout, c, links, *full)
 	return 0
+}
+
+// noteSharedID tells, on stderr, when id (an hb_trace_id or trace id, not
+// a call id) names more than the call shown, and how to list them all.
+func noteSharedID(ctx context.Context, stderr io.Writer, st store.Store, id, shown string) {
+	calls, err := st.List(ctx, store.Filter{TraceID: id, Limit: 2})
+	if err != nil || len(calls) < 2 {
+		return
+	}
+	fmt.Fprintf(stderr, "harborctl logs show: %q is the trace of more than one call; this is its first, %s; list them all with: harborctl logs --trace-id %s\n",
+		id, printable(shown), id)
 }
 
 func printTree(w io.Writer, c *record.Call, links map[string]string, full bool) {

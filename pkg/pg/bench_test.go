@@ -62,6 +62,35 @@ func BenchmarkWrite(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
+// BenchmarkWriteMerge measures the merge path (staging COPY + upsert):
+// responses, with bodies of about 1.6 KB, written to calls stored with
+// their requests only, batches of 500. The requests are written untimed.
+func BenchmarkWriteMerge(b *testing.B) {
+	w := benchWriter(b)
+	body := strings.Repeat("x", 1600)
+	b.ResetTimer()
+	for i := 0; i < b.N; i += benchBatch {
+		var reqs, resps []record.Call
+		for j := i; j < min(i+benchBatch, b.N); j++ {
+			f := fragments(fmt.Sprintf("bench-%09d", j))
+			f[1].ResponseBody = &body
+			reqs, resps = append(reqs, f[0]), append(resps, f[1])
+		}
+		b.StopTimer()
+		if err := w.Write(b.Context(), reqs); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := w.Write(b.Context(), resps); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if c := w.Counts(); c.Merged != int64(b.N) {
+		b.Fatalf("%d calls merged, want %d (%+v)", c.Merged, b.N, c)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
 // BenchmarkCopyFromBaseline measures a plain pgx CopyFrom of the same rows
 // into calls (no staging, no merge): the reference of SPEC §13.
 func BenchmarkCopyFromBaseline(b *testing.B) {

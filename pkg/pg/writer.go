@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -126,6 +127,11 @@ func (w *Writer) Write(ctx context.Context, calls []record.Call) error {
 	}
 	var poison PoisonError
 	batch := mergeBatch(calls)
+	// Rows in call id order, cleaned as stored (PostgreSQL's order for
+	// these "C" collated ids): every write, direct copy and merge alike,
+	// locks rows in that one order, so concurrent writes cannot deadlock,
+	// whatever order the caller gives.
+	slices.SortFunc(batch, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
 	rows := getRows()
 	defer putRows(rows)
 	rows.buf = slices.Grow(rows.buf, rowsSize(batch))

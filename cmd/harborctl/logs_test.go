@@ -295,7 +295,7 @@ func TestSharedTraceID(t *testing.T) {
 	}
 
 	out, errs, code = harborctl(t, "", "logs", "show", "-data-dir", dir, "-postgres-url", "", trace)
-	want := `harborctl logs show: "` + trace + `" is the trace of more than one call; this is its first, call-1; list them all with: harborctl logs --trace-id ` + trace + "\n"
+	want := `harborctl logs show: "` + trace + `" is the trace of more than one call; this is its first, call-1; list them all with: harborctl logs --trace-id ` + trace + " (and the same -data-dir or -postgres-url)\n"
 	if code != 0 || !strings.HasPrefix(out, "call call-1 ") || !strings.HasSuffix(errs, "\n"+want) {
 		t.Errorf("logs show TRACE = exit %d, stderr %q:\n%s\nwant call-1 and stderr %q", code, errs, out, want)
 	}

@@ -92,7 +92,7 @@ func noteSharedID(ctx context.Context, stderr io.Writer, st store.Store, id, sho
 	if err != nil || len(calls) < 2 {
 		return
 	}
-	fmt.Fprintf(stderr, "harborctl logs show: %q is the trace of more than one call; this is its first, %s; list them all with: harborctl logs --trace-id %s\n",
+	fmt.Fprintf(stderr, "harborctl logs show: %q is the trace of more than one call; this is its first, %s; list them all with: harborctl logs --trace-id %s (and the same -data-dir or -postgres-url)\n",
 		id, printable(shown), id)
 }
 

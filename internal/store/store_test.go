@@ -289,7 +289,7 @@ func storedFormCalls() []record.Call {
 	call := func(id string, ns int) record.Call {
 		started := t0.Add(time.Duration(ns))
 		finished := started.Add(1500*time.Millisecond + 999)
-		total := decimal.RequireFromString("0.125")
+		total := decimal.RequireFromString("0.125000000000") // pkg/cost's 12 places
 		return record.Call{CallID: id, HBTraceID: "hb_\x00" + id, TraceID: "trace-\xff", Provider: "open\x00ai", Model: "gpt\xff",
 			StartedAt: started, RequestEventID: "req-" + id, RequestBody: ptr("ask \x00 \xff"),
 			ResponseEventID: "resp-" + id, Status: "error", FinishedAt: &finished, ResponseBody: ptr("{\"a\":\"\x00\"}"),
@@ -297,7 +297,7 @@ func storedFormCalls() []record.Call {
 			Tags: event.Tags{Environment: "prod\x00", Metadata: map[string]string{"k\x00": "v\xff", "n": "\x00"}},
 			Usage: &parse.Usage{PromptTokens: ptr(int64(5)), CompletionTokens: ptr(int64(7)), TotalTokens: ptr(int64(12)),
 				Raw: json.RawMessage(`{"a":"x\u0000y","b":"\ud800","c":"\ud83d\ude00"}`), Method: "openai.chat", Confidence: 1},
-			Cost: &cost.Info{TotalCost: &total, InputCost: &total, OutputCost: ptr(decimal.Zero), Currency: " usd ",
+			Cost: &cost.Info{TotalCost: &total, InputCost: &total, OutputCost: ptr(decimal.New(0, -12)), Currency: " usd ",
 				PricingTimestamp: started.Add(333), Unit: 1000},
 		}
 	}

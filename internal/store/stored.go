@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/harborai/ingest/pkg/cost"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/pg"
@@ -43,8 +45,9 @@ func storedFilter(f Filter) Filter {
 // storedCall returns c as PostgreSQL stores and reads it back: text
 // without NUL bytes or invalid UTF-8 (pg.StoredText), times in UTC to the
 // microsecond, a pending status as none, the currency upper-cased, a
-// missing pricing source as not_found, and raw usage as jsonb holds it
-// (pg.StoredJSON). c is not modified.
+// missing pricing source as not_found, a zero amount without its scale
+// (storedAmount), and raw usage as jsonb holds it (pg.StoredJSON). c is
+// not modified.
 func storedCall(c record.Call) record.Call {
 	txt := pg.StoredText
 	c.CallID, c.HBTraceID, c.TraceID, c.SpanID = txt(c.CallID), txt(c.HBTraceID), txt(c.TraceID), txt(c.SpanID)
@@ -79,9 +82,23 @@ func storedCall(c record.Call) record.Call {
 		}
 		k.PricingTimestamp = storedTime(k.PricingTimestamp)
 		k.PricingError = txt(k.PricingError)
+		for _, d := range []**decimal.Decimal{&k.InputCost, &k.OutputCost, &k.TotalCost,
+			&k.InputPrice, &k.CachedInputPrice, &k.CacheWritePrice, &k.OutputPrice} {
+			*d = storedAmount(*d)
+		}
 		c.Cost = &k
 	}
 	return c
+}
+
+// storedAmount returns d as it reads back from PostgreSQL through pgx: a
+// zero without its scale (a stored 0.000000000000 reads as 0), any other
+// amount with every decimal place it was stored with.
+func storedAmount(d *decimal.Decimal) *decimal.Decimal {
+	if d == nil || !d.IsZero() || d.Exponent() == 0 {
+		return d
+	}
+	return &decimal.Decimal{}
 }
 
 func storedBody(s *string) *string {

@@ -417,7 +417,7 @@ func perStatement(ws []*Writer) []int {
 
 func TestStressMerge(t *testing.T) {
 	if testing.Short() {
-		t.Skip("stress test: about half a minute")
+		t.Skip("stress test: about 20 s")
 	}
 	calls := envInt("STRESS_CALLS", 200)
 	runs := envInt("STRESS_RUNS", 1)

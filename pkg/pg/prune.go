@@ -78,13 +78,12 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 			}
 		}
 	}
-	if err := deleteAll("calls", r.Calls, `DELETE FROM calls WHERE call_id IN (
-		SELECT call_id FROM calls WHERE started_at < $1 ORDER BY started_at LIMIT $2)`, &res.CallsDeleted); err != nil {
+	if err := deleteAll("calls", r.Calls, deleteLockedSQL(`SELECT call_id FROM calls WHERE started_at < $1
+		 ORDER BY started_at LIMIT $2`), &res.CallsDeleted); err != nil {
 		return res, err
 	}
-	if err := deleteAll("errors", r.Errors, `DELETE FROM calls WHERE call_id IN (
-		SELECT call_id FROM calls WHERE status = 'error' AND started_at < $1 AND `+unbilledSQL+`
-		 ORDER BY started_at LIMIT $2)`, &res.ErrorsDeleted); err != nil {
+	if err := deleteAll("errors", r.Errors, deleteLockedSQL(`SELECT call_id FROM calls WHERE status = 'error' AND started_at < $1 AND `+unbilledSQL+`
+		 ORDER BY started_at LIMIT $2`), &res.ErrorsDeleted); err != nil {
 		return res, err
 	}
 	if r.Bodies <= 0 {
@@ -103,9 +102,10 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 				SELECT call_id, started_at FROM calls
 				 WHERE started_at < $1 AND (started_at, call_id) > ($2, $3)
 				 ORDER BY started_at, call_id LIMIT $4),
+			locked AS (`+lockSQL+`),
 			cleared AS (
 				UPDATE calls c SET request_body = NULL, response_body = NULL, updated_at = now()
-				  FROM batch b
+				  FROM locked b
 				 WHERE c.call_id = b.call_id AND (c.request_body IS NOT NULL OR c.response_body IS NOT NULL)
 				RETURNING 1),
 			last AS (SELECT started_at, call_id FROM batch ORDER BY started_at DESC, call_id DESC LIMIT 1)
@@ -122,6 +122,19 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, r Retention, now time.Time) 
 		}
 		after, afterID = lastAt, *lastID
 	}
+}
+
+// lockSQL locks the calls of the CTE batch in call id order, the order
+// every writer locks rows in (Writer.Write), so that a prune and a write
+// touching the same old calls (a late event, a replay) cannot deadlock; a
+// statement that deleted or cleared them in its own order could.
+const lockSQL = `SELECT c.call_id FROM calls c JOIN batch USING (call_id) ORDER BY c.call_id FOR UPDATE OF c`
+
+// deleteLockedSQL deletes the calls the query batch selects, locked first
+// (lockSQL).
+func deleteLockedSQL(batch string) string {
+	return "WITH batch AS (" + batch + "),\n\tlocked AS (" + lockSQL + ")\n" +
+		"DELETE FROM calls WHERE call_id IN (SELECT call_id FROM locked)"
 }
 
 // PrunePlan counts what Prune would do as of now, changing nothing: the

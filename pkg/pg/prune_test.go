@@ -116,3 +116,81 @@ func TestPruneZeroKeepsForever(t *testing.T) {
 		t.Fatalf("Prune(zero retention) = %+v, %v, want nothing pruned", got, err)
 	}
 }
+
+// TestPruneLocksInCallIDOrder: Prune locks the calls it deletes or clears in
+// call id order, the order every writer locks rows in, so a prune and a
+// write (a late event merged into an old call) cannot deadlock. A
+// transaction holding the call with the smaller id, then taking the other,
+// as a writer would, meets a prune of both: neither fails, and the prune
+// waits for it, then does its work.
+func TestPruneLocksInCallIDOrder(t *testing.T) {
+	t.Parallel()
+	now := at("2025-06-01T00:00:00Z")
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		r    Retention
+		age  time.Duration
+		want func(PruneResult) bool
+	}{
+		{"calls", Retention{Calls: 365 * day}, 400 * day, func(r PruneResult) bool { return r.CallsDeleted == 2 }},
+		{"bodies", Retention{Bodies: 30 * day}, 40 * day, func(r PruneResult) bool { return r.BodiesCleared == 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w, _ := setup(t, Config{})
+			// Older first, written first: by start time and on disk the
+			// larger id comes first.
+			for i, id := range []string{"z-older", "a-newer"} {
+				c := fullCall(id)
+				c.StartedAt = now.Add(-tc.age - time.Duration(1-i)*day)
+				write(t, w, c)
+			}
+			pool := w.Pool()
+			tx, err := pool.Begin(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(t.Context()) }()
+			if _, err := tx.Exec(t.Context(), `UPDATE calls SET model = model WHERE call_id = 'a-newer'`); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				res PruneResult
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				res, err := Prune(t.Context(), pool, tc.r, now)
+				done <- result{res, err}
+			}()
+			// Until the prune waits for the call held.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var waiting int
+				if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the prune never waited for the call held")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			// The writer's next row: it must not wait for the prune.
+			if _, err := tx.Exec(t.Context(), `UPDATE calls SET model = model WHERE call_id = 'z-older'`); err != nil {
+				t.Fatalf("the transaction holding a-newer, taking z-older: %v", err)
+			}
+			if err := tx.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			got := <-done
+			if got.err != nil || !tc.want(got.res) {
+				t.Fatalf("Prune = %+v, %v; want both calls pruned, no error", got.res, got.err)
+			}
+		})
+	}
+}

@@ -390,8 +390,10 @@ func (p *Pipeline) prepare(batch []jetstream.Msg) (preparedBatch, bool) {
 		return preparedBatch{}, false
 	}
 	calls = MergeBatch(calls)
-	// One order for every batch: concurrent writers then lock rows in the
-	// same order and cannot deadlock each other.
+	// One order for every batch, whatever the sink. PostgreSQL's writer
+	// sorts again by the id as stored (pg.Writer.Write), which is what
+	// keeps concurrent writers from deadlocking; here that costs a pass
+	// over sorted calls.
 	slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
 	return preparedBatch{calls: calls, msgs: good, events: events}, true
 }

@@ -231,8 +231,9 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 			return nil
 		}
 		calls := ingest.MergeBatch(*batch)
-		// One order for every batch, as the ingestor's: concurrent writers
-		// then lock rows in the same order and cannot deadlock each other.
+		// One order for every batch, as the ingestor's. pg.Writer.Write
+		// sorts again by the id as stored, which is what keeps it from
+		// deadlocking with the ingestor's writers.
 		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
 		*batch = nil // the writer's now
 		return w.send(linesBatch{calls: calls, lastLine: lastLine, resumed: resumed})

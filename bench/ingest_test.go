@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +23,10 @@ import (
 // IngestRun is one load of the same N calls into a freshly migrated
 // database.
 type IngestRun struct {
-	Name   string `json:"name"`   // (a), (b) or (c)
+	Name string `json:"name"` // (a), (b), (c) or (r)
+	// Round is the round of the run (from 1): an (a) run is compared with
+	// the (b) and (c) runs of its round, made just after it.
+	Round  int    `json:"round,omitempty"`
 	Method string `json:"method"` // what was run
 	Events string `json:"events,omitempty"`
 	// Batch is the ingestor's HARBORAI_BATCH_SIZE (events), or the rows
@@ -117,23 +121,48 @@ func BenchmarkIngest(b *testing.B) {
 		drop(b, cluster, pool)
 		return runCopyFrom(b, cluster, c, rows, chunk)
 	}
-	for _, batch := range batches {
-		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d", batch)}, n, batch, false)
-		data.Runs = append(data.Runs, run, copyFrom(pool, batch/2))
-		if *flagBatch != "" && *flagWriter != "" {
-			for f := range strings.SplitSeq(*flagWriter, ",") {
-				s, err := strconv.Atoi(strings.TrimSpace(f))
-				if err != nil || s < 1 {
-					b.Fatalf("-writer-sessions %q: want session counts such as 1,2", *flagWriter)
+	rounds := *flagRounds
+	if rounds <= 0 {
+		rounds = 3
+		if *flagBatch != "" || *flagQuick {
+			rounds = 1
+		}
+	}
+	// Each round runs every configuration once, each (a) followed by its
+	// (b): a machine that slows down for a minute slows one round's pairs,
+	// and the medians over rounds set it aside.
+	for round := 1; round <= rounds; round++ {
+		for _, batch := range batches {
+			run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("a%d-%d", batch, round)}, n, batch, false)
+			cf := copyFrom(pool, batch/2)
+			run.Round, cf.Round = round, round
+			data.Runs = append(data.Runs, run, cf)
+			if *flagBatch != "" && *flagWriter != "" {
+				for f := range strings.SplitSeq(*flagWriter, ",") {
+					s, err := strconv.Atoi(strings.TrimSpace(f))
+					if err != nil || s < 1 {
+						b.Fatalf("-writer-sessions %q: want session counts such as 1,2", *flagWriter)
+					}
+					w := runWriter(b, cluster, Gen{Run: fmt.Sprintf("w%d-%d", batch, round)}, n, batch/2, s)
+					w.Round = round
+					data.Runs = append(data.Runs, w)
 				}
-				data.Runs = append(data.Runs, runWriter(b, cluster, Gen{Run: fmt.Sprintf("w%d", batch)}, n, batch/2, s))
 			}
 		}
+		if *flagBatch != "" {
+			continue
+		}
+		callBatch := 1000
+		run, pool := runPipeline(b, cluster, Gen{Run: fmt.Sprintf("c%d-%d", callBatch, round)}, n, callBatch, true)
+		cf := copyFrom(pool, callBatch)
+		ps := runPsql(b, cluster, cols, csvPath, n)
+		run.Round, cf.Round, ps.Round = round, round, round
+		data.Runs = append(data.Runs, run, cf, ps)
 	}
 	if *flagBatch != "" {
 		for _, r := range data.Runs {
-			b.Logf("%s batch %d: %.0f calls/s, CPU ingestor %s, bench %s, PostgreSQL %s, peak RSS %d MiB, write time %s, batches %d",
-				r.Name, r.Batch, r.CallsPerSec, r.CPUIngestor.Round(time.Millisecond), r.CPUBench.Round(time.Millisecond),
+			b.Logf("round %d, %s batch %d: %.0f calls/s, CPU ingestor %s, bench %s, PostgreSQL %s, peak RSS %d MiB, write time %s, batches %d",
+				r.Round, r.Name, r.Batch, r.CallsPerSec, r.CPUIngestor.Round(time.Millisecond), r.CPUBench.Round(time.Millisecond),
 				r.CPUPostgres.Round(time.Millisecond), r.PeakRSS>>20, r.WriteTime.Round(time.Millisecond), r.Batches)
 		}
 		if *flagOut != "" {
@@ -143,11 +172,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(maxSustained(data.Runs), "calls/s")
 		return // a partial run: no section written, only the profile with -out
 	}
-	callBatch := 1000
-	run, pool := runPipeline(b, cluster, Gen{Run: "c1000"}, n, callBatch, true)
-	data.Runs = append(data.Runs, run, copyFrom(pool, callBatch))
-	data.Runs = append(data.Runs, runPsql(b, cluster, cols, csvPath, n))
-	data.Runs = append(data.Runs, runReplay(b, cluster, Gen{Run: "r1000"}, n, 1000, callBatch))
+	data.Runs = append(data.Runs, runReplay(b, cluster, Gen{Run: "r1000"}, n, 1000, 1000))
 	sec.s.Env.PostgreSQL = ServerVersion(ctx, Pool(b, cluster.URL("postgres")))
 
 	profDir := *flagOut
@@ -381,35 +406,104 @@ func perK(d time.Duration, calls int) string {
 	return fmt.Sprintf("%.3f", d.Seconds()/float64(calls)*1000)
 }
 
+// ingestKey is a configuration of the ingest runs: the run, its events
+// and its batch.
+type ingestKey struct {
+	name, events string
+	batch        int
+}
+
 func ingestMarkdown(d IngestData) string {
-	var psql IngestRun
-	copyAt := map[int]IngestRun{}
+	type roundBatch struct{ round, batch int }
+	psql := map[int]IngestRun{}          // by round
+	copyAt := map[roundBatch]IngestRun{} // by round and rows per COPY
+	rounds := 0
 	for _, r := range d.Runs {
 		switch r.Name {
 		case "(c)":
-			psql = r
+			psql[r.Round] = r
 		case "(b)":
-			copyAt[r.Batch] = r
+			copyAt[roundBatch{r.Round, r.Batch}] = r
 		}
+		rounds = max(rounds, r.Round)
 	}
+	// The ratios of each (a) run against the (b) and (c) runs of its round.
+	ratios := func(r IngestRun) (toCopy, toPsql float64) {
+		if c := copyAt[roundBatch{r.Round, callsPerBatch(r)}]; c.CallsPerSec > 0 {
+			toCopy = r.CallsPerSec / c.CallsPerSec
+		}
+		if c := psql[r.Round]; c.CallsPerSec > 0 {
+			toPsql = r.CallsPerSec / c.CallsPerSec
+		}
+		return toCopy, toPsql
+	}
+	batchText := func(r IngestRun) string {
+		switch r.Name {
+		case "(b)":
+			return strconv.Itoa(r.Batch) + " rows/COPY"
+		case "(c)":
+			return "one COPY"
+		case "(r)":
+			return strconv.Itoa(r.Batch) + " calls/write"
+		}
+		return strconv.Itoa(r.Batch)
+	}
+
 	var b strings.Builder
 	fmt.Fprintf(&b, "N = %s calls; bodies %s bytes per call (request + response, mean); encoded events %s B (request) and %s B (response), %s B as one call event; CSV file %s.\n\n",
 		report.Num(float64(d.Calls), 0), report.Num(d.BodyBytes, 0), report.Num(d.EventBytes[0], 0), report.Num(d.EventBytes[1], 0), report.Num(d.CallBytes, 0), report.MiB(d.CSVBytes))
-	t := report.NewTable("run", "events", "batch", "calls/s", "wall", "(a)/(b)", "(a)/(c)",
+
+	// The medians over rounds, each configuration in one row.
+	var keys []ingestKey
+	rates := map[ingestKey][]float64{}
+	toCopy, toPsql := map[ingestKey][]float64{}, map[ingestKey][]float64{}
+	for _, r := range d.Runs {
+		k := ingestKey{r.Name, r.Events, r.Batch}
+		if _, ok := rates[k]; !ok {
+			keys = append(keys, k)
+		}
+		rates[k] = append(rates[k], r.CallsPerSec)
+		if r.Name == "(a)" {
+			c, p := ratios(r)
+			toCopy[k], toPsql[k] = append(toCopy[k], c), append(toPsql[k], p)
+		}
+	}
+	fmt.Fprintf(&b, "Medians over %d rounds (each round runs every configuration once, each (a) just before its (b); the range is the lowest and highest of the rounds):\n\n", rounds)
+	sum := report.NewTable("run", "events", "batch", "calls/s, median", "calls/s, range", "(a)/(b), median", "(a)/(b), range", "(a)/(c), median", "(a)/(c), range")
+	for _, k := range keys {
+		if k.name == "(r)" {
+			continue
+		}
+		var r IngestRun
+		for _, x := range d.Runs {
+			if x.Name == k.name && x.Events == k.events && x.Batch == k.batch {
+				r = x
+				break
+			}
+		}
+		row := []string{r.Name + " " + r.Method, r.Events, batchText(r), report.Num(report.Median(rates[k]), 0), spread(rates[k], 0)}
+		if k.name == "(a)" {
+			row = append(row, "**"+fmt.Sprintf("%.2f", report.Median(toCopy[k]))+"**", spread(toCopy[k], 2),
+				"**"+fmt.Sprintf("%.2f", report.Median(toPsql[k]))+"**", spread(toPsql[k], 2))
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		sum.Row(row...)
+	}
+	b.WriteString(sum.String())
+
+	b.WriteString("\nEvery run:\n\n")
+	t := report.NewTable("round", "run", "events", "batch", "calls/s", "wall", "(a)/(b)", "(a)/(c)",
 		"CPU s per 1k calls: ingestor", "bench process", "PostgreSQL", "ingestor peak RSS", "largest JetStream backlog", "batch writes (sum over writers)", "publisher done (all acked)")
 	for _, r := range d.Runs {
-		batch := strconv.Itoa(r.Batch)
-		switch r.Name {
-		case "(b)":
-			batch += " rows/COPY"
-		case "(c)":
-			batch = "one COPY"
-		case "(r)":
-			batch += " calls/write"
+		round := ""
+		if r.Round > 0 {
+			round = strconv.Itoa(r.Round)
 		}
-		row := []string{r.Name + " " + r.Method, r.Events, batch, report.Num(r.CallsPerSec, 0), report.Dur(r.Wall)}
+		row := []string{round, r.Name + " " + r.Method, r.Events, batchText(r), report.Num(r.CallsPerSec, 0), report.Dur(r.Wall)}
 		if r.Name == "(a)" {
-			row = append(row, report.Ratio(r.CallsPerSec, copyAt[callsPerBatch(r)].CallsPerSec), report.Ratio(r.CallsPerSec, psql.CallsPerSec))
+			c, p := ratios(r)
+			row = append(row, fmt.Sprintf("%.2f", c), fmt.Sprintf("%.2f", p))
 		} else {
 			row = append(row, "", "")
 		}
@@ -423,13 +517,19 @@ func ingestMarkdown(d IngestData) string {
 	}
 	b.WriteString(t.String())
 	if r, ok := replayRun(d.Runs); ok {
+		var at []float64
+		for k, c := range copyAt {
+			if k.batch == r.Batch {
+				at = append(at, c.CallsPerSec)
+			}
+		}
 		fmt.Fprintf(&b, "\n(r) is bin/replayer loading the same calls from a spool written as an ingestor without PostgreSQL writes it "+
-			"(spool sink, default segments, batches of 1,000 events), made before the clock starts; its CPU in the bench process column is the replayer's. "+
-			"(r)/(b) = **%s** against CopyFrom at %d rows/COPY (the automatic drain after an outage is to reuse this code; SPEC §13 wants the drain at >= 0.5).\n",
-			report.Ratio(r.CallsPerSec, copyAt[r.Batch].CallsPerSec), r.Batch)
+			"(spool sink, default segments, batches of 1,000 events), made before the clock starts, once; its CPU in the bench process column is the replayer's. "+
+			"(r)/(b) = **%s** against the median of CopyFrom at %d rows/COPY (the automatic drain after an outage is to reuse this code; SPEC §13 wants the drain at >= 0.5).\n",
+			report.Ratio(r.CallsPerSec, report.Median(at)), r.Batch)
 	}
-	b.WriteString("\n(a)/(b) compares each pipeline run with the CopyFrom run that commits as many calls per transaction " +
-		"(batch/2 for request+response events, batch for call events). CPU is per process: the ingestor (embedded NATS server included), " +
+	b.WriteString("\n(a)/(b) compares each pipeline run with the CopyFrom run of its round that commits as many calls per transaction " +
+		"(batch/2 for request+response events, batch for call events); (a)/(c) with the psql run of its round. CPU is per process: the ingestor (embedded NATS server included), " +
 		"this benchmark's process (the publisher for (a), whose events are made before the clock starts as (b)'s rows are; the CopyFrom client for (b)), psql for (c), and every PostgreSQL process. " +
 		"Targets (SPEC §13): (a)/(b) >= 0.8, (a)/(c) >= 1.0; ingestor RSS at maximum rate <= 256 MiB. " +
 		"Maximum sustained rate, for the latency section: the median of the request+response runs, " + report.Num(d.MaxRate, 0) + " calls/s.\n")
@@ -437,6 +537,18 @@ func ingestMarkdown(d IngestData) string {
 		b.WriteString("\n" + d.Profile.Markdown())
 	}
 	return b.String()
+}
+
+// spread is the lowest and the highest of xs, with digits decimals.
+func spread(xs []float64, digits int) string {
+	if len(xs) < 2 {
+		return ""
+	}
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	if digits == 0 {
+		return report.Num(lo, 0) + "-" + report.Num(hi, 0)
+	}
+	return fmt.Sprintf("%.*f-%.*f", digits, lo, digits, hi)
 }
 
 // replayRun is the replayer's run, if there is one.

@@ -18,6 +18,7 @@ var (
 	flagBatch  = flag.String("batches", "", "ingest: comma-separated batch sizes of the end-to-end runs instead of 250,1000,4000 (to iterate; the call-event and psql runs are left out)")
 	flagEnv    = flag.String("ingestor-env", "", "ingest: extra environment of the ingestor in partial runs (-batches), comma-separated, e.g. HARBORAI_WRITERS=1")
 	flagWriter = flag.String("writer-sessions", "", "ingest: in partial runs (-batches), after each (b) also write the same calls built in this process through pkg/pg's Writer with this many sessions at once, comma-separated, e.g. 1,2")
+	flagRounds = flag.Int("rounds", 0, "ingest: rounds of runs, each (a) beside its (b) and (c), whose ratios are reported per round and as medians; 0 = 3 (1 in partial runs, -batches, and under -quick)")
 	flagQuick  = flag.Bool("quick", false, "smaller sizes and shorter phases, to check the benchmarks run (figures not meaningful)")
 )
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -38,6 +39,28 @@ type Transport struct {
 
 	headers   headerMemo
 	endpoints endpointMemo
+
+	// canceler is base, when it cancels requests by CancelRequest (an
+	// older RoundTripper); sent maps a request in flight to the copy the
+	// base got, for it.
+	canceler canceler
+	sent     sync.Map
+}
+
+// canceler is the interface http.Client uses to cancel a request through a
+// RoundTripper that has it, besides the request's context.
+type canceler interface{ CancelRequest(*http.Request) }
+
+// CancelRequest cancels req through the base transport, when it has a
+// CancelRequest method: http.Client calls it at its Timeout.
+func (t *Transport) CancelRequest(req *http.Request) {
+	if t.canceler == nil {
+		return
+	}
+	if out, ok := t.sent.Load(req); ok {
+		req = out.(*http.Request)
+	}
+	t.canceler.CancelRequest(req)
 }
 
 // NewTransport returns a Transport recording calls through base
@@ -52,6 +75,7 @@ func NewTransport(pub *Publisher, base http.RoundTripper, opts ...TransportOptio
 	}
 	m, errs := newMatcher(o.bases)
 	t := &Transport{pub: pub, base: base, match: m, opts: o}
+	t.canceler, _ = base.(canceler)
 	if pub != nil {
 		for _, err := range errs {
 			pub.opts.logger.Warn("harborai: transport option ignored", "err", err)
@@ -98,7 +122,20 @@ func (t *Transport) CloseIdleConnections() {
 // record makes one recognised call.
 func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	started := time.Now()
-	body, out, readErr := takeBody(req, t.opts.maxBody)
+	var (
+		body    reqBody
+		out     *http.Request
+		readErr error
+		tee     *teeBody
+	)
+	if teesBody(req, t.opts.maxBody) {
+		tee = &teeBody{rc: req.Body, length: req.ContentLength, limit: t.opts.maxBody}
+		o := *req
+		o.Body = tee
+		out = &o
+	} else {
+		body, out, readErr = takeBody(req, t.opts.maxBody)
+	}
 	if readErr != nil {
 		// The base transport would have failed the same way; the call is
 		// recorded as failed all the same, so that it is counted.
@@ -140,13 +177,29 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	text := body.text // as the application sent it
 
 	var hide *usageFilter
-	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && mayAddUsage(req, a.provider) {
-		if nb, ok := withIncludeUsage(body.text, f, members); ok {
-			if out == req {
-				_ = req.Body.Close() // read through GetBody; the new body replaces it
+	// A request with trailers goes out chunked, which a body of known
+	// length would not be: its trailers would be lost.
+	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && req.Trailer == nil && mayAddUsage(req, a.provider) {
+		if out == req {
+			// The body was read through GetBody. net/http would send Body,
+			// which the new body replaces: it is the one rewritten (a
+			// middleware may have replaced Body and not GetBody).
+			sent, o, err := readBody(req, t.opts.maxBody)
+			switch {
+			case err != nil:
+				body, readErr = reqBody{omit: "incomplete"}, err
+			case sent.text != body.text:
+				body, out, text = sent, o, sent.text
+				f, members = inspectInto(members[:0], sent.text)
+			default:
+				out = o // Body is read
 			}
-			s := new(rewritten)
-			body.text, out, hide = nb, s.send(req, nb), &s.filter
+		}
+		if readErr == nil && f.stream && !body.truncated {
+			if nb, ok := withIncludeUsage(body.text, f, members); ok {
+				s := new(rewritten)
+				body.text, out, hide = nb, s.send(req, nb), &s.filter
+			}
 		}
 	}
 
@@ -172,20 +225,39 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if t.opts.onCall != nil {
 		t.opts.onCall(req, &Call{p: t.pub, header: *h})
 	}
-	rec.request(event.Request{
+	evReq := event.Request{
 		Method:      req.Method,
 		URL:         publishedURL(req.URL, endpoint),
 		Headers:     t.headers.redact(req.Header),
 		Body:        body.kept(t.opts.maxBody),
 		BodyOmitted: body.omitted(t.opts.maxBody),
-	})
+	}
+	if tee != nil {
+		// Published with its body, once the base transport has read it.
+		rec.events.req.set(rec.header(), evReq)
+		rec.tee, tee.rec = tee, rec
+	} else {
+		rec.request(evReq)
+	}
 	if readErr != nil {
 		return nil, failed(rec, readErr, req)
 	}
 
+	if t.canceler != nil && out != req {
+		t.sent.Store(req, out)
+	}
 	resp, err := t.base.RoundTrip(out)
+	if t.canceler != nil && out != req {
+		t.sent.Delete(req)
+	}
 	if err != nil {
 		return nil, failed(rec, err, req)
+	}
+	if resp == nil {
+		// A broken base transport: http.Client reports it as an error of
+		// its own, and the call is recorded as failed.
+		_ = failed(rec, errNoResponse, req)
+		return nil, nil
 	}
 	if out != req {
 		resp.Request = req
@@ -265,7 +337,7 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 		return reqBody{omit: "disabled"}, req, nil
 	}
 	if req.GetBody != nil {
-		if rc, err := req.GetBody(); err == nil {
+		if rc, err := req.GetBody(); err == nil && !sameBody(rc, req.Body) {
 			text, truncated, err := readUpTo(rc, limit, req.ContentLength)
 			_ = rc.Close()
 			if err == nil {
@@ -273,6 +345,12 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 			}
 		}
 	}
+	return readBody(req, limit)
+}
+
+// readBody reads up to limit+1 bytes of req's Body and returns a copy of
+// req whose body replays what was read, followed by the rest.
+func readBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 	text, truncated, err := readUpTo(req.Body, limit, req.ContentLength)
 	if err != nil {
 		_ = req.Body.Close()
@@ -289,6 +367,22 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 	}
 	return reqBody{text: text, truncated: truncated}, &out, nil
 }
+
+// sameBody reports whether a and b are the same body: a GetBody that
+// returns the request's Body itself gives no copy to read. Bodies of a type
+// that cannot be compared are not the same.
+func sameBody(a, b io.ReadCloser) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// errNoResponse is the error of a call whose base transport returned
+// neither a response nor an error.
+var errNoResponse = errors.New("harborai: the base RoundTripper returned a nil *http.Response with a nil error")
 
 // upFront bounds the buffer allocated for a body before its bytes arrive:
 // a Content-Length, or a limit, of gigabytes must not cost gigabytes at

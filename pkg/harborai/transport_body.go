@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -34,6 +35,7 @@ type recording struct {
 	stream   bool
 	ctx      context.Context // the request's, to tell the caller's cancellation apart
 	body     body            // the response body's wrapper, allocated with the rest
+	tee      *teeBody        // the request body, when it is copied as it is sent; else nil
 }
 
 func newRecording(pub *Publisher, ctx context.Context, started time.Time, provider string, stream bool) *recording {
@@ -53,13 +55,21 @@ func (r *recording) header() *event.Event { return &r.events.resp.ev }
 func (r *recording) request(req event.Request) {
 	x := &r.events.req
 	x.set(r.header(), req)
-	_ = r.pub.enqueue(queued{ev: &x.ev, later: r.later}) // the publisher counts what it drops
+	r.enqueueRequest()
+}
+
+// enqueueRequest publishes the request event, set already.
+func (r *recording) enqueueRequest() {
+	_ = r.pub.enqueue(queued{ev: &r.events.req.ev, later: r.later}) // the publisher counts what it drops
 }
 
 // finish publishes the response event (body is the response body as read,
 // nil when there is none; compressed when decode says how to decode it)
 // and ends the span. It runs once per call.
 func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode) {
+	if r.tee != nil {
+		r.tee.end() // the request event first, if the body is not read yet
+	}
 	if resp.FinishedAt.IsZero() {
 		resp.FinishedAt = r.now().UTC()
 	}
@@ -95,6 +105,10 @@ type body struct {
 	hide     *usageFilter // hides the usage-only chunk; nil when not asked
 	hidErr   error        // the error to return once hide is drained
 	gotOne   bool         // a byte reached the caller (Read's own)
+	closed   atomic.Bool  // the caller's Close
+
+	closeOnce sync.Once // the vendor's body is closed once, by the caller or the read-ahead
+	closeErr  error     // what that Close returned
 
 	mu        sync.Mutex // Read against Close
 	first     time.Time  // when the first byte reached the caller
@@ -128,6 +142,17 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	if limit == 0 {
 		b.omit = "disabled"
 	}
+	if resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols &&
+		(b.length == 0 || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified) {
+		// An empty body ends the call now, whatever the application does
+		// with it, and is http.NoBody, as net/http gives it.
+		b.mu.Lock()
+		b.end(io.EOF)
+		b.mu.Unlock()
+		_ = b.closeBase()
+		resp.Body = http.NoBody
+		return
+	}
 	if resp.StatusCode == http.StatusOK && hide != nil && !encoded && resp.Body != nil {
 		// The filter works on lines, which compressed bytes do not have.
 		// What it hides makes the body shorter than the vendor said: a
@@ -136,7 +161,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 		resp.ContentLength = -1
 		resp.Header.Del("Content-Length")
 	}
-	if resp.Body == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusSwitchingProtocols {
 		b.mu.Lock()
 		b.end(io.EOF)
 		b.mu.Unlock()
@@ -149,7 +174,11 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	default:
 		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
 	}
-	if resp.StatusCode < 400 || b.length > int64(min(limit, upFront)) || b.omit != "" {
+	// A body with trailers is read by the application only: net/http
+	// writes resp.Trailer when it reads the end of the body, and the
+	// application may be reading the map meanwhile (httputil.ReverseProxy
+	// does).
+	if resp.StatusCode < 400 || b.length > int64(min(limit, upFront)) || b.omit != "" || resp.Trailer != nil {
 		resp.Body = b
 		return
 	}
@@ -160,14 +189,6 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	// limit and 256 KiB: the call ends when it is read, whatever the
 	// application does, and the application reads the same bytes as they
 	// come.
-	if b.length == 0 {
-		b.mu.Lock()
-		b.end(io.EOF)
-		b.mu.Unlock()
-		_ = b.rc.Close()
-		resp.Body = http.NoBody // as net/http gives an empty body
-		return
-	}
 	resp.Body = b.readAhead(min(limit, upFront))
 }
 
@@ -221,7 +242,7 @@ func (b *body) readAhead(most int) io.ReadCloser {
 			b.mu.Lock()
 			b.end(err) // no-op after the application's Close
 			b.mu.Unlock()
-			_ = b.rc.Close()
+			_ = b.closeBase()
 		}
 		rb.mu.Lock()
 		rb.done, rb.handOver, rb.err = true, handOver, err
@@ -252,6 +273,10 @@ var errReadClosed = errors.New("http: read on closed response body")
 
 func (rb *readBack) Read(p []byte) (int, error) {
 	rb.mu.Lock()
+	if len(p) == 0 && !rb.closed {
+		rb.mu.Unlock()
+		return 0, nil // as a Read of the vendor's body: no waiting for bytes
+	}
 	for !rb.closed && !rb.done && rb.off == len(rb.data) {
 		rb.cond.Wait()
 	}
@@ -287,7 +312,7 @@ func (rb *readBack) Close() error {
 	rb.b.mu.Lock()
 	rb.b.end(errClosedEarly)
 	rb.b.mu.Unlock()
-	return rb.b.rc.Close()
+	return rb.b.closeBase()
 }
 
 // Read implements io.Reader.
@@ -318,6 +343,9 @@ func (b *body) Read(p []byte) (int, error) {
 // caller asks: the first line reaches the caller before the rest of a large
 // read is looked at.
 func (b *body) readHiding(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, errReadClosed // not what the filter holds
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -369,10 +397,18 @@ func (b *body) readHiding(p []byte) (int, error) {
 // is closed: a Read blocked meanwhile on another goroutine then fails
 // because of this Close, not of the connection.
 func (b *body) Close() error {
+	b.closed.Store(true)
 	b.mu.Lock()
 	b.end(errClosedEarly)
 	b.mu.Unlock()
-	return b.rc.Close()
+	return b.closeBase()
+}
+
+// closeBase closes the vendor's body once, and returns what that Close
+// returned, to the caller's Close.
+func (b *body) closeBase() error {
+	b.closeOnce.Do(func() { b.closeErr = b.rc.Close() })
+	return b.closeErr
 }
 
 // readBuf returns where readHiding reads the vendor's next bytes (up to
@@ -594,4 +630,91 @@ func (b *body) complete() bool {
 		}
 	}
 	return !b.rec.stream && !b.truncated && len(b.buf) > 0 && json.Valid(b.buf)
+}
+
+// teesBody reports whether req's body is to be copied as the base
+// transport sends it, rather than read before: a body with no GetBody whose
+// length is unknown (a pipe, a generator: reading it first could wait for
+// a server that is not asked yet, or for ever), or that is to wait for the
+// server's 100 Continue. Such a call is recorded as it is sent: its body
+// is not rewritten to ask for a stream's usage, and its model, unless its
+// URL says, is the one the response names.
+func teesBody(req *http.Request, limit int) bool {
+	if req.GetBody != nil || req.Body == nil || req.Body == http.NoBody || limit == 0 {
+		return false
+	}
+	return req.ContentLength <= 0 || strings.EqualFold(strings.TrimSpace(req.Header.Get("Expect")), "100-continue")
+}
+
+// teeBody is a request body copied as the base transport reads it, up to
+// the limit. The request event is published at its end (EOF, a read
+// error), at its Close, or at the end of the call, whichever comes first:
+// the base transport may still be sending it when the response has come,
+// or never read it (a refused 100 Continue).
+type teeBody struct {
+	rc     io.ReadCloser
+	rec    *recording
+	length int64 // the request's ContentLength; <= 0 when unknown
+	limit  int
+
+	mu        sync.Mutex
+	buf       []byte
+	read      int64
+	truncated bool
+	done      bool // the request event is published
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	t.mu.Lock()
+	if !t.done {
+		t.read += int64(n)
+		if room := t.limit - len(t.buf); room > 0 {
+			t.buf = append(t.buf, p[:min(n, room)]...)
+		}
+		t.truncated = t.truncated || t.read > int64(t.limit)
+		if err != nil {
+			t.publish(errors.Is(err, io.EOF))
+		}
+	}
+	t.mu.Unlock()
+	return n, err
+}
+
+// Close publishes the request event if the body's end was not read: whole
+// when as many bytes as its length were.
+func (t *teeBody) Close() error {
+	t.mu.Lock()
+	if !t.done {
+		t.publish(t.length > 0 && t.read == t.length)
+	}
+	t.mu.Unlock()
+	return t.rc.Close()
+}
+
+// end publishes the request event at the end of the call, if the body was
+// not read to its end or closed by then.
+func (t *teeBody) end() {
+	t.mu.Lock()
+	if !t.done {
+		t.publish(t.length > 0 && t.read == t.length)
+	}
+	t.mu.Unlock()
+}
+
+// publish publishes the request event, with the body when whole was read
+// ("truncated" past the limit), else without ("incomplete"); t.mu is held.
+func (t *teeBody) publish(whole bool) {
+	t.done = true
+	req := &t.rec.events.req.req
+	switch {
+	case !whole:
+		req.BodyOmitted = "incomplete"
+	case t.truncated:
+		req.Body, req.BodyOmitted = bytesToString(t.buf), "truncated"
+	default:
+		req.Body = bytesToString(t.buf)
+	}
+	t.buf = nil
+	t.rec.enqueueRequest()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -170,21 +171,39 @@ func (failingBody) Close() error               { return nil }
 
 // TestTransportRequestBodyError: a request body that cannot be read fails
 // the call with the reader's own error, as the base transport would, and
-// the call is recorded as a transport error rather than not at all.
+// the call is recorded as a transport error rather than not at all. A body
+// of known length is read before the call (the base is not called); one of
+// unknown length is read as the base sends it.
 func TestTransportRequestBodyError(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		t.Run(map[bool]string{true: "known length", false: "unknown length"}[known], func(t *testing.T) {
+			testRequestBodyError(t, known)
+		})
+	}
+}
+
+func testRequestBodyError(t *testing.T, known bool) {
 	checkLeaks(t)
 	srv := startBroker(t)
 	published := subscribe(t, srv.ClientURL())
 	pub := connect(t, srv.ClientURL())
 	errRead := errors.New("read the request body: disk on fire")
-	base := roundTripFunc(func(*http.Request) (*http.Response, error) {
-		t.Error("the base transport was called")
-		return nil, errors.New("unreachable")
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if known {
+			t.Error("the base transport was called")
+			return nil, errors.New("unreachable")
+		}
+		_, err := io.ReadAll(r.Body) // as net/http sends it
+		_ = r.Body.Close()
+		return nil, err
 	})
 	tr := harborai.NewTransport(pub, base)
 	req, err := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", failingBody{errRead})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if known {
+		req.ContentLength = 64
 	}
 	resp, err := tr.RoundTrip(req)
 	if resp != nil {
@@ -262,5 +281,99 @@ func TestTransportErrorMessageRedacted(t *testing.T) {
 	})
 	if got.Status != event.StatusError || !strings.Contains(got.ErrorMessage, "boom") {
 		t.Errorf("response event status %s, error message %q, want error, the transport's message", got.Status, got.ErrorMessage)
+	}
+}
+
+// TestTransportRequestBodyCopiedAsSent: a request body of unknown length
+// without GetBody (a pipe) is recorded as the base transport sends it: the
+// request event carries the whole body once it is sent, and the call is
+// stored as any other. A body the server answers before it ends is recorded
+// "incomplete", and the call ends all the same.
+func TestTransportRequestBodyCopiedAsSent(t *testing.T) {
+	checkLeaks(t)
+	pub, published := httpPub(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Case") == "early" {
+			_ = http.NewResponseController(w).EnableFullDuplex()
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":{"message":"Incorrect API key provided"}}`)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, httpAnswer)
+	}))
+	t.Cleanup(srv.Close)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	client := &http.Client{Transport: harborai.NewTransport(pub, base, harborai.WithBaseURL("openai", srv.URL+"/v1"))}
+
+	call := func(c string, write func(*io.PipeWriter)) {
+		pr, pw := io.Pipe()
+		go write(pw)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Case", c)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: Do() = %v", c, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	call("whole", func(pw *io.PipeWriter) {
+		_, _ = io.WriteString(pw, httpChat[:10])
+		time.Sleep(10 * time.Millisecond)
+		_, _ = io.WriteString(pw, httpChat[10:])
+		_ = pw.Close()
+	})
+	release := make(chan struct{})
+	call("early", func(pw *io.PipeWriter) {
+		_, _ = io.WriteString(pw, httpChat[:10])
+		<-release // the rest only after the answer
+		_ = pw.CloseWithError(errors.New("no more"))
+	})
+	close(release)
+
+	var evs []*event.Event
+	waitFor(t, 10*time.Second, "the two calls' four events", func() (bool, string) {
+		evs = decoded(t, published)
+		return len(evs) >= 4, fmt.Sprintf("%d events", len(evs))
+	})
+	byCall := map[string]map[event.Kind]*event.Event{}
+	for _, ev := range evs {
+		if byCall[ev.CallID] == nil {
+			byCall[ev.CallID] = map[event.Kind]*event.Event{}
+		}
+		byCall[ev.CallID][ev.Kind] = ev
+	}
+	var whole, early int
+	for id, c := range byCall {
+		req, resp := c[event.KindRequest], c[event.KindResponse]
+		if req == nil || resp == nil {
+			t.Fatalf("call %s: request %v, response %v", id, req != nil, resp != nil)
+		}
+		switch resp.Response.HTTPStatus {
+		case http.StatusOK:
+			whole++
+			if req.Request.Body != httpChat || req.Request.BodyOmitted != "" {
+				t.Errorf("whole body: request event body %q (omitted %q), want %q", req.Request.Body, req.Request.BodyOmitted, httpChat)
+			}
+			if resp.Response.Status != event.StatusSuccess || resp.Response.Body != httpAnswer {
+				t.Errorf("whole body: response %s, body %q", resp.Response.Status, resp.Response.Body)
+			}
+		case http.StatusUnauthorized:
+			early++
+			if req.Request.Body != "" || req.Request.BodyOmitted != "incomplete" {
+				t.Errorf("early answer: request event body %q (omitted %q), want none (incomplete)", req.Request.Body, req.Request.BodyOmitted)
+			}
+			if resp.Response.Status != event.StatusError || resp.Response.ErrorType != "http_401" {
+				t.Errorf("early answer: response %s %s", resp.Response.Status, resp.Response.ErrorType)
+			}
+		}
+	}
+	if whole != 1 || early != 1 {
+		t.Errorf("calls by status: %d whole, %d early; want 1 and 1", whole, early)
 	}
 }

@@ -147,6 +147,13 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		if applied == nil {
 			applied = []string{} // JSON: [], not null
 		}
+		if states, err := pg.MigrationStatus(ctx, w.Pool()); err == nil {
+			for _, st := range states {
+				if st.Unknown {
+					fmt.Fprintf(stderr, "harborctl db migrate: warning: the database has migration %s, which this release does not know: a newer release migrated it\n", st.Name)
+				}
+			}
+		}
 		return out(migrateJSON{Applied: applied}, func() {
 			if len(applied) == 0 {
 				fmt.Fprintln(stdout, "schema up to date")
@@ -162,7 +169,7 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			fmt.Fprintln(stderr, "harborctl db status:", err)
 			return 1
 		}
-		return out(statusJSON(states), func() {
+		code := out(statusJSON(states), func() {
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "VERSION\tNAME\tSTATE\tAPPLIED AT (UTC)")
 			for _, s := range states {
@@ -182,6 +189,15 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			}
 			_ = tw.Flush()
 		})
+		for _, s := range states {
+			if s.Mismatch && code == 0 {
+				// A script checking the schema must see it: the ingestor
+				// refuses to start on it.
+				fmt.Fprintf(stderr, "harborctl db status: migration %s changed since it was applied\n", s.Name)
+				code = 1
+			}
+		}
+		return code
 	case "prune":
 		now := time.Now()
 		prune, pruneLoaded := pg.Prune, replay.PruneLoaded

@@ -160,3 +160,38 @@ func TestDBMigrateErrorPrefix(t *testing.T) {
 		t.Errorf("db migrate over an edited migration = exit %d, stderr %q; want exit 1 and \"harborctl db: migrate: ...\"", code, errb.String())
 	}
 }
+
+// TestDBSchemaDrift: db status exits 1 when a migration changed since it
+// was applied (scripts checking the schema see what stops the ingestor),
+// and db migrate warns of a migration this release does not know (a newer
+// release migrated the database) rather than say nothing.
+func TestDBSchemaDrift(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	vars := env(map[string]string{"HARBORAI_POSTGRES_URL": url})
+	var out, errb strings.Builder
+	if code := dbCmd([]string{"migrate"}, vars, &out, &errb); code != 0 || errb.Len() != 0 {
+		t.Fatalf("db migrate = exit %d, stderr %q", code, errb.String())
+	}
+	if code := dbCmd([]string{"status"}, vars, &out, &errb); code != 0 {
+		t.Fatalf("db status of an up-to-date schema = exit %d: %s", code, errb.String())
+	}
+	pool, err := pg.NewPool(t.Context(), pg.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, '9999_from_a_newer_release', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := dbCmd([]string{"migrate"}, vars, &out, &errb); code != 0 || !strings.Contains(errb.String(), "warning: the database has migration 9999_from_a_newer_release, which this release does not know") {
+		t.Errorf("db migrate over a newer schema = exit %d, stderr %q; want exit 0 and a warning naming 9999_from_a_newer_release", code, errb.String())
+	}
+	if _, err := pool.Exec(t.Context(), `UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := dbCmd([]string{"status"}, vars, &out, &errb); code != 1 || !strings.Contains(errb.String(), "changed since it was applied") {
+		t.Errorf("db status over an edited migration = exit %d, stderr %q; want exit 1 naming it", code, errb.String())
+	}
+}

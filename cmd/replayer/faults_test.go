@@ -32,7 +32,8 @@ import (
 // TestReplayQuarantinesRejectedCall: a call PostgreSQL refuses (a model
 // name too long for its index) is quarantined and the replay carries on:
 // the other calls of its batch and of the next segment are loaded, both
-// segments are done, and a second run adds nothing.
+// segments are done, and a second run adds nothing. The first run exits
+// with status 1: a call was not stored, and an operator must look.
 func TestReplayQuarantinesRejectedCall(t *testing.T) {
 	url := migratedDB(t)
 	dir := filepath.Join(t.TempDir(), "spool")
@@ -51,7 +52,7 @@ func TestReplayQuarantinesRejectedCall(t *testing.T) {
 	}
 	writeSpool(t, dir, first, [][]byte{mustJSON(t, storedCall("call-next-segment"))})
 
-	sum := replayJSON(t, "-postgres-url", url, "-quiet", dir)
+	sum := replayJSONExit(t, 1, "-postgres-url", url, "-quiet", dir)
 	if sum.Segments != 2 || sum.Calls != 10 || sum.Quarantined != 1 || sum.Rejected != 1 {
 		t.Fatalf("first replay summary = %+v, want 2 segments, 10 calls, 1 rejected call quarantined", sum)
 	}
@@ -605,5 +606,58 @@ func assertWhole(t *testing.T, url string, n int) {
 	}
 	if total != n || partial != 0 {
 		t.Errorf("%d calls stored, %d of them without their request or response; want %d whole", total, partial, n)
+	}
+}
+
+// TestReplayOperatorMistakes: what an operator gets wrong is said, not
+// taken for success.
+//   - SPOOL_DIR with a trailing slash, or ".": the quarantine is still
+//     beside the spool directory, not inside it.
+//   - A directory without segments (the data directory instead of its
+//     spool/): a warning, with the spool it may have meant.
+//   - An interruption while connecting: exit 130, as during the load.
+//   - A URL that does not parse: exit 2, named as the URL's fault.
+//   - stderr not a terminal (a CI log): no progress bar redrawn in it.
+func TestReplayOperatorMistakes(t *testing.T) {
+	url := migratedDB(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-ok")), mustJSON(t, storedCall("call-bad"))})
+	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*.jsonl.gz"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v, want one sealed", segs)
+	}
+	damage(t, segs[0], "call-bad", "call-BAD") // its checksum no longer matches
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-postgres-url", url, dir + "/"}, &out, &errb); code != 0 {
+		t.Fatalf("replayer %s/ = exit %d: %s", dir, code, errb.String())
+	}
+	if lines := quarantined(t, root); len(lines) != 1 {
+		t.Errorf("quarantine beside the spool has %d lines, want the corrupt one", len(lines))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quarantine")); err == nil {
+		t.Error("a quarantine was made inside the spool directory")
+	}
+	if strings.Contains(errb.String(), "\r") {
+		t.Errorf("stderr, not a terminal, has a progress bar: %q", errb.String())
+	}
+
+	errb.Reset()
+	if code := run(context.Background(), []string{"-quiet", "-postgres-url", url, root}, &out, &errb); code != 0 ||
+		!strings.Contains(errb.String(), "no spool segments in "+root+" (did you mean "+dir+"?)") {
+		t.Errorf("replayer of the data directory = exit %d, stderr %q; want a warning naming %s", code, errb.String(), dir)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errb.Reset()
+	if code := run(ctx, []string{"-quiet", "-postgres-url", url, dir}, &out, &errb); code != 130 || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("replayer interrupted at start = exit %d, stderr %q; want 130, interrupted", code, errb.String())
+	}
+
+	errb.Reset()
+	if code := run(context.Background(), []string{"-quiet", "-postgres-url", "postgres://u@host:notaport/db", dir}, &out, &errb); code != 2 ||
+		!strings.HasPrefix(errb.String(), "replayer: --postgres-url: ") {
+		t.Errorf("replayer with a bad URL = exit %d, stderr %q; want 2, naming --postgres-url", code, errb.String())
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/harborai/ingest/internal/cli"
 	"github.com/harborai/ingest/internal/ingest"
@@ -74,6 +75,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !given {
 		dirs = []string{filepath.Join(*dataDir, "spool")}
 	}
+	if *pgURL != "" {
+		if _, err := pgx.ParseConfig(*pgURL); err != nil {
+			fmt.Fprintln(stderr, "replayer: --postgres-url:", err)
+			return 2
+		}
+	}
 	if *pgURL == "" && !*dryRun {
 		fmt.Fprintln(stderr, "replayer: --postgres-url (or $HARBORAI_POSTGRES_URL) is required, or use --dry-run")
 		return 2
@@ -81,6 +88,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		fmt.Fprintln(stderr, "replayer: --batch-size must be >= 1")
 		return 2
+	}
+	// Cleaned and absolute: the quarantine is beside the spool directory,
+	// also for "spool/" or ".".
+	for i, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			dirs[i] = abs
+		}
 	}
 	if err := refuseDone(dirs); err != nil {
 		fmt.Fprintln(stderr, "replayer:", err)
@@ -115,14 +129,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		live, err := pricing.OpenLive(ctx, pricing.LiveConfig{PostgresURL: *pgURL,
 			Lookup: os.LookupEnv, Environ: os.Environ(), Logger: log.With("component", "pricing")})
 		if err != nil {
+			if interrupted(ctx, err) {
+				return fail(stderr, err)
+			}
 			fmt.Fprintln(stderr, "replayer: prices:", err)
 			return 2
 		}
 		defer live.Close()
 		pw, err := pg.NewWriter(ctx, pg.Config{URL: *pgURL}, nil)
 		if err != nil {
-			fmt.Fprintln(stderr, "replayer:", err)
-			return 1
+			return fail(stderr, err)
 		}
 		defer pw.Close()
 		if *migrate && !*dryRun {
@@ -130,9 +146,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_, err := pg.Migrate(mctx, pw.Pool())
 			cancel()
 			if err != nil {
-				fmt.Fprintln(stderr, "replayer:", err) // pg.Migrate's errors say "migrate: ..."
-				return 1
+				return fail(stderr, err) // pg.Migrate's errors say "migrate: ..."
 			}
+			warnNewerSchema(ctx, stderr, pw)
 		}
 		// Loaded once, and required: the replayer does not refresh them
 		// later, so a replay priced without them would stay mispriced. A
@@ -143,6 +159,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			load = live.Start
 		}
 		if err := load(ctx); err != nil {
+			if interrupted(ctx, err) {
+				return fail(stderr, err)
+			}
 			fmt.Fprintln(stderr, "replayer: prices:", err)
 			return 1
 		}
@@ -159,7 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return spool.KeepSegment(filepath.Dir(dir), seg)
 		},
 	}
-	if !*quiet {
+	if !*quiet && isTerminal(stderr) {
 		opts.Progress = func(dir string, s replay.Summary, segs int) {
 			if bar == nil {
 				bar = progressbar.NewOptions(segs, progressbar.OptionSetWriter(stderr),
@@ -180,6 +199,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_ = bar.Finish()
 		}
 		total = total.Add(s)
+		if err == nil && s.Segments+s.SegmentsSkipped == 0 && s.Records == 0 {
+			hint := ""
+			if fi, serr := os.Stat(filepath.Join(dir, "spool")); serr == nil && fi.IsDir() {
+				hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(dir, "spool"))
+			}
+			fmt.Fprintf(stderr, "replayer: no spool segments in %s%s\n", dir, hint)
+		}
 		if err != nil {
 			printSummary(stdout, total, *asJSON, *dryRun)
 			if errors.Is(err, context.Canceled) {
@@ -191,7 +217,51 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	printSummary(stdout, total, *asJSON, *dryRun)
+	if total.Rejected > 0 && !*dryRun {
+		// Loaded, and nothing lost, but not stored: an operator must look.
+		fmt.Fprintf(stderr, "replayer: PostgreSQL rejected %d calls; they are in the quarantine beside each spool directory (quarantine/, reason poison_record)\n", total.Rejected)
+		return 1
+	}
 	return 0
+}
+
+// interrupted reports whether err comes of the run's interruption
+// (SIGINT, SIGTERM).
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// fail reports err and returns the exit status: 130 for an interruption,
+// which a next run resumes from, else 1.
+func fail(stderr io.Writer, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "replayer: interrupted; run again to resume")
+		return 130
+	}
+	fmt.Fprintln(stderr, "replayer:", err)
+	return 1
+}
+
+// warnNewerSchema warns when the database has migrations this binary does
+// not know: a newer release migrated it, and its calls table may refuse
+// what this one writes.
+func warnNewerSchema(ctx context.Context, stderr io.Writer, w *pg.Writer) {
+	states, err := pg.MigrationStatus(ctx, w.Pool())
+	if err != nil {
+		return
+	}
+	for _, st := range states {
+		if st.Unknown {
+			fmt.Fprintf(stderr, "replayer: warning: the database has migration %s, which this release does not know: a newer release migrated it\n", st.Name)
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar can be
+// redrawn in place; in a log file it would be one line of redraws.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func printSummary(w io.Writer, s replay.Summary, asJSON, dry bool) {

@@ -151,9 +151,15 @@ func ingestedSpool(t *testing.T, n int) string {
 
 func replayJSON(t *testing.T, args ...string) replay.Summary {
 	t.Helper()
+	return replayJSONExit(t, 0, args...)
+}
+
+// replayJSONExit is replayJSON of a run that exits with status code.
+func replayJSONExit(t *testing.T, want int, args ...string) replay.Summary {
+	t.Helper()
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), append([]string{"-json"}, args...), &out, &errb); code != 0 {
-		t.Fatalf("replayer %q = exit %d: %s", args, code, errb.String())
+	if code := run(context.Background(), append([]string{"-json"}, args...), &out, &errb); code != want {
+		t.Fatalf("replayer %q = exit %d, want %d: %s", args, code, want, errb.String())
 	}
 	var s replay.Summary
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
@@ -301,7 +307,7 @@ func TestRefusesDoneDir(t *testing.T) {
 	for _, done := range []string{filepath.Join(dir, "done"), filepath.Join(dir, "done") + "/", filepath.Join(dir, "done", ".")} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), []string{"-quiet", "-postgres-url", url, done}, &out, &errb)
-		want := "replayer: " + done + ": a spool's done/ directory (segments already loaded); to load them again, move them back to " + dir + "\n"
+		want := "replayer: " + filepath.Join(dir, "done") + ": a spool's done/ directory (segments already loaded); to load them again, move them back to " + dir + "\n"
 		if code != 2 || out.Len() != 0 || errb.String() != want {
 			t.Errorf("replayer %s = exit %d, stdout %q, stderr %q; want exit 2 and %q", done, code, out.String(), errb.String(), want)
 		}

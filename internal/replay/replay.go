@@ -125,6 +125,9 @@ type Loader struct {
 	opts Options
 	log  *slog.Logger
 	seen map[string]bool // stored ids of the calls written by this run
+	// rejected holds the stored ids of the calls the writer rejected in
+	// this run: a call rejected in several fragments counts once.
+	rejected map[string]bool
 }
 
 // NewLoader returns a loader writing through w; p may be nil.
@@ -142,7 +145,7 @@ func NewLoader(w Writer, p Presence, opts Options) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{w: w, p: p, opts: opts, log: log, seen: map[string]bool{}}
+	return &Loader{w: w, p: p, opts: opts, log: log, seen: map[string]bool{}, rejected: map[string]bool{}}
 }
 
 // DefaultRetryFor is how long a failing write is retried by default.
@@ -401,13 +404,12 @@ func mayHaveSchemaVersion(data []byte) bool {
 func (l *dirLoad) quarantine(reason string, raw []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.opts.Quarantine != nil && !l.opts.DryRun {
+		if err := l.opts.Quarantine(l.dir, reason, raw); err != nil {
+			return fmt.Errorf("quarantine %s: %w", reason, err) // not counted: not kept
+		}
+	}
 	l.sum.Quarantined++
-	if l.opts.Quarantine == nil || l.opts.DryRun {
-		return nil
-	}
-	if err := l.opts.Quarantine(l.dir, reason, raw); err != nil {
-		return fmt.Errorf("quarantine %s: %w", reason, err)
-	}
 	return nil
 }
 

@@ -154,6 +154,21 @@ func TestLoadQuarantinesRejectedCalls(t *testing.T) {
 	assertDone(t, dir, true)
 }
 
+// TestLoadCountsRejectedCallOnce: a call rejected in two fragments (two
+// batches) quarantines both, and counts as one rejected call.
+func TestLoadCountsRejectedCallOnce(t *testing.T) {
+	dir := spoolOf(t, []string{"c-bad", "c-1", "c-bad"})
+	st := newMemStore()
+	st.reject = map[string]bool{"c-bad": true}
+	sum, err := Run(t.Context(), dir, st, st, Options{BatchSize: 1, Quarantine: func(string, string, []byte) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Quarantined != 2 || sum.Rejected != 1 {
+		t.Errorf("Run() summary = %+v, want 2 fragments quarantined, 1 call rejected", sum)
+	}
+}
+
 // TestLoadStopsWhenQuarantineFails: a rejected call that cannot be
 // quarantined stops the load before the segment is marked loaded.
 func TestLoadStopsWhenQuarantineFails(t *testing.T) {
@@ -161,9 +176,12 @@ func TestLoadStopsWhenQuarantineFails(t *testing.T) {
 	st := newMemStore()
 	st.reject = map[string]bool{"c-bad": true}
 	diskFull := errors.New("no space left on device")
-	_, err := Run(t.Context(), dir, st, st, Options{Quarantine: func(string, string, []byte) error { return diskFull }})
+	sum, err := Run(t.Context(), dir, st, st, Options{Quarantine: func(string, string, []byte) error { return diskFull }})
 	if !errors.Is(err, diskFull) {
 		t.Fatalf("Run() error = %v, want the quarantine's error", err)
+	}
+	if sum.Quarantined != 0 || sum.Rejected != 0 {
+		t.Errorf("Run() summary = %+v, want nothing counted as quarantined: nothing was kept", sum)
 	}
 	assertDone(t, dir, false)
 }

@@ -109,10 +109,14 @@ func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bo
 		if err := l.quarantine("poison_record", raw); err != nil {
 			return nil, fmt.Errorf("call %s rejected by the store (%w); %w", c.CallID, poison.Errs[i], err)
 		}
+		id := pg.StoredText(c.CallID)
 		l.mu.Lock()
-		l.sum.Rejected++
+		if !l.Loader.rejected[id] {
+			l.Loader.rejected[id] = true
+			l.sum.Rejected++
+		}
 		l.mu.Unlock()
-		rejected[pg.StoredText(c.CallID)] = true
+		rejected[id] = true
 		l.log.Warn("call rejected by the store, quarantined", "call_id", c.CallID, "err", poison.Errs[i])
 	}
 	return rejected, nil

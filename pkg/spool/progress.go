@@ -48,10 +48,15 @@ func LoadProgress(seg Segment) (int, error) {
 	}
 	var p progress
 	if err := json.Unmarshal(b, &p); err != nil {
-		return 0, fmt.Errorf("load progress of %s: %w", seg.Name, err)
+		return 0, fmt.Errorf("load progress of %s: %w (%s)", seg.Name, err, removeHint(seg))
 	}
 	if p.Segment != seg.Name || p.Line < 0 {
-		return 0, fmt.Errorf("load progress of %s: file names segment %q, line %d", seg.Name, p.Segment, p.Line)
+		return 0, fmt.Errorf("load progress of %s: file names segment %q, line %d (%s)", seg.Name, p.Segment, p.Line, removeHint(seg))
 	}
 	return p.Line, nil
+}
+
+// removeHint is what an operator can do about a damaged progress file.
+func removeHint(seg Segment) string {
+	return "remove " + seg.Path + progressExt + " to load the segment from its start: loading again is idempotent"
 }

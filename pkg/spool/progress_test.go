@@ -2,12 +2,14 @@ package spool
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
 // TestLoadProgressRefusesForeignFile: a progress file that is not this
 // segment's own (copied from another segment, damaged) is an error, never a
-// line to resume after, so a loader does not skip lines it never loaded.
+// line to resume after, so a loader does not skip lines it never loaded;
+// the error says the file can be removed.
 func TestLoadProgressRefusesForeignFile(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -26,8 +28,12 @@ func TestLoadProgressRefusesForeignFile(t *testing.T) {
 			if err := os.WriteFile(seg.Path+progressExt, []byte(data), fileMode); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := LoadProgress(seg); err == nil {
-				t.Errorf("LoadProgress() with progress %s = %d, nil; want an error", data, n)
+			n, err := LoadProgress(seg)
+			if err == nil {
+				t.Fatalf("LoadProgress() with progress %s = %d, nil; want an error", data, n)
+			}
+			if want := "remove " + seg.Path + progressExt + " to load the segment from its start"; !strings.Contains(err.Error(), want) {
+				t.Errorf("LoadProgress() error %q does not say %q", err, want)
 			}
 		})
 	}

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+
 	"github.com/harborai/ingest/pkg/pg"
 	"github.com/harborai/ingest/pkg/record"
 )
@@ -79,8 +82,9 @@ func (f *Filter) Match(c *record.Call) bool {
 		}
 	}
 	if f.Text != "" {
-		text := strings.ToLower(f.Text)
-		has := func(s string) bool { return strings.Contains(strings.ToLower(s), text) }
+		fold := foldText(f.Text)
+		text := fold(f.Text)
+		has := func(s string) bool { return strings.Contains(fold(s), text) }
 		in := func(p *string) bool { return p != nil && has(*p) }
 		if !in(c.RequestBody) && !in(c.ResponseBody) && !has(c.ErrorMessage) {
 			return false
@@ -101,4 +105,34 @@ func (f *Filter) limit() int {
 		return 50
 	}
 	return f.Limit
+}
+
+// foldText returns how Match folds case for a search for text, as
+// PostgreSQL's store does whatever the database's locale: ASCII letters
+// alone for a text of ASCII (the C collation's ILIKE); else every letter,
+// by Unicode's full case mapping (ICU's root locale's ILIKE).
+func foldText(text string) func(string) string {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			c := cases.Lower(language.Und)
+			return func(s string) string { return c.String(s) }
+		}
+	}
+	return asciiLower
+}
+
+// asciiLower lower-cases the ASCII letters of s, and no other.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

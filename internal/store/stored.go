@@ -36,7 +36,7 @@ func storedFilter(f Filter) Filter {
 	f.Provider, f.Model = pg.StoredText(f.Provider), pg.StoredText(f.Model)
 	f.TraceID, f.Text = pg.StoredText(f.TraceID), pg.StoredText(f.Text)
 	if f.After != nil {
-		a := pg.Cursor{StartedAt: storedTime(f.After.StartedAt), CallID: f.After.CallID}
+		a := pg.Cursor{StartedAt: storedTime(f.After.StartedAt), CallID: pg.StoredText(f.After.CallID)}
 		f.After = &a
 	}
 	return f

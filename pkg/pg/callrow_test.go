@@ -62,10 +62,10 @@ func callRow(c *record.Call) []any {
 			u.UsageMissing, u.IsError,
 			optText(u.Provider), optText(u.Model), optText(u.ErrorMessage),
 			rawJSON(u.Raw),
-			optText(u.Method), u.Confidence, optText(u.Consistency),
+			optText(u.Method), u.Confidence, optText(u.Consistency), u.TotalDerived,
 		)
 	} else {
-		row = append(row, make([]any, 15)...)
+		row = append(row, make([]any, 16)...)
 	}
 	if k := c.Cost; k != nil {
 		source := k.PricingSource

@@ -148,8 +148,9 @@ func appendCall(b []byte, c *record.Call) ([]byte, error) {
 		b = appendOptText(b, u.Method)
 		b = appendFloat(b, u.Confidence)
 		b = appendOptText(b, u.Consistency)
+		b = appendBool(b, u.TotalDerived)
 	} else {
-		b = appendNulls(b, 15)
+		b = appendNulls(b, 16)
 	}
 
 	if k := c.Cost; k != nil {

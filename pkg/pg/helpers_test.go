@@ -137,6 +137,7 @@ func fullCall(id string) record.Call {
 			Method:           "openai.chat",
 			Confidence:       0.5,
 			Consistency:      parse.TotalMismatch,
+			TotalDerived:     true, // set with the rest, though a derived total cannot mismatch
 		},
 		Cost: &cost.Info{
 			InputCost:        dec("0.123456789012345678"),

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/harborai/ingest/pkg/record"
@@ -17,6 +19,7 @@ import (
 type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
+	noICU   atomic.Bool // the server has no ICU collation: Text is matched as the database's locale folds
 }
 
 // NewStore returns a store over pool (which the caller keeps and closes).
@@ -32,12 +35,14 @@ type Filter struct {
 	Model        string
 	Status       string // success, error, abandoned or pending
 	TraceID      string // a call id, or either trace id: hb_trace_id or the OpenTelemetry trace id
-	Text         string // substring of the error message or a body, case-insensitive
+	Text         string // substring of the error message or a body, case-insensitive (store.Filter.Match)
 	MinTokens    *int64 // total_tokens bounds, inclusive
 	MaxTokens    *int64
 	ErrorsOnly   bool
 	Limit        int     // default 50, at most 1000
 	After        *Cursor // the page after this cursor (from a previous List)
+
+	noICU bool // Store's: match Text without the ICU collation
 }
 
 // Cursor is a position in the newest-first order of calls.
@@ -61,11 +66,16 @@ func (s *Store) List(ctx context.Context, f Filter) ([]record.Call, *Cursor, err
 		limit = defaultLimit
 	}
 	limit = min(limit, maxLimit)
+	f.noICU = s.noICU.Load()
 	where, args := f.where()
 	args["limit"] = limit + 1
 	sql := "SELECT " + columnList + " FROM calls" + where +
 		" ORDER BY started_at DESC, call_id DESC LIMIT @limit"
 	rows, err := s.pool.Query(ctx, sql, args)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42704" && !f.noICU && strings.Contains(pgErr.Message, icuCollation) {
+		s.noICU.Store(true) // a server built without ICU
+		return s.List(ctx, f)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("list calls: %w", err)
 	}
@@ -86,6 +96,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]record.Call, *Cursor, err
 // a filter would otherwise fail the query rather than match nothing.
 func (f Filter) where() (string, pgx.NamedArgs) {
 	f.Provider, f.Model, f.TraceID, f.Text = cleanText(f.Provider), cleanText(f.Model), cleanText(f.TraceID), cleanText(f.Text)
+	if f.After != nil {
+		a := *f.After
+		a.CallID = cleanText(a.CallID) // a cursor typed by hand
+		f.After = &a
+	}
 	var conds []string
 	args := pgx.NamedArgs{}
 	add := func(cond, name string, v any) {
@@ -120,7 +135,18 @@ func (f Filter) where() (string, pgx.NamedArgs) {
 		add("(call_id = @trace_id OR hb_trace_id = @trace_id OR trace_id = @trace_id)", "trace_id", f.TraceID)
 	}
 	if f.Text != "" {
-		add("(error_message ILIKE @text OR request_body ILIKE @text OR response_body ILIKE @text)",
+		// Case is folded as the spool store folds it (store.Filter.Match),
+		// whatever the database's locale: ASCII letters alone for a text
+		// of ASCII, by the C collation; every letter, by Unicode's full
+		// case mapping (ICU's root locale), for any other text.
+		collate := ` COLLATE "C"`
+		if !isASCII(f.Text) {
+			collate = ` COLLATE "` + icuCollation + `"`
+			if f.noICU {
+				collate = ""
+			}
+		}
+		add("(error_message ILIKE @text"+collate+" OR request_body ILIKE @text"+collate+" OR response_body ILIKE @text"+collate+")",
 			"text", "%"+likeEscaper.Replace(f.Text)+"%")
 	}
 	if f.MinTokens != nil {
@@ -137,6 +163,20 @@ func (f Filter) where() (string, pgx.NamedArgs) {
 		return "", args
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// icuCollation is ICU's root locale, which every server built with ICU
+// has (PGDG's and Debian's packages, the official images).
+const icuCollation = "und-x-icu"
+
+// isASCII reports whether s is ASCII only.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // likeEscaper escapes LIKE's wildcards (backslash is the default escape).

@@ -69,7 +69,7 @@ func scanCall(row pgx.Row) (record.Call, error) {
 		finishedAt                                    *time.Time
 		prompt, completion, total, cached, reasoning  *int64
 		cacheWrite                                    *int64
-		usageMissing, isError                         *bool
+		usageMissing, isError, totalDerived           *bool
 		usageProvider, usageModel, usageErr           *string
 		method, consistency, source                   *string
 		confidence                                    *float64
@@ -83,7 +83,7 @@ func scanCall(row pgx.Row) (record.Call, error) {
 		&served, &errType, &errMsg, &c.ResponseBody,
 		&prompt, &completion, &total, &cached, &reasoning, &cacheWrite,
 		&usageMissing, &isError, &usageProvider, &usageModel, &usageErr, &raw,
-		&method, &confidence, &consistency,
+		&method, &confidence, &consistency, &totalDerived,
 	}
 	targets = append(targets, cs.targets(&source)...)
 	err := row.Scan(append(targets, &spool)...)
@@ -111,6 +111,7 @@ func scanCall(row pgx.Row) (record.Call, error) {
 			UsageMissing: *usageMissing, IsError: isError != nil && *isError,
 			Provider: str(usageProvider), Model: str(usageModel), ErrorMessage: str(usageErr),
 			Method: str(method), Consistency: str(consistency),
+			TotalDerived: totalDerived != nil && *totalDerived,
 		}
 		if confidence != nil {
 			u.Confidence = *confidence

@@ -67,6 +67,7 @@ var callColumns = []column{
 	{"parsing_method", "text", sideResponse},
 	{"confidence", "double precision", sideResponse},
 	{"consistency", "text", sideResponse},
+	{"total_derived", "boolean", sideResponse}, // since 0008
 
 	{"input_cost", "numeric", sideResponse},
 	{"output_cost", "numeric", sideResponse},

@@ -82,12 +82,20 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	defer cancel()
 	where, args := Filter{Since: f.Since, Until: f.Until, Provider: f.Provider, Model: f.Model}.where()
 	// Groups in the order of keys (provider, then model), then currency.
-	selectKeys, groupKeys := "", ""
+	// Ordered by bytes (COLLATE "C"), as the spool store and call ids are,
+	// whatever the database's collation.
+	selectKeys, groupKeys, orderKeys := "", "", ""
 	for i, k := range keys {
 		selectKeys += fmt.Sprintf("%s AS k%d, ", k, i)
 		groupKeys += fmt.Sprintf("k%d, ", i)
+		if f.GroupBy == GroupByDay {
+			orderKeys += fmt.Sprintf("k%d, ", i) // a timestamp
+		} else {
+			orderKeys += fmt.Sprintf(`(%s) COLLATE "C", `, k) // an alias takes no COLLATE
+		}
 	}
 	groupKeys += "currency"
+	orderKeys += `currency COLLATE "C"`
 	sql := "SELECT " + selectKeys + `currency,
 		count(*),
 		count(*) FILTER (WHERE status = 'success'),
@@ -99,7 +107,7 @@ func (s *Store) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		coalesce(sum(latency_ms), 0), count(latency_ms),
 		count(total_cost), sum(input_cost), sum(output_cost), sum(total_cost),
 		count(*) FILTER (WHERE total_cost IS NULL AND ` + hasTokensSQL + `)
-		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + groupKeys
+		FROM calls` + where + " GROUP BY " + groupKeys + " ORDER BY " + orderKeys
 	var out []StatsRow
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL jit = "+statsJIT); err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -88,6 +89,17 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	if f.spool != "" {
+		explicit := false
+		fs.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == "data-dir" })
+		if v, ok := lookup("HARBORAI_DATA_DIR"); ok && v != "" {
+			explicit = true
+		}
+		// A data directory named and missing is a typo: its loaded
+		// segments would be left in place, silently. The default may be
+		// missing (PostgreSQL alone keeps no spool).
+		if fi, err := os.Stat(f.spool); explicit && (err != nil || !fi.IsDir()) {
+			errs = append(errs, fmt.Errorf("--data-dir (or $HARBORAI_DATA_DIR) %s: not a directory", f.spool))
+		}
 		f.spool = filepath.Join(f.spool, "spool")
 	}
 	for _, d := range retention {

@@ -15,7 +15,8 @@ import (
 
 // TestParseDBFlagsRetention: db prune keeps what the ingestor keeps: the
 // retention flags default to HARBORAI_RETAIN_*, flags override, and bad or
-// negative values are refused.
+// negative values are refused, as is a data directory named that does not
+// exist.
 func TestParseDBFlagsRetention(t *testing.T) {
 	const day = 24 * time.Hour
 	url := map[string]string{"HARBORAI_POSTGRES_URL": "postgres://unused"}
@@ -42,6 +43,9 @@ func TestParseDBFlagsRetention(t *testing.T) {
 		{"negative variable", nil, with("HARBORAI_RETAIN_BODIES", "-1h"), [3]time.Duration{}, "--bodies (or $HARBORAI_RETAIN_BODIES) -1h0m0s: must be >= 0"},
 		{"negative flag", []string{"--errors", "-1s"}, url, [3]time.Duration{}, "--errors (or $HARBORAI_RETAIN_ERRORS) -1s: must be >= 0"},
 		{"no URL", nil, map[string]string{}, [3]time.Duration{}, "--postgres-url (or $HARBORAI_POSTGRES_URL) is required"},
+		// A data directory named and missing is a typo; the default may be missing.
+		{"missing data directory flag", []string{"--data-dir", "/no/such/harborai-data"}, url, [3]time.Duration{}, "--data-dir (or $HARBORAI_DATA_DIR) /no/such/harborai-data: not a directory"},
+		{"missing data directory variable", nil, with("HARBORAI_DATA_DIR", "/no/such/harborai-data"), [3]time.Duration{}, "/no/such/harborai-data: not a directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -111,8 +111,8 @@ func (l *dirLoad) store(ctx context.Context, calls []record.Call) (map[string]bo
 		}
 		id := pg.StoredText(c.CallID)
 		l.mu.Lock()
-		if !l.Loader.rejected[id] {
-			l.Loader.rejected[id] = true
+		if !l.rejected[id] {
+			l.rejected[id] = true
 			l.sum.Rejected++
 		}
 		l.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -659,5 +660,33 @@ func TestReplayOperatorMistakes(t *testing.T) {
 	if code := run(context.Background(), []string{"-quiet", "-postgres-url", "postgres://u@host:notaport/db", dir}, &out, &errb); code != 2 ||
 		!strings.HasPrefix(errb.String(), "replayer: --postgres-url: ") {
 		t.Errorf("replayer with a bad URL = exit %d, stderr %q; want 2, naming --postgres-url", code, errb.String())
+	}
+}
+
+// TestReplayDryRunUnreachableFailsFast: a dry run against a server that
+// never answers fails as a real run does, within the probe timeout, rather
+// than retry its first lookup for minutes.
+func TestReplayDryRunUnreachableFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() { // accept and say nothing
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}()
+	dir := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, dir, [][]byte{mustJSON(t, storedCall("call-1"))})
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"-quiet", "-dry-run", "-postgres-url", "postgres://u@" + ln.Addr().String() + "/db?connect_timeout=2", dir}, &out, &errb)
+	if took := time.Since(start); code != 1 || took > 30*time.Second {
+		t.Errorf("dry run against a silent server = exit %d after %v, stderr %q; want exit 1 within the probe timeout", code, took.Round(time.Millisecond), errb.String())
 	}
 }

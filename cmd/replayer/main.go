@@ -141,6 +141,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 		defer pw.Close()
+		// Unreachable at the start is said at once, in a dry run too
+		// (which would retry its first lookup for minutes); a server lost
+		// later is retried.
+		if err := pw.Ping(ctx); err != nil {
+			return fail(stderr, err)
+		}
 		if *migrate && !*dryRun {
 			mctx, cancel := context.WithTimeout(ctx, time.Minute)
 			_, err := pg.Migrate(mctx, pw.Pool())

@@ -41,11 +41,37 @@ func openSink(ctx context.Context, cfg Config, log *slog.Logger) (ingest.Sink, s
 		}
 		return w, "postgres", ingest.StatePostgres, nil
 	}
-	w, err := spool.Open(spool.Options{Dir: SpoolDir(cfg.DataDir), Logger: log})
+	w, err := openSpool(ctx, SpoolDir(cfg.DataDir), log)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("open spool: %w", err)
 	}
 	return ingest.NewSpoolSink(w, ReasonNoPostgres), "spool", ingest.StateFile, nil
+}
+
+// spoolLockWait is how long the ingestor waits for a spool another
+// process holds: a replayer holds it a moment, to seal what a writer gone
+// left; another ingestor holds it for good.
+const spoolLockWait = 10 * time.Second
+
+// openSpool opens the spool in dir, waiting up to spoolLockWait while
+// another process holds it.
+func openSpool(ctx context.Context, dir string, log *slog.Logger) (*spool.Writer, error) {
+	deadline := time.Now().Add(spoolLockWait)
+	for logged := false; ; {
+		w, err := spool.Open(spool.Options{Dir: dir, Logger: log})
+		if !errors.Is(err, spool.ErrLocked) || time.Now().After(deadline) {
+			return w, err
+		}
+		if !logged {
+			log.Warn("spool locked by another process (a replayer sealing it, or another ingestor); waiting", "err", err, "for", spoolLockWait)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // quarantineDir keeps rejected events under a directory.

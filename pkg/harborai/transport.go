@@ -75,7 +75,11 @@ func NewTransport(pub *Publisher, base http.RoundTripper, opts ...TransportOptio
 	}
 	m, errs := newMatcher(o.bases)
 	t := &Transport{pub: pub, base: base, match: m, opts: o}
-	t.canceler, _ = base.(canceler)
+	if _, ok := base.(*http.Transport); !ok {
+		// http.Transport cancels by the request's context and Cancel
+		// channel, which a copy keeps: only another base needs the map.
+		t.canceler, _ = base.(canceler)
+	}
 	if pub != nil {
 		for _, err := range errs {
 			pub.opts.logger.Warn("harborai: transport option ignored", "err", err)
@@ -160,9 +164,10 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		Stream:    f.stream || streamed,
 		StartedAt: started,
 	}
+	f0model := "" // the model the body named, as info.Model took it
 	if seen {
 		if info.Model = modelFromPath(req.URL.Path); info.Model == "" {
-			info.Model = f.model
+			info.Model, f0model = f.model, f.model
 		}
 	}
 	if ci, ok := callInfoFrom(req.Context()); ok {
@@ -180,26 +185,47 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	// A request with trailers goes out chunked, which a body of known
 	// length would not be: its trailers would be lost.
 	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && req.Trailer == nil && mayAddUsage(req, a.provider) {
-		if out == req {
+		nb, ok := withIncludeUsage(body.text, f, members)
+		if ok && out == req {
 			// The body was read through GetBody. net/http would send Body,
-			// which the new body replaces: it is the one rewritten (a
-			// middleware may have replaced Body and not GetBody).
-			sent, o, err := readBody(req, t.opts.maxBody)
+			// which the new body replaces: Body is read and compared, not
+			// copied (a middleware may have replaced Body and not GetBody).
+			same, read, err := sameAsBody(req.Body, body.text)
 			switch {
 			case err != nil:
-				body, readErr = reqBody{omit: "incomplete"}, err
-			case sent.text != body.text:
-				body, out, text = sent, o, sent.text
-				f, members = inspectInto(members[:0], sent.text)
+				_ = req.Body.Close()
+				body, readErr, ok = reqBody{omit: "incomplete"}, err, false
+			case same:
+				_ = req.Body.Close() // the new body replaces it
 			default:
-				out = o // Body is read
+				// Body is what goes out: read it (the bytes read so far, then
+				// the rest), and look at it again.
+				sent, o, err := readBody(&http.Request{Body: readCloser{io.MultiReader(strings.NewReader(read), req.Body), req.Body},
+					ContentLength: req.ContentLength}, t.opts.maxBody)
+				if err != nil {
+					body, readErr, ok = reqBody{omit: "incomplete"}, err, false
+					break
+				}
+				body, text = sent, sent.text
+				f, members = inspectInto(members[:0], sent.text)
+				info.Stream = f.stream || streamed
+				if seen && info.Model == f0model {
+					info.Model = f.model
+				}
+				nb, ok = "", false
+				if f.stream && !sent.truncated {
+					nb, ok = withIncludeUsage(sent.text, f, members)
+				}
+				if !ok {
+					r := *req
+					r.Body, r.GetBody, r.ContentLength = o.Body, o.GetBody, o.ContentLength
+					out = &r
+				}
 			}
 		}
-		if readErr == nil && f.stream && !body.truncated {
-			if nb, ok := withIncludeUsage(body.text, f, members); ok {
-				s := new(rewritten)
-				body.text, out, hide = nb, s.send(req, nb), &s.filter
-			}
+		if ok {
+			s := new(rewritten)
+			body.text, out, hide = nb, s.send(req, nb), &s.filter
 		}
 	}
 
@@ -214,9 +240,9 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if seen {
 		putIDs(h, event.NewCallIDs(h.StartedAt))
 	} else {
-		rec.later = &rec.events.later
+		rec.deferred = true
 		if info.Model == "" {
-			rec.later.path, rec.later.body = req.URL.Path, text
+			rec.events.later.path, rec.events.later.body = req.URL.Path, text
 		}
 	}
 	if rec.span != nil {
@@ -235,7 +261,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if tee != nil {
 		// Published with its body, once the base transport has read it.
 		rec.events.req.set(rec.header(), evReq)
-		rec.tee, tee.rec = tee, rec
+		rec.extra, tee.rec = &extra{tee: tee}, rec
 	} else {
 		rec.request(evReq)
 	}
@@ -244,12 +270,22 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	}
 
 	if t.canceler != nil && out != req {
+		// Cancellable through the base until the end of the call (its
+		// body read), as net/http keeps it; a base that panics leaves no
+		// entry behind.
 		t.sent.Store(req, out)
+		if rec.extra == nil {
+			rec.extra = new(extra)
+		}
+		rec.extra.sent, rec.extra.req = &t.sent, req
+		defer func() {
+			if p := recover(); p != nil {
+				t.sent.Delete(req)
+				panic(p)
+			}
+		}()
 	}
 	resp, err := t.base.RoundTrip(out)
-	if t.canceler != nil && out != req {
-		t.sent.Delete(req)
-	}
 	if err != nil {
 		return nil, failed(rec, err, req)
 	}
@@ -379,6 +415,33 @@ func sameBody(a, b io.ReadCloser) (same bool) {
 	}()
 	return a == b
 }
+
+// sameAsBody reads r to its end and reports whether it holds text,
+// without copying it; when not, read is what it read until it differed,
+// and the rest is still in r.
+func sameAsBody(r io.Reader, text string) (same bool, read string, err error) {
+	bp := chunkPool.Get().(*[512]byte)
+	defer chunkPool.Put(bp)
+	buf := bp[:]
+	off := 0
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if off+n > len(text) || string(buf[:n]) != text[off:off+n] {
+				return false, text[:off] + string(buf[:n]), nil
+			}
+			off += n
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return off == len(text), text[:off], nil
+		case err != nil:
+			return false, "", err
+		}
+	}
+}
+
+var chunkPool = sync.Pool{New: func() any { return new([512]byte) }}
 
 // errNoResponse is the error of a call whose base transport returned
 // neither a response nor an error.

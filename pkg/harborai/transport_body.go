@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -29,17 +28,35 @@ type recording struct {
 	started  time.Time // with the monotonic clock's reading
 	pub      *Publisher
 	events   *callEvents // where its events are built; the response event holds the call's header meanwhile
-	later    *deferred   // what the events leave to the publisher: &events.later, or nil
 	span     trace.Span  // nil without tracing
 	provider string
 	stream   bool
+	deferred bool            // the events leave their ids (and model) to the publisher: later
 	ctx      context.Context // the request's, to tell the caller's cancellation apart
 	body     body            // the response body's wrapper, allocated with the rest
-	tee      *teeBody        // the request body, when it is copied as it is sent; else nil
+	extra    *extra          // what few calls need; nil for most
+}
+
+// extra is what a recording needs on the rarer paths, apart, so that the
+// recording of every call stays in a smaller size class.
+type extra struct {
+	tee *teeBody // the request body, when it is copied as it is sent
+	// sent is the Transport's map of requests in flight to the copies
+	// the base got, for a base with CancelRequest; req is this call's.
+	sent *sync.Map
+	req  *http.Request
 }
 
 func newRecording(pub *Publisher, ctx context.Context, started time.Time, provider string, stream bool) *recording {
 	return &recording{started: started, pub: pub, provider: provider, stream: stream, ctx: ctx, events: new(callEvents)}
+}
+
+// later is what the events leave to the publisher (deferred.go), or nil.
+func (r *recording) later() *deferred {
+	if r.deferred {
+		return &r.events.later
+	}
+	return nil
 }
 
 // now is the time now, as the call's start plus the monotonic clock's
@@ -60,15 +77,27 @@ func (r *recording) request(req event.Request) {
 
 // enqueueRequest publishes the request event, set already.
 func (r *recording) enqueueRequest() {
-	_ = r.pub.enqueue(queued{ev: &r.events.req.ev, later: r.later}) // the publisher counts what it drops
+	_ = r.pub.enqueue(queued{ev: &r.events.req.ev, later: r.later()}) // the publisher counts what it drops
 }
 
 // finish publishes the response event (body is the response body as read,
 // nil when there is none; compressed when decode says how to decode it)
 // and ends the span. It runs once per call.
 func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode) {
-	if r.tee != nil {
-		r.tee.end() // the request event first, if the body is not read yet
+	if x := r.extra; x != nil {
+		if x.tee != nil {
+			// The request event first, if the body is not read yet; and
+			// what the body said, which the response event repeats.
+			stream, model := x.tee.end()
+			h := r.header()
+			h.Stream = h.Stream || stream
+			if h.Model == "" && !r.deferred {
+				h.Model = model
+			}
+		}
+		if x.sent != nil {
+			x.sent.Delete(x.req) // no longer cancellable through the base
+		}
 	}
 	if resp.FinishedAt.IsZero() {
 		resp.FinishedAt = r.now().UTC()
@@ -79,7 +108,7 @@ func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode
 	x := &r.events.resp
 	x.setResponse(resp, r.pub.opts.now)
 	x.ev.Kind, x.ev.Response = event.KindResponse, &x.resp
-	_ = r.pub.enqueue(queued{ev: &x.ev, later: r.later, decode: decode})
+	_ = r.pub.enqueue(queued{ev: &x.ev, later: r.later(), decode: decode})
 	if r.span != nil {
 		endSpan(r, &resp, body)
 	}
@@ -105,10 +134,6 @@ type body struct {
 	hide     *usageFilter // hides the usage-only chunk; nil when not asked
 	hidErr   error        // the error to return once hide is drained
 	gotOne   bool         // a byte reached the caller (Read's own)
-	closed   atomic.Bool  // the caller's Close
-
-	closeOnce sync.Once // the vendor's body is closed once, by the caller or the read-ahead
-	closeErr  error     // what that Close returned
 
 	mu        sync.Mutex // Read against Close
 	first     time.Time  // when the first byte reached the caller
@@ -142,16 +167,22 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	if limit == 0 {
 		b.omit = "disabled"
 	}
-	if resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols &&
-		(b.length == 0 || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified) {
-		// An empty body ends the call now, whatever the application does
-		// with it, and is http.NoBody, as net/http gives it.
-		b.mu.Lock()
-		b.end(io.EOF)
-		b.mu.Unlock()
-		_ = b.closeBase()
-		resp.Body = http.NoBody
-		return
+	if resp.Body != nil && resp.Body != http.NoBody {
+		switch {
+		case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+			// No body, by HTTP: the call ends now, whatever the application
+			// does with it (HTTP/2 gives an empty reader, not http.NoBody),
+			// and the body is left as the base gave it.
+			b.mu.Lock()
+			b.end(io.EOF)
+			b.mu.Unlock()
+			return
+		case b.length == 0:
+			// net/http gives http.NoBody for an empty body: this one was
+			// made by hand (a test double, a cache), which may leave the
+			// length at 0 before bytes. It is read as of unknown length.
+			b.length = -1
+		}
 	}
 	if resp.StatusCode == http.StatusOK && hide != nil && !encoded && resp.Body != nil {
 		// The filter works on lines, which compressed bytes do not have.
@@ -242,7 +273,7 @@ func (b *body) readAhead(most int) io.ReadCloser {
 			b.mu.Lock()
 			b.end(err) // no-op after the application's Close
 			b.mu.Unlock()
-			_ = b.closeBase()
+			_ = rb.closeBase()
 		}
 		rb.mu.Lock()
 		rb.done, rb.handOver, rb.err = true, handOver, err
@@ -266,6 +297,9 @@ type readBack struct {
 	handOver bool      // after data, the application reads through b
 	err      error     // io.EOF, or why the body was cut
 	closed   bool
+
+	closeOnce sync.Once // the vendor's body is closed once
+	closeErr  error     // what that Close returned
 }
 
 // errReadClosed is what net/http's bodies return once closed.
@@ -312,7 +346,14 @@ func (rb *readBack) Close() error {
 	rb.b.mu.Lock()
 	rb.b.end(errClosedEarly)
 	rb.b.mu.Unlock()
-	return rb.b.closeBase()
+	return rb.closeBase()
+}
+
+// closeBase closes the vendor's body once, whether the read-ahead or the
+// application's Close comes first, and returns what that Close returned.
+func (rb *readBack) closeBase() error {
+	rb.closeOnce.Do(func() { rb.closeErr = rb.b.rc.Close() })
+	return rb.closeErr
 }
 
 // Read implements io.Reader.
@@ -343,7 +384,7 @@ func (b *body) Read(p []byte) (int, error) {
 // caller asks: the first line reaches the caller before the rest of a large
 // read is looked at.
 func (b *body) readHiding(p []byte) (int, error) {
-	if b.closed.Load() {
+	if b.hide.closed.Load() {
 		return 0, errReadClosed // not what the filter holds
 	}
 	if len(p) == 0 {
@@ -397,18 +438,13 @@ func (b *body) readHiding(p []byte) (int, error) {
 // is closed: a Read blocked meanwhile on another goroutine then fails
 // because of this Close, not of the connection.
 func (b *body) Close() error {
-	b.closed.Store(true)
+	if b.hide != nil {
+		b.hide.closed.Store(true)
+	}
 	b.mu.Lock()
 	b.end(errClosedEarly)
 	b.mu.Unlock()
-	return b.closeBase()
-}
-
-// closeBase closes the vendor's body once, and returns what that Close
-// returned, to the caller's Close.
-func (b *body) closeBase() error {
-	b.closeOnce.Do(func() { b.closeErr = b.rc.Close() })
-	return b.closeErr
+	return b.rc.Close()
 }
 
 // readBuf returns where readHiding reads the vendor's next bytes (up to
@@ -661,7 +697,9 @@ type teeBody struct {
 	buf       []byte
 	read      int64
 	truncated bool
-	done      bool // the request event is published
+	done      bool   // the request event is published
+	stream    bool   // the body asks for a stream
+	model     string // the model the body names
 }
 
 func (t *teeBody) Read(p []byte) (int, error) {
@@ -693,13 +731,15 @@ func (t *teeBody) Close() error {
 }
 
 // end publishes the request event at the end of the call, if the body was
-// not read to its end or closed by then.
-func (t *teeBody) end() {
+// not read to its end or closed by then, and returns whether the body asks
+// for a stream and the model it names, for the response event.
+func (t *teeBody) end() (stream bool, model string) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !t.done {
 		t.publish(t.length > 0 && t.read == t.length)
 	}
-	t.mu.Unlock()
+	return t.stream, t.model
 }
 
 // publish publishes the request event, with the body when whole was read
@@ -714,6 +754,19 @@ func (t *teeBody) publish(whole bool) {
 		req.Body, req.BodyOmitted = bytesToString(t.buf), "truncated"
 	default:
 		req.Body = bytesToString(t.buf)
+	}
+	if req.Body != "" {
+		// What the body says, as for a body read before the call. Neither
+		// event is queued yet: the response event waits for end.
+		f, _ := inspectBody(req.Body)
+		t.stream, t.model = f.stream, f.model
+		x := &t.rec.events.req.ev
+		x.Stream = x.Stream || f.stream
+		if l := t.rec.later(); l != nil && l.path != "" {
+			l.body = req.Body // the publisher reads the model from it
+		} else if x.Model == "" {
+			x.Model = f.model
+		}
 	}
 	t.buf = nil
 	t.rec.enqueueRequest()

@@ -10,6 +10,7 @@ package harborai_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -533,7 +534,7 @@ func TestTransportHTTPGetBodyReturnsBody(t *testing.T) {
 // *Response with a nil error"). Through the Transport too, without a panic
 // on the application's goroutine.
 func TestTransportHTTPNilResponse(t *testing.T) {
-	pub, _ := httpPub(t)
+	pub, published := httpPub(t)
 	for _, recorded := range []bool{false, true} {
 		name := map[bool]string{false: "plain", true: "recorded"}[recorded]
 		t.Run(name, func(t *testing.T) {
@@ -555,8 +556,25 @@ func TestTransportHTTPNilResponse(t *testing.T) {
 					resp.Body.Close()
 				}
 			}()
-			t.Logf("%s: client.Do error: %v", name, err)
+			if err == nil || !strings.Contains(err.Error(), "nil *Response with a nil error") {
+				t.Errorf("%s: client.Do error = %v, want http.Client's own for a nil response", name, err)
+			}
 		})
+	}
+	// The recorded call is counted, as failed.
+	var evs []*event.Event
+	waitFor(t, 10*time.Second, "the call's two events", func() (bool, string) {
+		evs = decoded(t, published)
+		return len(evs) >= 2, fmt.Sprintf("%d events", len(evs))
+	})
+	time.Sleep(50 * time.Millisecond)
+	if evs = decoded(t, published); len(evs) != 2 {
+		t.Fatalf("%d events, want the one call's request and response", len(evs))
+	}
+	for _, ev := range evs {
+		if r := ev.Response; r != nil && (r.Status != event.StatusError || r.ErrorType != "transport") {
+			t.Errorf("response event: status %s, error type %s; want error, transport", r.Status, r.ErrorType)
+		}
 	}
 }
 

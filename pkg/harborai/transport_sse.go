@@ -1,6 +1,9 @@
 package harborai
 
-import "bytes"
+import (
+	"bytes"
+	"sync/atomic"
+)
 
 // usageFilter removes from an OpenAI-compatible SSE stream the chunk that
 // stream_options.include_usage adds when the transport, not the caller,
@@ -10,13 +13,14 @@ import "bytes"
 // (vendors flush whole events, so nothing waits in practice), and a line
 // longer than maxHeldLine is passed on without waiting.
 type usageFilter struct {
-	line      []byte // the current line, until its newline
-	out       []byte // bytes for the caller
-	part      []byte // after out, for the caller: the end of a line fill had no room for, where it was read
-	buf       []byte // what the vendor's bytes are read into, when not the event's buffer
-	rest      []byte // read and not yet looked at
-	off       int    // of out, already given
-	dropBlank bool   // the next line ends a dropped event
+	line      []byte      // the current line, until its newline
+	out       []byte      // bytes for the caller
+	part      []byte      // after out, for the caller: the end of a line fill had no room for, where it was read
+	buf       []byte      // what the vendor's bytes are read into, when not the event's buffer
+	rest      []byte      // read and not yet looked at
+	off       int         // of out, already given
+	dropBlank bool        // the next line ends a dropped event
+	closed    atomic.Bool // the caller's Close: what the filter holds is not given any more
 }
 
 const maxHeldLine = 1 << 20

@@ -643,6 +643,12 @@ func TestReplayOperatorMistakes(t *testing.T) {
 		t.Errorf("stderr, not a terminal, has a progress bar: %q", errb.String())
 	}
 
+	// Run again over the spool loaded: empty, and said nothing of.
+	errb.Reset()
+	if code := run(context.Background(), []string{"-quiet", "-postgres-url", url, dir}, &out, &errb); code != 0 || errb.Len() != 0 {
+		t.Errorf("replayer over a spool loaded already = exit %d, stderr %q; want 0 and nothing on stderr", code, errb.String())
+	}
+
 	errb.Reset()
 	if code := run(context.Background(), []string{"-quiet", "-postgres-url", url, root}, &out, &errb); code != 0 ||
 		!strings.Contains(errb.String(), "no spool segments in "+root+" (did you mean "+dir+"?)") {

@@ -205,9 +205,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_ = bar.Finish()
 		}
 		total = total.Add(s)
-		if err == nil && s.Segments+s.SegmentsSkipped == 0 && s.Records == 0 {
+		if err == nil && s.Segments+s.SegmentsSkipped == 0 && s.Records == 0 && !isDir(filepath.Join(dir, "done")) {
+			// Not a spool loaded before (its done/ holds what was): the
+			// data directory given for its spool, or a typo.
 			hint := ""
-			if fi, serr := os.Stat(filepath.Join(dir, "spool")); serr == nil && fi.IsDir() {
+			if isDir(filepath.Join(dir, "spool")) {
 				hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(dir, "spool"))
 			}
 			fmt.Fprintf(stderr, "replayer: no spool segments in %s%s\n", dir, hint)
@@ -310,4 +312,10 @@ func (p pgPresence) Existing(ctx context.Context, ids []string) (map[string]bool
 		out[id] = true
 	}
 	return out, nil
+}
+
+// isDir reports whether path is a directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

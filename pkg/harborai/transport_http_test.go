@@ -52,6 +52,26 @@ func decoded(t *testing.T, published func() [][]byte) []*event.Event {
 	return evs
 }
 
+// plainAndRecorded runs f twice, as subtests: with a base transport alone
+// ("plain"), and with it under a Transport recording calls to srvURL as
+// OpenAI's ("recorded"). newBase makes the base of each; its idle
+// connections are closed at the end.
+func plainAndRecorded(t *testing.T, pub *harborai.Publisher, srvURL string, newBase func() *http.Transport, f func(t *testing.T, name string, rt http.RoundTripper)) {
+	t.Helper()
+	for _, recorded := range []bool{false, true} {
+		name := map[bool]string{false: "plain", true: "recorded"}[recorded]
+		t.Run(name, func(t *testing.T) {
+			base := newBase()
+			t.Cleanup(base.CloseIdleConnections)
+			var rt http.RoundTripper = base
+			if recorded {
+				rt = harborai.NewTransport(pub, base, harborai.WithBaseURL("openai", srvURL+"/v1"))
+			}
+			f(t, name, rt)
+		})
+	}
+}
+
 // within runs f and reports whether it returned within d (f keeps running
 // otherwise; the caller unblocks it at cleanup).
 func within(d time.Duration, f func()) bool {
@@ -79,35 +99,26 @@ func TestTransportHTTPEarlyAnswerDuringBody(t *testing.T) {
 		w.(http.Flusher).Flush()
 	}))
 	t.Cleanup(srv.Close)
-	for _, recorded := range []bool{false, true} {
-		name := map[bool]string{false: "plain", true: "recorded"}[recorded]
-		t.Run(name, func(t *testing.T) {
-			base := &http.Transport{}
-			t.Cleanup(base.CloseIdleConnections)
-			var rt http.RoundTripper = base
-			if recorded {
-				rt = harborai.NewTransport(pub, base, harborai.WithBaseURL("openai", srv.URL+"/v1"))
-			}
-			pr, pw := io.Pipe()
-			t.Cleanup(func() { _ = pw.CloseWithError(errors.New("test over")) })
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", pr)
-			var (
-				resp *http.Response
-				err  error
-			)
-			if !within(3*time.Second, func() { resp, err = rt.RoundTrip(req) }) { //nolint:bodyclose // closed below
-				t.Fatalf("%s: RoundTrip still blocked after 3s (context deadline 300ms), the server having answered 401 at once", name)
-			}
-			if err == nil {
-				resp.Body.Close()
-			}
-			if err != nil || resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("%s: RoundTrip() = %v, %v; want the 401", name, resp, err)
-			}
-		})
-	}
+	plainAndRecorded(t, pub, srv.URL, func() *http.Transport { return &http.Transport{} }, func(t *testing.T, name string, rt http.RoundTripper) {
+		pr, pw := io.Pipe()
+		t.Cleanup(func() { _ = pw.CloseWithError(errors.New("test over")) })
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", pr)
+		var (
+			resp *http.Response
+			err  error
+		)
+		if !within(3*time.Second, func() { resp, err = rt.RoundTrip(req) }) { //nolint:bodyclose // closed below
+			t.Fatalf("%s: RoundTrip still blocked after 3s (context deadline 300ms), the server having answered 401 at once", name)
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: RoundTrip() = %v, %v; want the 401", name, resp, err)
+		}
+	})
 }
 
 // The request's headers are on the wire before the application's body
@@ -176,33 +187,24 @@ func TestTransportHTTPExpectContinueRefused(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized) // at the headers: no 100 Continue, body unread
 	}))
 	t.Cleanup(srv.Close)
-	for _, recorded := range []bool{false, true} {
-		name := map[bool]string{false: "plain", true: "recorded"}[recorded]
-		t.Run(name, func(t *testing.T) {
-			base := &http.Transport{ExpectContinueTimeout: 5 * time.Second}
-			t.Cleanup(base.CloseIdleConnections)
-			var rt http.RoundTripper = base
-			if recorded {
-				rt = harborai.NewTransport(pub, base, harborai.WithBaseURL("openai", srv.URL+"/v1"))
-			}
-			body := &countingBody{r: strings.NewReader(httpChat)}
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", body)
-			req.ContentLength = int64(len(httpChat))
-			req.Header.Set("Expect", "100-continue")
-			resp, err := rt.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("status %d", resp.StatusCode)
-			}
-			if n := body.reads.Load(); n != 0 {
-				t.Errorf("%s: the request body was read %d times; with Expect: 100-continue refused, net/http never reads it", name, n)
-			}
-		})
-	}
+	plainAndRecorded(t, pub, srv.URL, func() *http.Transport { return &http.Transport{ExpectContinueTimeout: 5 * time.Second} }, func(t *testing.T, name string, rt http.RoundTripper) {
+		body := &countingBody{r: strings.NewReader(httpChat)}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", body)
+		req.ContentLength = int64(len(httpChat))
+		req.Header.Set("Expect", "100-continue")
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if n := body.reads.Load(); n != 0 {
+			t.Errorf("%s: the request body was read %d times; with Expect: 100-continue refused, net/http never reads it", name, n)
+		}
+	})
 }
 
 // net/http sends Body on the first attempt and uses GetBody only to retry
@@ -502,31 +504,22 @@ func TestTransportHTTPGetBodyReturnsBody(t *testing.T) {
 		_, _ = io.WriteString(w, httpAnswer)
 	}))
 	t.Cleanup(srv.Close)
-	for _, recorded := range []bool{false, true} {
-		name := map[bool]string{false: "plain", true: "recorded"}[recorded]
-		t.Run(name, func(t *testing.T) {
-			base := &http.Transport{}
-			t.Cleanup(base.CloseIdleConnections)
-			var rt http.RoundTripper = base
-			if recorded {
-				rt = harborai.NewTransport(pub, base, harborai.WithBaseURL("openai", srv.URL+"/v1"))
-			}
-			got.Store("")
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
-			body := io.NopCloser(strings.NewReader(httpChat))
-			req.Body, req.ContentLength = body, int64(len(httpChat))
-			req.GetBody = func() (io.ReadCloser, error) { return body, nil }
-			resp, err := rt.RoundTrip(req)
-			if err != nil {
-				t.Fatalf("%s: RoundTrip() = %v", name, err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if g, _ := got.Load().(string); g != httpChat {
-				t.Errorf("%s: server got %q", name, g)
-			}
-		})
-	}
+	plainAndRecorded(t, pub, srv.URL, func() *http.Transport { return &http.Transport{} }, func(t *testing.T, name string, rt http.RoundTripper) {
+		got.Store("")
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
+		body := io.NopCloser(strings.NewReader(httpChat))
+		req.Body, req.ContentLength = body, int64(len(httpChat))
+		req.GetBody = func() (io.ReadCloser, error) { return body, nil }
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: RoundTrip() = %v", name, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if g, _ := got.Load().(string); g != httpChat {
+			t.Errorf("%s: server got %q", name, g)
+		}
+	})
 }
 
 // A base RoundTripper returning (nil, nil) breaks the RoundTripper

@@ -76,8 +76,8 @@ type Options struct {
 	// segments (PruneLoaded). nil = none kept. When it fails, the replay
 	// stops before the segment is marked loaded.
 	KeepSegment func(dir string, seg spool.Segment) error
-	// Progress is called after each segment of dir with the running
-	// summary of dir and its number of segments.
+	// Progress is called after each batch read and each segment of dir,
+	// with the running summary of dir and its number of segments.
 	Progress func(dir string, s Summary, segments int)
 	// Logger reports retried writes and rejected calls (nil discards).
 	Logger *slog.Logger
@@ -178,7 +178,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("list spool %s: %w", dir, err)
 	}
-	d := &dirLoad{Loader: l, dir: dir}
+	d := &dirLoad{Loader: l, dir: dir, segs: len(segs)}
 	for _, seg := range segs {
 		if err := ctx.Err(); err != nil {
 			return d.sum, err
@@ -196,7 +196,8 @@ func (l *Loader) Load(ctx context.Context, dir string) (Summary, error) {
 // dirLoad is the loading of one spool directory.
 type dirLoad struct {
 	*Loader
-	dir string
+	dir  string
+	segs int // segments in dir, for Progress
 	// mu guards sum and the quarantine hook while a segment loads: its
 	// reader and its writer (segmentWriter) both count and quarantine.
 	mu  sync.Mutex
@@ -239,7 +240,18 @@ func (l *dirLoad) segment(ctx context.Context, seg spool.Segment) error {
 		// deadlocking with the ingestor's writers.
 		slices.SortFunc(calls, func(a, b record.Call) int { return strings.Compare(a.CallID, b.CallID) })
 		*batch = nil // the writer's now
-		return w.send(linesBatch{calls: calls, lastLine: lastLine, resumed: resumed})
+		if err := w.send(linesBatch{calls: calls, lastLine: lastLine, resumed: resumed}); err != nil {
+			return err
+		}
+		if l.opts.Progress != nil && !resumed {
+			// Within a segment too: one segment may hold an outage's
+			// every call.
+			l.mu.Lock()
+			sum := l.sum
+			l.mu.Unlock()
+			l.opts.Progress(l.dir, sum, l.segs)
+		}
+		return nil
 	}
 	st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
 		if rec.Line <= from {

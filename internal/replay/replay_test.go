@@ -169,6 +169,26 @@ func TestLoadCountsRejectedCallOnce(t *testing.T) {
 	}
 }
 
+// TestLoadProgressWithinSegment: progress is reported as batches are read,
+// not only at the end of a segment, which may hold an outage's every call.
+func TestLoadProgressWithinSegment(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1", "c-2", "c-3", "c-4", "c-5"})
+	st := newMemStore()
+	var records []int
+	_, err := Run(t.Context(), dir, st, st, Options{BatchSize: 2, Progress: func(_ string, s Summary, segments int) {
+		if segments != 1 {
+			t.Errorf("Progress() segments = %d, want 1", segments)
+		}
+		records = append(records, s.Records)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) < 3 || records[0] != 2 || records[len(records)-1] != 5 {
+		t.Errorf("progress reported at %v records, want after each batch of 2 and at the end (5)", records)
+	}
+}
+
 // TestLoadStopsWhenQuarantineFails: a rejected call that cannot be
 // quarantined stops the load before the segment is marked loaded.
 func TestLoadStopsWhenQuarantineFails(t *testing.T) {

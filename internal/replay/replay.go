@@ -329,6 +329,9 @@ func (l *dirLoad) skip(seg spool.Segment) (bool, error) {
 		skip = true // Load sealed what a dead writer left
 	case !seg.Sealed:
 		skip, err = spool.Live(l.dir)
+		if fi, serr := os.Stat(seg.Path); err == nil && !skip && serr == nil && fi.Size() == 0 {
+			return true, nil // a load seals what a dead writer left, which removes an empty segment
+		}
 	case l.opts.DryRun:
 		skip, err = spool.Claimed(seg)
 	}

@@ -189,6 +189,34 @@ func TestLoadProgressWithinSegment(t *testing.T) {
 	}
 }
 
+// TestDryRunSkipsEmptyUnsealedSegment: a dry run counts what a run would
+// load; a run seals what a writer gone left, which removes an empty
+// segment, so a dry run does not count it either.
+func TestDryRunSkipsEmptyUnsealedSegment(t *testing.T) {
+	dir := spoolOf(t, []string{"c-1"})
+	if err := os.WriteFile(filepath.Join(dir, "seg-20991231T000000.000000000Z-000099.jsonl"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The writer is gone: its lock names no process (this test's own pid
+	// would read as a live writer).
+	if err := os.WriteFile(filepath.Join(dir, ".lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	dry, err := Run(t.Context(), dir, st, st, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := Run(t.Context(), dir, st, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Segments != real.Segments || dry.SegmentsSkipped != real.SegmentsSkipped || real.Segments != 1 {
+		t.Errorf("dry run %d segments (%d skipped), run %d (%d skipped); want 1 and 1, none skipped",
+			dry.Segments, dry.SegmentsSkipped, real.Segments, real.SegmentsSkipped)
+	}
+}
+
 // TestLoadStopsWhenQuarantineFails: a rejected call that cannot be
 // quarantined stops the load before the segment is marked loaded.
 func TestLoadStopsWhenQuarantineFails(t *testing.T) {

@@ -615,7 +615,8 @@ func assertWhole(t *testing.T, url string, n int) {
 //   - SPOOL_DIR with a trailing slash, or ".": the quarantine is still
 //     beside the spool directory, not inside it.
 //   - A directory without segments (the data directory instead of its
-//     spool/): a warning, with the spool it may have meant.
+//     spool/): a warning, with the spool it may have meant, and no lock
+//     file left in it.
 //   - An interruption while connecting: exit 130, as during the load.
 //   - A URL that does not parse: exit 2, named as the URL's fault.
 //   - stderr not a terminal (a CI log): no progress bar redrawn in it.
@@ -653,6 +654,9 @@ func TestReplayOperatorMistakes(t *testing.T) {
 	if code := run(context.Background(), []string{"-quiet", "-postgres-url", url, root}, &out, &errb); code != 0 ||
 		!strings.Contains(errb.String(), "no spool segments in "+root+" (did you mean "+dir+"?)") {
 		t.Errorf("replayer of the data directory = exit %d, stderr %q; want a warning naming %s", code, errb.String(), dir)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".lock")); err == nil {
+		t.Error("the replayer left a spool's .lock in a directory that is not a spool")
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -164,19 +164,25 @@ func (l *Loader) Load(ctx context.Context, dir string) (Summary, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return Summary{}, fmt.Errorf("spool %s: %w", dir, err)
 	}
-	if !l.opts.DryRun {
+	segs, err := spool.Segments(dir)
+	if err != nil {
+		return Summary{}, fmt.Errorf("list spool %s: %w", dir, err)
+	}
+	if !l.opts.DryRun && slices.ContainsFunc(segs, func(s spool.Segment) bool { return !s.Sealed }) {
 		// Seal what a dead writer left. ErrLocked: a live writer owns it.
+		// Only then is the spool opened (locked): a directory that is not
+		// a spool is left as it was, and an ingestor starting meanwhile
+		// rarely waits.
 		if sw, err := spool.Open(spool.Options{Dir: dir}); err == nil {
 			if err := sw.Close(); err != nil {
 				return Summary{}, fmt.Errorf("seal %s: %w", dir, err)
 			}
 		} else if !errors.Is(err, spool.ErrLocked) {
-			return Summary{}, fmt.Errorf("open spool %s: %w", dir, err)
+			return Summary{}, err // "open spool DIR: ..."
 		}
-	}
-	segs, err := spool.Segments(dir)
-	if err != nil {
-		return Summary{}, fmt.Errorf("list spool %s: %w", dir, err)
+		if segs, err = spool.Segments(dir); err != nil {
+			return Summary{}, fmt.Errorf("list spool %s: %w", dir, err)
+		}
 	}
 	d := &dirLoad{Loader: l, dir: dir, segs: len(segs)}
 	for _, seg := range segs {

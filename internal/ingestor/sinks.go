@@ -56,22 +56,21 @@ const spoolLockWait = 10 * time.Second
 // openSpool opens the spool in dir, waiting up to spoolLockWait while
 // another process holds it.
 func openSpool(ctx context.Context, dir string, log *slog.Logger) (*spool.Writer, error) {
-	deadline := time.Now().Add(spoolLockWait)
-	for logged := false; ; {
-		w, err := spool.Open(spool.Options{Dir: dir, Logger: log})
-		if !errors.Is(err, spool.ErrLocked) || time.Now().After(deadline) {
-			return w, err
+	var w *spool.Writer
+	logged := false
+	b := retry.WithMaxDuration(spoolLockWait, retry.NewConstant(100*time.Millisecond))
+	err := retry.Do(ctx, b, func(context.Context) error {
+		var err error
+		if w, err = spool.Open(spool.Options{Dir: dir, Logger: log}); !errors.Is(err, spool.ErrLocked) {
+			return err
 		}
 		if !logged {
 			log.Warn("spool locked by another process (a replayer sealing it, or another ingestor); waiting", "err", err, "for", spoolLockWait)
 			logged = true
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return retry.RetryableError(err)
+	})
+	return w, err
 }
 
 // quarantineDir keeps rejected events under a directory.

@@ -112,13 +112,11 @@ func (f *Filter) limit() int {
 // alone for a text of ASCII (the C collation's ILIKE); else every letter,
 // by Unicode's full case mapping (ICU's root locale's ILIKE).
 func foldText(text string) func(string) string {
-	for i := 0; i < len(text); i++ {
-		if text[i] >= 0x80 {
-			c := cases.Lower(language.Und)
-			return func(s string) string { return c.String(s) }
-		}
+	if pg.ASCIIOnly(text) {
+		return asciiLower
 	}
-	return asciiLower
+	c := cases.Lower(language.Und)
+	return func(s string) string { return c.String(s) }
 }
 
 // asciiLower lower-cases the ASCII letters of s, and no other.

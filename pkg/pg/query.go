@@ -140,7 +140,7 @@ func (f Filter) where() (string, pgx.NamedArgs) {
 		// of ASCII, by the C collation; every letter, by Unicode's full
 		// case mapping (ICU's root locale), for any other text.
 		collate := ` COLLATE "C"`
-		if !isASCII(f.Text) {
+		if !ASCIIOnly(f.Text) {
 			collate = ` COLLATE "` + icuCollation + `"`
 			if f.noICU {
 				collate = ""
@@ -169,8 +169,9 @@ func (f Filter) where() (string, pgx.NamedArgs) {
 // has (PGDG's and Debian's packages, the official images).
 const icuCollation = "und-x-icu"
 
-// isASCII reports whether s is ASCII only.
-func isASCII(s string) bool {
+// ASCIIOnly reports whether s is ASCII only: a Text search for it folds
+// ASCII letters alone, in both stores (store.Filter.Match folds alike).
+func ASCIIOnly(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false

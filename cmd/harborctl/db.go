@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +27,8 @@ const dbUsage = `usage: harborctl db <migrate|status|prune> [flags]
             $HARBORAI_RETAIN_ERRORS and $HARBORAI_RETAIN_CALLS as the ingestor reads them (0 = keep);
             also removes the spool segments the replayer loaded (<data dir>/spool/done/) once
             older than the shorter of -bodies and -calls (0 = for good), as the ingestor does
+
+  Each gives up after -timeout (default 10m; 0 = no bound), and stops on Ctrl-C (exit 130).
 `
 
 // dbFlags are the flags of one db command.
@@ -34,7 +38,13 @@ type dbFlags struct {
 	ret    pg.Retention // prune only
 	spool  string       // prune only: the spool whose loaded segments (done/) are pruned
 	dryRun bool         // prune only: count, change nothing
+	// timeout bounds the command; 0 = no bound.
+	timeout time.Duration
 }
+
+// defaultDBTimeout bounds a db command unless -timeout says otherwise: a
+// database that does not answer is reported rather than waited for.
+const defaultDBTimeout = 10 * time.Minute
 
 // parseDBFlags reads the flags of "db cmd" over lookup (the environment).
 // Only prune has the retention flags, and they default to the ingestor's
@@ -49,6 +59,7 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 	fs.StringVar(&f.pgURL, "postgres-url", f.pgURL, "PostgreSQL URL ($HARBORAI_POSTGRES_URL)")
 	cli.MaskDefault(fs, "postgres-url")
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fs.DurationVar(&f.timeout, "timeout", defaultDBTimeout, "give up after this long, e.g. 2h for a first prune of a large table (0 = no bound)")
 	f.ret = pg.DefaultRetention()
 	var errs []error
 	retention := []struct {
@@ -102,6 +113,9 @@ func parseDBFlags(cmd string, args []string, lookup func(string) (string, bool),
 		}
 		f.spool = filepath.Join(f.spool, "spool")
 	}
+	if f.timeout < 0 {
+		errs = append(errs, fmt.Errorf("--timeout %s: must be >= 0 (0 = no bound)", f.timeout))
+	}
 	for _, d := range retention {
 		if *d.p < 0 {
 			errs = append(errs, fmt.Errorf("--%s (or $%s) %s: must be >= 0 (0 = keep)", d.name, d.env, *d.p))
@@ -134,12 +148,31 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		}
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	// Ctrl-C (or SIGTERM) stops the command: a migration's transaction is
+	// rolled back, a prune's batches done so far stay done.
+	interrupted, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx := interrupted
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	// why says why err ended the command, and with which exit status.
+	why := func(err error) (int, error) {
+		switch {
+		case interrupted.Err() != nil:
+			return 130, errors.New("interrupted")
+		case ctx.Err() != nil:
+			return 1, fmt.Errorf("gave up after %s (-timeout; 0 = no bound): %w", f.timeout, err)
+		}
+		return 1, err
+	}
 	w, err := pg.NewWriter(ctx, pg.Config{URL: f.pgURL}, nil)
 	if err != nil {
+		code, err := why(err)
 		fmt.Fprintln(stderr, "harborctl db:", err)
-		return 1
+		return code
 	}
 	defer w.Close()
 	out := func(v any, text func()) int {
@@ -153,8 +186,9 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 	case "migrate":
 		applied, err := pg.Migrate(ctx, w.Pool())
 		if err != nil {
+			code, err := why(err)
 			fmt.Fprintln(stderr, "harborctl db:", err) // pg.Migrate's errors say "migrate: ..."
-			return 1
+			return code
 		}
 		if applied == nil {
 			applied = []string{} // JSON: [], not null
@@ -178,8 +212,9 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 	case "status":
 		states, err := pg.MigrationStatus(ctx, w.Pool())
 		if err != nil {
+			code, err := why(err)
 			fmt.Fprintln(stderr, "harborctl db status:", err)
-			return 1
+			return code
 		}
 		code := out(statusJSON(states), func() {
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -226,7 +261,8 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		if err != nil {
 			// What was done before the error is done: say it (a prune run
 			// again carries on).
-			v.Error = pg.WithSchemaHint(err).Error()
+			code, err := why(pg.WithSchemaHint(err))
+			v.Error = err.Error()
 			if f.asJSON {
 				_ = encodeJSON(stdout, stderr, "db prune", v)
 			}
@@ -234,7 +270,7 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 			if !f.dryRun {
 				fmt.Fprintf(stderr, "harborctl db prune: before the error: %s\n", pruneText(v))
 			}
-			return 1
+			return code
 		}
 		return out(v, func() { fmt.Fprintln(stdout, pruneText(v)) })
 	}

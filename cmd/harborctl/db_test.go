@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"net"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -197,5 +203,103 @@ func TestDBSchemaDrift(t *testing.T) {
 	errb.Reset()
 	if code := dbCmd([]string{"status"}, vars, &out, &errb); code != 1 || !strings.Contains(errb.String(), "changed since it was applied") {
 		t.Errorf("db status over an edited migration = exit %d, stderr %q; want exit 1 naming it", code, errb.String())
+	}
+}
+
+// silentAddr returns a loopback host:port that accepts connections and
+// never answers on them: a PostgreSQL that hangs.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestDBTimeout: a database that never answers is reported after -timeout,
+// naming the flag, where before every db command waited 10 minutes; a
+// negative -timeout is a flag error.
+func TestDBTimeout(t *testing.T) {
+	url := "postgres://harbor@" + silentAddr(t) + "/harbor?sslmode=disable"
+	for _, cmd := range []string{"migrate", "status", "prune"} {
+		t.Run(cmd, func(t *testing.T) {
+			start := time.Now()
+			_, stderr, code := harborctl(t, "", "db", cmd, "-postgres-url", url, "-timeout", "300ms")
+			if code != 1 || !strings.Contains(stderr, "gave up after 300ms (-timeout") {
+				t.Errorf("db %s against a silent server: exit %d, stderr %q; want 1 and the timeout named", cmd, code, stderr)
+			}
+			if took := time.Since(start); took > 30*time.Second {
+				t.Errorf("db %s took %v to give up", cmd, took)
+			}
+		})
+	}
+	_, stderr, code := harborctl(t, "", "db", "status", "-postgres-url", url, "-timeout", "-1s")
+	if code != 2 || !strings.Contains(stderr, "--timeout -1s: must be >= 0") {
+		t.Errorf("db status -timeout -1s: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+}
+
+// TestDBInterrupt: Ctrl-C stops a db command waiting for its database, with
+// exit status 130, as the replayer's.
+func TestDBInterrupt(t *testing.T) {
+	// Delivered to this test's channel too, SIGINT cannot end the test
+	// binary, whether or not the command listens yet.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+
+	url := "postgres://harbor@" + silentAddr(t) + "/harbor?sslmode=disable"
+	type result struct {
+		stderr string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run([]string{"db", "status", "-postgres-url", url, "-timeout", "0"}, strings.NewReader(""), &out, &errb)
+		done <- result{errb.String(), code}
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case r := <-done:
+			if r.code != 130 || !strings.Contains(r.stderr, "interrupted") {
+				t.Errorf("db status interrupted: exit %d, stderr %q; want 130 and \"interrupted\"", r.code, r.stderr)
+			}
+			return
+		case <-tick.C:
+			// Again until the command, which may not listen yet, ends.
+			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		case <-deadline:
+			t.Fatal("db status -timeout 0 did not stop on SIGINT within 30s")
+		}
 	}
 }

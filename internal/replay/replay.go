@@ -124,7 +124,7 @@ type Loader struct {
 	p    Presence
 	opts Options
 	log  *slog.Logger
-	seen map[string]bool // stored ids of the calls written by this run
+	seen *idSet // stored ids of the calls written by this run
 	// rejected holds the stored ids of the calls the writer rejected in
 	// this run: a call rejected in several fragments counts once.
 	rejected map[string]bool
@@ -145,7 +145,7 @@ func NewLoader(w Writer, p Presence, opts Options) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{w: w, p: p, opts: opts, log: log, seen: map[string]bool{}, rejected: map[string]bool{}}
+	return &Loader{w: w, p: p, opts: opts, log: log, seen: newIDSet(), rejected: map[string]bool{}}
 }
 
 // DefaultRetryFor is how long a failing write is retried by default.

@@ -30,7 +30,7 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call, resumed bool) 
 	inBatch := make(map[string]bool, len(calls))
 	for i := range calls {
 		id := pg.StoredText(calls[i].CallID)
-		if !l.seen[id] && !inBatch[id] {
+		if !l.seen.has(id) && !inBatch[id] {
 			inBatch[id] = true
 			fresh = append(fresh, id)
 		}
@@ -62,7 +62,7 @@ func (l *dirLoad) write(ctx context.Context, calls []record.Call, resumed bool) 
 		case present[id]:
 			l.sum.AlreadyPresent++
 		}
-		l.seen[id] = true
+		l.seen.add(id)
 		l.sum.Calls++
 	}
 	if missing > 0 {

@@ -157,21 +157,34 @@ func benchCalls(b *testing.B, client *http.Client, emu *emulator.Server) {
 // BenchmarkIncludeUsageCost measures the two parts of "stream"'s gap apart:
 // the emulator's work for usage, and the recording with the rewrite and the
 // filter.
+//
+// "chat-unrecognised" goes through a Transport that recognises no call of
+// the emulator's, so records nothing: its ratio is what the harness itself
+// gives two clients that do the same work (1.00 within the noise), and
+// added-µs (the difference of the medians) is then what recording costs a
+// call in the other rows.
 func BenchmarkTransportVsPlain(b *testing.B) {
 	srv := startBenchBroker(b)
 	emu := startEmulator(b)
 	pub := connect(b, srv.ClientURL())
 	plain := &http.Client{Transport: baseTransport(b)}
 	recorded := pub.HTTPClient(&http.Client{Transport: baseTransport(b)}, emulatorBases(emu)...)
+	// Without the emulator's base URLs the Transport recognises none of its
+	// calls and passes them through: the harness's own floor.
+	unrecorded := pub.HTTPClient(&http.Client{Transport: baseTransport(b)})
 	for _, tc := range []struct {
 		name                   string
 		stream, plainAsksUsage bool
+		through                *http.Client
 	}{
-		{"chat", false, false},
-		{"stream", true, false},
-		{"stream-usage", true, true},
+		{"chat", false, false, recorded},
+		{"stream", true, false, recorded},
+		{"stream-usage", true, true, recorded},
+		{"chat-unrecognised", false, false, unrecorded},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			recorded := tc.through
+			before := pub.Stats().Attempted
 			vc := vendorCall{vendor: "openai", model: models["openai"], stream: tc.stream}
 			vp := vc
 			vp.askUsage = tc.plainAsksUsage
@@ -194,7 +207,11 @@ func BenchmarkTransportVsPlain(b *testing.B) {
 					timed(plain, rp, &lp, &tp)
 				}
 			}
+			if recorded == unrecorded && pub.Stats().Attempted != before {
+				b.Fatalf("the unrecognised calls were recorded: %d events", pub.Stats().Attempted-before)
+			}
 			b.ReportMetric(float64(median(lr))/float64(median(lp)), "latency-ratio")
+			b.ReportMetric(float64((median(lr)-median(lp)).Nanoseconds())/1e3, "added-µs")
 			b.ReportMetric(float64((median(tr)-median(tp)).Nanoseconds())/1e3, "ttfb-delta-µs")
 			b.ReportMetric(float64(median(lp).Nanoseconds())/1e3, "plain-µs")
 			b.ReportMetric(float64(median(lr).Nanoseconds())/1e3, "recorded-µs")

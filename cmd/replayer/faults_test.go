@@ -700,3 +700,52 @@ func TestReplayDryRunUnreachableFailsFast(t *testing.T) {
 		t.Errorf("dry run against a silent server = exit %d after %v, stderr %q; want exit 1 within the probe timeout", code, took.Round(time.Millisecond), errb.String())
 	}
 }
+
+// TestReplayLinkedSegments: a sealed segment linked into a spool directory
+// (from another host's spool) is loaded, and its link, not the segment,
+// moves to done/; a link to an unsealed segment is left alone, as only its
+// writer may seal it.
+func TestReplayLinkedSegments(t *testing.T) {
+	url := migratedDB(t)
+	elsewhere := filepath.Join(t.TempDir(), "spool")
+	writeSpool(t, elsewhere, [][]byte{mustJSON(t, storedCall("call-linked"))})
+	segs, err := spool.Segments(elsewhere)
+	if err != nil || len(segs) != 1 || !segs[0].Sealed {
+		t.Fatalf("Segments(%s) = %v, %v; want one sealed segment", elsewhere, segs, err)
+	}
+	target := segs[0].Path
+
+	dir := filepath.Join(t.TempDir(), "spool")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, segs[0].Name)); err != nil {
+		t.Fatal(err)
+	}
+	unsealed := filepath.Join(t.TempDir(), "seg-20261127T000000.000000000Z-000099.jsonl")
+	if err := os.WriteFile(unsealed, []byte("not read\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(unsealed, filepath.Join(dir, filepath.Base(unsealed))); err != nil {
+		t.Fatal(err)
+	}
+
+	listed, err := spool.Segments(dir)
+	if err != nil || len(listed) != 1 || listed[0].Name != segs[0].Name || listed[0].Size != segs[0].Size {
+		t.Fatalf("Segments(%s) = %+v, %v; want the sealed link alone, with its segment's size", dir, listed, err)
+	}
+
+	sum := replayJSON(t, "-postgres-url", url, "-quiet", dir)
+	if sum.Calls != 1 || !storedIDs(t, openPool(t, url))["call-linked"] {
+		t.Fatalf("replay of a linked segment: summary %+v; want call-linked stored", sum)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "done", segs[0].Name)); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("done/%s: %v, %v; want the link moved there", segs[0].Name, fi, err)
+	}
+	if _, err := os.Stat(target); err != nil {
+		t.Errorf("the linked segment itself: %v; want it where it was", err)
+	}
+	if b, err := os.ReadFile(unsealed); err != nil || string(b) != "not read\n" {
+		t.Errorf("the unsealed segment linked in: %q, %v; want it untouched", b, err)
+	}
+}

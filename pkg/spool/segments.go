@@ -2,6 +2,7 @@ package spool
 
 import (
 	"cmp"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +31,9 @@ type Segment struct {
 // Segments lists dir's segments, oldest first (by sequence number, not
 // time). An unsealed segment is the active one of a live writer, or one
 // waiting for a writer to seal it; a directory whose writer is gone is
-// sealed by opening and closing a Writer on it. When a crash left both forms
+// sealed by opening and closing a Writer on it. A sealed segment may be a
+// symbolic link to one (linked in from another host's spool); a link to an
+// unsealed segment is not listed. When a crash left both forms
 // of a segment only the sealed one is listed. Segments in done/ are not.
 func Segments(dir string) ([]Segment, error) {
 	entries, err := os.ReadDir(dir)
@@ -45,12 +48,23 @@ func Segments(dir string) ([]Segment, error) {
 	for _, e := range entries {
 		name := e.Name()
 		n, ok := parseName(name)
-		if !ok || !e.Type().IsRegular() || (!n.sealed && have[name+".gz"]) {
+		if !ok || (!n.sealed && have[name+".gz"]) {
 			continue
 		}
 		fi, err := e.Info()
 		if err != nil {
 			continue // sealed or moved to done/ since ReadDir
+		}
+		if !e.Type().IsRegular() {
+			// A sealed segment linked in (from another host's spool) is
+			// read through its link, and the link is what moves to done/.
+			// An unsealed one is not: only its writer may seal it.
+			if !n.sealed || e.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if fi, err = os.Stat(filepath.Join(dir, name)); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
 		}
 		segs = append(segs, Segment{
 			Path:   filepath.Join(dir, name),

@@ -4,8 +4,9 @@ package replay
 // which for a large backfill is millions of ids: most are UUIDs in their
 // canonical text (the client's and the ingestor's call ids), which the set
 // keeps as their 16 bytes: 32 bytes of heap an id, where a map of their
-// texts took 95 (BenchmarkSeenIDs). Any other id (an application's own, a UUID in capitals) is kept as
-// its text: ids are compared as text, as PostgreSQL stores them.
+// texts took 95 (BenchmarkSeenIDs). Any other id (an application's own, a
+// UUID in capitals) is kept as its text: ids are compared as text, as
+// PostgreSQL stores them.
 type idSet struct {
 	uuids map[[16]byte]struct{}
 	other map[string]struct{}

@@ -39,6 +39,10 @@ type Publisher struct {
 	retries    chan *nats.Msg
 	tooBig     sync.Map // *nats.Msg in retries that the stream refused as too large
 	inflight   atomic.Int64
+	// streamSize is about the bytes of a recent response body of unknown
+	// length (a stream, mostly): what the next one's copy starts with
+	// (streamBuffer).
+	streamSize atomic.Int64
 	// inflightBytes is the payload bytes of the messages sent and not
 	// acked yet (retries included): bounded by WithQueueBytes as the
 	// queue is, so slow acks cannot grow memory without end.

@@ -114,6 +114,26 @@ func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode
 	}
 }
 
+// streamBuffer is the capacity the copy of a response body of unknown
+// length (a stream, mostly) starts with, within the limit: a little more
+// than recent ones took, at least 4 KiB (a short stream) and at most
+// upFront. A long stream's copy is then made once, where growing it from
+// 4 KiB made and copied it again at every step: a 91 KB stream cost 184 KB
+// (TestLongStreamCopiedOnce).
+func (p *Publisher) streamBuffer(limit int) int {
+	n := int(min(p.streamSize.Load(), upFront))
+	return min(max(n+n/8, 4<<10), upFront, limit)
+}
+
+// noteStreamSize remembers n, the bytes of a body of unknown length kept,
+// for streamBuffer: only when it differs enough from what is remembered,
+// so that concurrent calls of alike sizes do not all write it.
+func (p *Publisher) noteStreamSize(n int64) {
+	if old := p.streamSize.Load(); n > old+old/8 || n < old-old/4 {
+		p.streamSize.Store(n)
+	}
+}
+
 // errClosedEarly stands for the caller's Close before the end of the body.
 var errClosedEarly = errors.New("closed before EOF")
 
@@ -203,7 +223,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	case b.length >= 0:
 		b.buf = make([]byte, 0, min(b.length, int64(limit), upFront))
 	default:
-		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size
+		b.buf = make([]byte, 0, rec.pub.streamBuffer(limit))
 	}
 	// A body with trailers is read by the application only: net/http
 	// writes resp.Trailer when it reads the end of the body, and the
@@ -546,6 +566,9 @@ func (b *body) end(err error) {
 		return
 	}
 	b.done = true
+	if b.length < 0 && b.omit == "" && b.read > 0 {
+		b.rec.pub.noteStreamSize(min(b.read, int64(b.limit)))
+	}
 	resp := event.Response{HTTPStatus: b.status, FinishedAt: b.rec.now().UTC()}
 	if !b.first.IsZero() {
 		b.first = b.first.UTC()

@@ -749,3 +749,54 @@ func TestReplayLinkedSegments(t *testing.T) {
 		t.Errorf("the unsealed segment linked in: %q, %v; want it untouched", b, err)
 	}
 }
+
+// TestReplayKeepsLinkedCorruptSegment: a linked segment with damaged lines
+// is kept whole in quarantine/segments/ as the segment itself, not as its
+// link, which would break at once when relative, or when the other host
+// removes its segment.
+func TestReplayKeepsLinkedCorruptSegment(t *testing.T) {
+	for _, relative := range []bool{false, true} {
+		t.Run(map[bool]string{false: "absolute link", true: "relative link"}[relative], func(t *testing.T) {
+			url := migratedDB(t)
+			root := t.TempDir()
+			elsewhere := filepath.Join(root, "other-host", "spool")
+			writeSpool(t, elsewhere, [][]byte{mustJSON(t, storedCall("call-1")), mustJSON(t, storedCall("call-2")), mustJSON(t, storedCall("call-3"))})
+			segs, err := spool.Segments(elsewhere)
+			if err != nil || len(segs) != 1 {
+				t.Fatalf("Segments(%s) = %v, %v", elsewhere, segs, err)
+			}
+			target := segs[0].Path
+			damage(t, target, "call-2", "call-X")
+			want, err := os.ReadFile(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			dir := filepath.Join(root, "here", "spool")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			link := target
+			if relative {
+				if link, err = filepath.Rel(dir, target); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Symlink(link, filepath.Join(dir, segs[0].Name)); err != nil {
+				t.Fatal(err)
+			}
+			sum := replayJSON(t, "-postgres-url", url, "-quiet", dir)
+			if sum.Corrupt == 0 {
+				t.Fatalf("replay summary %+v: want the damaged line counted", sum)
+			}
+			if err := os.Remove(target); err != nil { // the other host's retention
+				t.Fatal(err)
+			}
+			kept := filepath.Join(root, "here", "quarantine", "segments", segs[0].Name)
+			got, err := os.ReadFile(kept)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("the kept segment, after its original was removed: %d bytes, %v; want the %d bytes of the segment", len(got), err, len(want))
+			}
+		})
+	}
+}

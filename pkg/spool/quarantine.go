@@ -111,10 +111,16 @@ func KeepSegment(dir string, seg Segment) error {
 	if _, err := os.Stat(dst); err == nil {
 		return nil
 	}
-	if err := os.Link(seg.Path, dst); err == nil {
+	// A segment linked into the spool is kept, not its link: a link would
+	// break with the segment's own removal, or at once when relative.
+	src := seg.Path
+	if real, err := filepath.EvalSymlinks(src); err == nil {
+		src = real
+	}
+	if err := os.Link(src, dst); err == nil {
 		return syncDir(keep)
 	}
-	data, err := os.ReadFile(seg.Path)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		return fmt.Errorf("keep %s: %w", seg.Name, err)
 	}

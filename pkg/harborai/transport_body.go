@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,11 +114,9 @@ func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode
 }
 
 // streamBuffer is the capacity the copy of a response body of unknown
-// length (a stream, mostly) starts with, within the limit: a little more
-// than recent ones took, at least 4 KiB (a short stream) and at most
-// upFront. A long stream's copy is then made once, where growing it from
-// 4 KiB made and copied it again at every step: a 91 KB stream cost 184 KB
-// (TestLongStreamCopiedOnce).
+// length (a stream, mostly) grows to when it outgrows its first 4 KiB
+// (grow), within the limit: a little more than recent such bodies took, at
+// least 4 KiB and at most upFront.
 func (p *Publisher) streamBuffer(limit int) int {
 	n := int(min(p.streamSize.Load(), upFront))
 	return min(max(n+n/8, 4<<10), upFront, limit)
@@ -223,7 +220,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	case b.length >= 0:
 		b.buf = make([]byte, 0, min(b.length, int64(limit), upFront))
 	default:
-		b.buf = make([]byte, 0, rec.pub.streamBuffer(limit))
+		b.buf = make([]byte, 0, min(4<<10, limit)) // a short stream's size; see grow
 	}
 	// A body with trailers is read by the application only: net/http
 	// writes resp.Trailer when it reads the end of the body, and the
@@ -477,13 +474,30 @@ func (b *body) readBuf(n int) ([]byte, bool) {
 	n = min(max(n, 512), 64<<10)
 	if !b.done && b.omit == "" && !b.truncated {
 		if cap(b.buf)-len(b.buf) < 512 && cap(b.buf) < b.limit && (b.length < 0 || int64(cap(b.buf)) < b.length) {
-			b.buf = slices.Grow(b.buf, max(len(b.buf), 512))
+			b.grow(max(len(b.buf), 512))
 		}
 		if free := min(cap(b.buf), b.limit) - len(b.buf); free > 0 {
 			return b.buf[len(b.buf) : len(b.buf)+min(n, free)], true
 		}
 	}
 	return b.hide.scratch(n), false
+}
+
+// grow makes room in the event's copy for n more bytes; b.mu is held. A
+// body of unknown length starts with 4 KiB, a short stream's size: when it
+// outgrows them, its copy grows at once to about the size of recent such
+// bodies (streamBuffer), so that a long stream's bytes are copied about
+// once, where growing step by step copied them again at every step (a
+// 91 KB stream cost 184 KB, TestLongStreamCopiedOnce). Short bodies never
+// pay for a long one; a copy grown for more than its body needs is cut to
+// size at the end.
+func (b *body) grow(n int) {
+	// Twice the size, as append would, but not past the limit.
+	c := max(len(b.buf)+n, min(2*cap(b.buf), b.limit))
+	if b.length < 0 && cap(b.buf) <= 4<<10 {
+		c = max(c, b.rec.pub.streamBuffer(b.limit))
+	}
+	b.buf = append(make([]byte, 0, c), b.buf...)
 }
 
 // captured counts n bytes read into the free end of the event's buffer,
@@ -509,6 +523,9 @@ func (b *body) capture(p []byte) {
 	}
 	if room := b.limit - len(b.buf); room > 0 {
 		n := min(room, len(p))
+		if len(b.buf)+n > cap(b.buf) {
+			b.grow(n)
+		}
 		b.buf = append(b.buf, p[:n]...)
 		p = p[n:]
 		if len(p) == 0 {
@@ -566,8 +583,13 @@ func (b *body) end(err error) {
 		return
 	}
 	b.done = true
-	if b.length < 0 && b.omit == "" && b.read > 0 {
+	if b.length < 0 && b.omit == "" && b.status < 400 && errors.Is(err, io.EOF) && b.read > 0 {
 		b.rec.pub.noteStreamSize(min(b.read, int64(b.limit)))
+	}
+	if c := cap(b.buf); c > 4<<10 && c > 2*len(b.buf) {
+		// Grown for a longer body than this one (grow): the event keeps
+		// no more than it needs while it waits to be published.
+		b.buf = bytes.Clone(b.buf)
 	}
 	resp := event.Response{HTTPStatus: b.status, FinishedAt: b.rec.now().UTC()}
 	if !b.first.IsZero() {

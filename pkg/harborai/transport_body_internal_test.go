@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -326,4 +327,40 @@ func TestCompressedBodyDecodedByThePublisher(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGrownCopyCutToSize: a stream longer than 4 KiB that follows long ones
+// grows its copy at once to their size (grow); when it ends much shorter,
+// its queued event keeps a copy of its own size, not the grown one.
+func TestGrownCopyCutToSize(t *testing.T) {
+	const calls, size, recent = 50, 9_000, 240_000
+	p := queuePublisher()
+	p.queue = make(chan queued, 2*calls)
+	text := strings.Repeat("data: {}\n\n", size/10)
+	heap := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	for range calls {
+		p.streamSize.Store(recent) // as after a long stream
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1,
+			Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
+		wrap(p, resp, DefaultMaxBodyBytes, nil)
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	held := heap() - before
+	t.Logf("%d queued events of %d-byte streams hold %d KiB", calls, size, held>>10)
+	if limit := int64(calls * 4 * size); held > limit {
+		t.Errorf("%d queued events of %d-byte streams hold %d KiB; want below %d KiB", calls, size, held>>10, limit>>10)
+	}
+	if got := len(p.queue); got != calls {
+		t.Fatalf("%d events queued, want %d", got, calls)
+	}
+	runtime.KeepAlive(p)
 }

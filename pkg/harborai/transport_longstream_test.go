@@ -92,3 +92,99 @@ func longStream(n int) memoryStream {
 	usage = append(usage, "data: [DONE]\n\n")
 	return memoryStream{events: plain, usage: usage}
 }
+
+// TestShortStreamsAfterALongOne: after a long stream, short ones do not pay
+// for it. Streams still open (no byte read yet) hold a few KiB each, not
+// the long stream's size, and their queued events keep no more than their
+// bodies need.
+func TestShortStreamsAfterALongOne(t *testing.T) {
+	pub, err := harborai.Connect("nats://"+testutil.HangUpAddr(t), harborai.WithQueueSize(10000), harborai.WithQueueBytes(8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_ = pub.Close(ctx)
+	})
+	const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`
+	newRequest := func() *http.Request {
+		req, err := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	resp, err := pub.HTTPClient(&http.Client{Transport: longStream(1050)}).Do(newRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, _ := io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+
+	release := make(chan struct{})
+	client := pub.HTTPClient(&http.Client{Transport: heldStream{release}})
+	heap := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	const n = 200
+	before := heap()
+	resps := make([]*http.Response, 0, n)
+	for range n {
+		resp, err := client.Do(newRequest()) //nolint:bodyclose // closed below, once all are open
+		if err != nil {
+			t.Fatal(err)
+		}
+		resps = append(resps, resp) //nolint:bodyclose // closed below, once all are open
+	}
+	open := heap() - before
+	close(release)
+	for _, r := range resps {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	queued := heap() - before
+	t.Logf("after a %d-byte stream: %d open streams hold %d KiB, then their queued events %d KiB", long, n, open>>10, queued>>10)
+	if limit := int64(n * 32 << 10); open > limit || queued > limit {
+		t.Errorf("%d short streams after a %d-byte one: %d KiB open, %d KiB queued; want each below %d KiB (32 KiB a stream)",
+			n, long, open>>10, queued>>10, limit>>10)
+	}
+
+}
+
+// heldStream answers every call with a short stream of unknown length
+// whose first Read waits for release.
+type heldStream struct{ release chan struct{} }
+
+func (h heldStream) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/event-stream"}},
+		Body:          &heldBody{release: h.release},
+		ContentLength: -1,
+		Request:       req,
+	}, nil
+}
+
+type heldBody struct {
+	release chan struct{}
+	done    bool
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	<-b.release
+	b.done = true
+	return copy(p, "data: [DONE]\n\n"), nil
+}
+
+func (b *heldBody) Close() error { return nil }

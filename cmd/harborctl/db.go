@@ -152,6 +152,7 @@ func dbCmd(args []string, lookup func(string) (string, bool), stdout, stderr io.
 	// rolled back, a prune's batches done so far stay done.
 	interrupted, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(interrupted, stop) // a second Ctrl-C ends the process at once
 	ctx := interrupted
 	if f.timeout > 0 {
 		var cancel context.CancelFunc

@@ -492,9 +492,13 @@ func (b *body) readBuf(n int) ([]byte, bool) {
 // pay for a long one; a copy grown for more than its body needs is cut to
 // size at the end.
 func (b *body) grow(n int) {
-	// Twice the size, as append would, but not past the limit.
+	// Twice the size, as append would, but not past the limit, nor the
+	// length when it is known.
 	c := max(len(b.buf)+n, min(2*cap(b.buf), b.limit))
-	if b.length < 0 && cap(b.buf) <= 4<<10 {
+	switch {
+	case b.length >= 0:
+		c = min(c, max(len(b.buf)+n, int(min(b.length, int64(b.limit)))))
+	case cap(b.buf) <= 4<<10:
 		c = max(c, b.rec.pub.streamBuffer(b.limit))
 	}
 	b.buf = append(make([]byte, 0, c), b.buf...)
@@ -583,7 +587,10 @@ func (b *body) end(err error) {
 		return
 	}
 	b.done = true
-	if b.length < 0 && b.omit == "" && b.status < 400 && errors.Is(err, io.EOF) && b.read > 0 {
+	// Whole: read to its end, or closed after its last event, as SDKs
+	// close a stream at [DONE].
+	whole := errors.Is(err, io.EOF) || errors.Is(err, errClosedEarly) && b.complete()
+	if b.length < 0 && b.omit == "" && b.status < 400 && whole && b.read > 0 {
 		b.rec.pub.noteStreamSize(min(b.read, int64(b.limit)))
 	}
 	if c := cap(b.buf); c > 4<<10 && c > 2*len(b.buf) {
@@ -599,7 +606,7 @@ func (b *body) end(err error) {
 	var kept []byte
 	var later *laterDecode
 	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, errClosedEarly) && b.complete():
+	case whole:
 		resp.Status = event.StatusSuccess
 	case errors.Is(err, errClosedEarly), errors.Is(err, context.Canceled) && b.rec.ctx.Err() != nil:
 		resp.Status = event.StatusAbandoned

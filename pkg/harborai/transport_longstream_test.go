@@ -19,29 +19,37 @@ import (
 // stream's bytes several times over on the application's goroutine. The
 // bytes a call through the Transport allocates, less what the same call
 // allocates without it, stay below 1.5 times the stream, with and without
-// the usage rewrite.
+// the usage rewrite, whether the application reads the stream to its end or
+// closes it at [DONE], as SDKs do.
 func TestLongStreamCopiedOnce(t *testing.T) {
 	long := longStream(400)
 	size := 0
 	for _, e := range long.usage {
 		size += len(e)
 	}
-	// A broker that is down: the events are dropped at once, and the
-	// background publisher allocates next to nothing meanwhile.
-	pub, err := harborai.Connect("nats://"+testutil.HangUpAddr(t), harborai.WithQueueSize(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-		_ = pub.Close(ctx) // gives up on the queued events: nothing listens
-	})
-	for _, tc := range []struct{ name, body string }{
-		{"asks usage", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`},
-		{"rewritten", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}`},
+	addr := testutil.HangUpAddr(t)
+	for _, tc := range []struct {
+		name, body string
+		read       func(io.Reader) error
+	}{
+		{"asks usage", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`, readToEOF},
+		{"rewritten", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}`, readToEOF},
+		{"asks usage, closed at [DONE]", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`, readToDone},
+		{"rewritten, closed at [DONE]", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}`, readToDone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A publisher of its own, which has seen no stream yet, to a
+			// broker that is down: the events are dropped at once, and
+			// the background publisher allocates next to nothing meanwhile.
+			pub, err := harborai.Connect("nats://"+addr, harborai.WithQueueSize(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				_ = pub.Close(ctx) // gives up on the queued events: nothing listens
+			})
 			plain := &http.Client{Transport: long}
 			recorded := pub.HTTPClient(&http.Client{Transport: long})
 			call := func(c *http.Client) uint64 {
@@ -55,7 +63,7 @@ func TestLongStreamCopiedOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				if err := tc.read(resp.Body); err != nil {
 					t.Fatal(err)
 				}
 				_ = resp.Body.Close()
@@ -75,6 +83,32 @@ func TestLongStreamCopiedOnce(t *testing.T) {
 				t.Errorf("a %d-byte stream through the Transport allocates %d bytes more than without it; want at most %d", size, added, limit)
 			}
 		})
+	}
+}
+
+func readToEOF(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+
+// readToDone reads r until the stream's "data: [DONE]" event, and no
+// further: the end of the body is left unread, as SDKs leave it.
+func readToDone(r io.Reader) error {
+	const done = "data: [DONE]\n\n"
+	buf := make([]byte, 32<<10)
+	var tail []byte
+	for {
+		n, err := r.Read(buf)
+		tail = append(tail, buf[:n]...)
+		if len(tail) > 2*len(done) {
+			tail = tail[len(tail)-2*len(done):]
+		}
+		if strings.HasSuffix(string(tail), done) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 

@@ -108,14 +108,17 @@ func KeepSegment(dir string, seg Segment) error {
 		return fmt.Errorf("keep %s: %w", seg.Name, diskFull(err))
 	}
 	dst := filepath.Join(keep, seg.Name)
-	if _, err := os.Stat(dst); err == nil {
-		return nil
+	if fi, err := os.Lstat(dst); err == nil {
+		if fi.Mode().IsRegular() {
+			return nil // kept already
+		}
+		_ = os.Remove(dst) // a link, as a release before this one kept a linked segment
 	}
 	// A segment linked into the spool is kept, not its link: a link would
 	// break with the segment's own removal, or at once when relative.
-	src := seg.Path
-	if real, err := filepath.EvalSymlinks(src); err == nil {
-		src = real
+	src, err := filepath.EvalSymlinks(seg.Path)
+	if err != nil {
+		return fmt.Errorf("keep %s: %w", seg.Name, err)
 	}
 	if err := os.Link(src, dst); err == nil {
 		return syncDir(keep)

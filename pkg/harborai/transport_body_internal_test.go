@@ -364,3 +364,38 @@ func TestGrownCopyCutToSize(t *testing.T) {
 	}
 	runtime.KeepAlive(p)
 }
+
+// TestKnownLengthBoundsTheCopy: a body of known length longer than what is
+// allocated up front (upFront) grows its copy to its length, not to twice
+// the copy's size: the queued events keep what their bodies need.
+func TestKnownLengthBoundsTheCopy(t *testing.T) {
+	const calls, size = 20, 300_000
+	p := queuePublisher()
+	p.queue = make(chan queued, calls)
+	text := strings.Repeat("0123456789", size/10)
+	heap := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	for range calls {
+		// A Reader without WriterTo: the copy is made Read by Read.
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: size,
+			Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
+		wrap(p, resp, 4<<20, nil)
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	held := heap() - before
+	t.Logf("%d queued events of %d-byte bodies hold %d KiB", calls, size, held>>10)
+	if limit := int64(calls * size * 5 / 4); held > limit {
+		t.Errorf("%d queued events of %d-byte bodies hold %d KiB; want below %d KiB", calls, size, held>>10, limit>>10)
+	}
+	if got := len(p.queue); got != calls {
+		t.Fatalf("%d events queued, want %d", got, calls)
+	}
+}

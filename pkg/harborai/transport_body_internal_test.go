@@ -333,36 +333,13 @@ func TestCompressedBodyDecodedByThePublisher(t *testing.T) {
 // grows its copy at once to their size (grow); when it ends much shorter,
 // its queued event keeps a copy of its own size, not the grown one.
 func TestGrownCopyCutToSize(t *testing.T) {
-	const calls, size, recent = 50, 9_000, 240_000
-	p := queuePublisher()
-	p.queue = make(chan queued, 2*calls)
-	text := strings.Repeat("data: {}\n\n", size/10)
-	heap := func() int64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return int64(ms.HeapAlloc)
-	}
-	before := heap()
-	for range calls {
-		p.streamSize.Store(recent) // as after a long stream
-		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1,
-			Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
-		wrap(p, resp, DefaultMaxBodyBytes, nil)
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-	}
-	held := heap() - before
-	t.Logf("%d queued events of %d-byte streams hold %d KiB", calls, size, held>>10)
+	const calls, size = 50, 9_000
+	held := heldByQueuedEvents(t, calls, size, -1, DefaultMaxBodyBytes, func(p *Publisher) {
+		p.streamSize.Store(240_000) // as after a long stream
+	})
 	if limit := int64(calls * 4 * size); held > limit {
 		t.Errorf("%d queued events of %d-byte streams hold %d KiB; want below %d KiB", calls, size, held>>10, limit>>10)
 	}
-	if got := len(p.queue); got != calls {
-		t.Fatalf("%d events queued, want %d", got, calls)
-	}
-	runtime.KeepAlive(p)
 }
 
 // TestKnownLengthBoundsTheCopy: a body of known length longer than what is
@@ -370,32 +347,44 @@ func TestGrownCopyCutToSize(t *testing.T) {
 // the copy's size: the queued events keep what their bodies need.
 func TestKnownLengthBoundsTheCopy(t *testing.T) {
 	const calls, size = 20, 300_000
+	held := heldByQueuedEvents(t, calls, size, size, 4<<20, func(*Publisher) {})
+	if limit := int64(calls * size * 5 / 4); held > limit {
+		t.Errorf("%d queued events of %d-byte bodies hold %d KiB; want below %d KiB", calls, size, held>>10, limit>>10)
+	}
+}
+
+// heldByQueuedEvents records calls bodies of size bytes (of the given
+// Content-Length, -1 for unknown; before each, as set by before), read
+// whole by Read calls, and returns the heap their queued response events
+// hold.
+func heldByQueuedEvents(t *testing.T, calls, size int, length int64, limit int, before func(*Publisher)) int64 {
+	t.Helper()
 	p := queuePublisher()
 	p.queue = make(chan queued, calls)
-	text := strings.Repeat("0123456789", size/10)
+	text := strings.Repeat("data: {}\n\n", size/10)
 	heap := func() int64 {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return int64(ms.HeapAlloc)
 	}
-	before := heap()
+	start := heap()
 	for range calls {
+		before(p)
 		// A Reader without WriterTo: the copy is made Read by Read.
-		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: size,
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: length,
 			Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
-		wrap(p, resp, 4<<20, nil)
+		wrap(p, resp, limit, nil)
 		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			t.Fatal(err)
 		}
 		_ = resp.Body.Close()
 	}
-	held := heap() - before
+	held := heap() - start
 	t.Logf("%d queued events of %d-byte bodies hold %d KiB", calls, size, held>>10)
-	if limit := int64(calls * size * 5 / 4); held > limit {
-		t.Errorf("%d queued events of %d-byte bodies hold %d KiB; want below %d KiB", calls, size, held>>10, limit>>10)
-	}
 	if got := len(p.queue); got != calls {
 		t.Fatalf("%d events queued, want %d", got, calls)
 	}
+	runtime.KeepAlive(p)
+	return held
 }

@@ -1,5 +1,11 @@
 package replay
 
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
+
 // idSet is a set of stored call ids. A run remembers every call it wrote,
 // which for a large backfill is millions of ids: most are UUIDs in their
 // canonical text (the client's and the ingestor's call ids), which the set
@@ -41,36 +47,12 @@ func (s *idSet) len() int { return len(s.uuids) + len(s.other) }
 // canonicalUUID returns the bytes of id when id is a UUID in canonical
 // form (8-4-4-4-12 lowercase hex digits), the one text of those bytes: two
 // such ids are the same text exactly when their bytes are the same.
-func canonicalUUID(id string) (u [16]byte, ok bool) {
-	if len(id) != 36 {
-		return u, false
+// uuid.Parse also takes capitals, which are another text, and other forms,
+// which are not 36 bytes long.
+func canonicalUUID(id string) ([16]byte, bool) {
+	if len(id) != 36 || strings.ToLower(id) != id {
+		return [16]byte{}, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if id[i] != '-' {
-				return u, false
-			}
-			i++
-			continue
-		}
-		hi, ok1 := lowerHex(id[i])
-		lo, ok2 := lowerHex(id[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
-		u[j] = hi<<4 | lo
-		i, j = i+2, j+1
-	}
-	return u, true
-}
-
-func lowerHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
+	u, err := uuid.Parse(id)
+	return u, err == nil
 }

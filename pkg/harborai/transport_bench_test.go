@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,6 +164,11 @@ func benchCalls(b *testing.B, client *http.Client, emu *emulator.Server) {
 // gives two clients that do the same work (1.00 within the noise), and
 // added-µs (the difference of the medians) is then what recording costs a
 // call in the other rows.
+//
+// "chat-copy-only" goes through copyOnly, a RoundTripper that does the
+// least any recorder at the HTTP layer must: it copies the request body and
+// the response bytes as the caller reads them, and publishes nothing. Its
+// ratio is the floor under the "chat" row's.
 func BenchmarkTransportVsPlain(b *testing.B) {
 	srv := startBenchBroker(b)
 	emu := startEmulator(b)
@@ -172,6 +178,8 @@ func BenchmarkTransportVsPlain(b *testing.B) {
 	// Without the emulator's base URLs the Transport recognises none of its
 	// calls and passes them through: the harness's own floor.
 	unrecorded := pub.HTTPClient(&http.Client{Transport: baseTransport(b)})
+	copier := &copyOnly{base: baseTransport(b)}
+	copied := &http.Client{Transport: copier}
 	for _, tc := range []struct {
 		name                   string
 		stream, plainAsksUsage bool
@@ -181,10 +189,12 @@ func BenchmarkTransportVsPlain(b *testing.B) {
 		{"stream", true, false, recorded},
 		{"stream-usage", true, true, recorded},
 		{"chat-unrecognised", false, false, unrecorded},
+		{"chat-copy-only", false, false, copied},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			recorded := tc.through
 			before := pub.Stats().Attempted
+			calls, bytes := copier.calls.Load(), copier.bytes.Load()
 			vc := vendorCall{vendor: "openai", model: models["openai"], stream: tc.stream}
 			vp := vc
 			vp.askUsage = tc.plainAsksUsage
@@ -207,8 +217,19 @@ func BenchmarkTransportVsPlain(b *testing.B) {
 					timed(plain, rp, &lp, &tp)
 				}
 			}
-			if recorded == unrecorded && pub.Stats().Attempted != before {
-				b.Fatalf("the unrecognised calls were recorded: %d events", pub.Stats().Attempted-before)
+			if recorded != copied && recorded != unrecorded {
+				if got, want := pub.Stats().Attempted-before, int64(2*b.N); got != want {
+					b.Fatalf("%d events for %d calls, want %d", got, b.N, want)
+				}
+			} else if pub.Stats().Attempted != before {
+				b.Fatalf("the %s calls were recorded: %d events", tc.name, pub.Stats().Attempted-before)
+			}
+			if recorded == copied {
+				// Each call's request and response, whole.
+				n, size := copier.calls.Load()-calls, copier.bytes.Load()-bytes
+				if n != int64(b.N) || size < int64(b.N)*(int64(len(`{"model":""}`))+int64(len(`{"choices":[]}`))) {
+					b.Fatalf("copyOnly copied %d calls, %d bytes, for %d calls", n, size, b.N)
+				}
 			}
 			b.ReportMetric(float64(median(lr))/float64(median(lp)), "latency-ratio")
 			b.ReportMetric(float64((median(lr)-median(lp)).Nanoseconds())/1e3, "added-µs")
@@ -216,6 +237,69 @@ func BenchmarkTransportVsPlain(b *testing.B) {
 			b.ReportMetric(float64(median(lp).Nanoseconds())/1e3, "plain-µs")
 			b.ReportMetric(float64(median(lr).Nanoseconds())/1e3, "recorded-µs")
 		})
+	}
+}
+
+// copyOnly is the least a recorder at the HTTP layer does: it copies the
+// request body (through GetBody, as the Transport does) and the response
+// body as the caller reads it, into buffers of the bodies' lengths, and
+// counts the calls and the bytes when a body ends. No event, id, header or
+// publisher.
+type copyOnly struct {
+	base         http.RoundTripper
+	calls, bytes atomic.Int64
+}
+
+func (c *copyOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	var sent []byte
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		if req.ContentLength > 0 {
+			sent = make([]byte, req.ContentLength)
+			_, err = io.ReadFull(rc, sent)
+		} else {
+			sent, err = io.ReadAll(rc)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	resp, err := c.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &copiedBody{rc: resp.Body, sent: sent, c: c, got: make([]byte, 0, max(resp.ContentLength, 512))}
+	return resp, nil
+}
+
+type copiedBody struct {
+	rc        io.ReadCloser
+	sent, got []byte
+	c         *copyOnly // nil once counted
+}
+
+func (b *copiedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.got = append(b.got, p[:n]...)
+	if err != nil {
+		b.end()
+	}
+	return n, err
+}
+
+func (b *copiedBody) Close() error {
+	b.end()
+	return b.rc.Close()
+}
+
+func (b *copiedBody) end() {
+	if b.c != nil {
+		b.c.calls.Add(1)
+		b.c.bytes.Add(int64(len(b.sent) + len(b.got)))
+		b.c = nil
 	}
 }
 

@@ -44,7 +44,8 @@ func clientBenchmarks(o options, log io.Writer) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pkg/harborai's own benchmarks (`go test -run '^$' -bench '%s' -benchmem -count %s ./pkg/harborai`), medians of the %s runs; "+
 		"`p50-ns`/`p99-ns` are single `Publish` calls on the caller's goroutine (SPEC §13: p99 <= 20 µs), `latency-ratio` is Transport vs a plain `http.Client` on the loopback emulator (<= 1.05), `added-µs` the difference of their median latencies; "+
-		"`chat-unrecognised` goes through a Transport that recognises none of the emulator's calls and records nothing: the harness's own floor.\n\n",
+		"`chat-unrecognised` goes through a Transport that recognises none of the emulator's calls and records nothing: the harness's own floor; "+
+		"`chat-copy-only` goes through a RoundTripper that only copies the request body and the response bytes as the caller reads them (no event, id or header): the floor under any recorder at the HTTP layer.\n\n",
 		pattern, count, count)
 	b.WriteString(benchTable(&out))
 	return b.String(), nil

@@ -2,6 +2,7 @@ package harborai
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -49,7 +50,15 @@ func (p *Publisher) initHeader(h *event.Event, ctx context.Context, info CallInf
 	if started.IsZero() {
 		started = p.opts.now()
 	}
+	// The event is encoded later, on another goroutine: it gets copies of
+	// what the application may change or reuse once the call returns.
 	tags := info.Tags
+	tags.Metadata = maps.Clone(tags.Metadata)
+	pricing := info.CustomPricing
+	if pricing != nil {
+		cp := *pricing
+		pricing = &cp
+	}
 	if tags.Environment == "" {
 		tags.Environment = p.opts.environment
 	}
@@ -63,7 +72,7 @@ func (p *Publisher) initHeader(h *event.Event, ctx context.Context, info CallInf
 		Endpoint:      info.Endpoint,
 		Stream:        info.Stream,
 		StartedAt:     started.UTC(),
-		CustomPricing: info.CustomPricing,
+		CustomPricing: pricing,
 		Tags:          tags,
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
@@ -90,6 +99,7 @@ func (c *Call) TraceID() string   { return c.header.TraceID }
 // publisher, which assigns it on its own goroutine when it encodes the event
 // (see Publish).
 func (c *Call) Request(req event.Request) error {
+	req.Headers = maps.Clone(req.Headers) // the application's own
 	x := new(requestEvent)
 	x.set(&c.header, req)
 	return c.p.Publish(&x.ev)
@@ -108,6 +118,7 @@ func (c *Call) Response(resp event.Response) error {
 func (p *Publisher) LogCall(ctx context.Context, info CallInfo, req event.Request, resp event.Response) error {
 	var c Call
 	p.initCall(&c, ctx, info)
+	req.Headers = maps.Clone(req.Headers) // the application's own
 	x := &callEvent{responseEvent: responseEvent{ev: c.header}, req: req}
 	x.setResponse(resp, p.opts.now)
 	x.ev.Kind, x.ev.Request, x.ev.Response = event.KindCall, &x.req, &x.resp

@@ -244,9 +244,17 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 // publisher's goroutine; the id is then fixed, for every retry. It returns
 // ErrDropped when the queue is full (with WithSpool: when the spool's queue
 // is full too) and ErrClosed after Close; either way the event is counted,
-// and the application's own work is unaffected.
-// The publisher owns ev from here on.
-func (p *Publisher) Publish(ev *event.Event) error { return p.enqueue(queued{ev: ev}) }
+// and the application's own work is unaffected. A nil ev is counted as
+// dropped (invalid) and gets ErrNilEvent.
+// The publisher owns ev from here on, the maps it points to included.
+func (p *Publisher) Publish(ev *event.Event) error {
+	if ev == nil {
+		p.c.attempted.Add(1)
+		p.c.dropInvalid.Add(1)
+		return ErrNilEvent
+	}
+	return p.enqueue(queued{ev: ev})
+}
 
 // enqueue is Publish of q's event.
 func (p *Publisher) enqueue(q queued) error {

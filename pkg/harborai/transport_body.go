@@ -168,11 +168,12 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	b := &rec.body
 	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
 	encoded := false
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+	// Codings are case-insensitive (RFC 9110): "Identity" is no coding.
+	if enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc != "" && enc != "identity" {
 		// Compressed bytes: the caller asked for them raw. The event gets
 		// them decoded, where the standard codings are.
 		encoded = true
-		switch enc = strings.ToLower(strings.TrimSpace(enc)); enc {
+		switch enc {
 		case "gzip", "x-gzip":
 			b.encoding = "gzip"
 		case "deflate", "br", "zstd":
@@ -410,11 +411,12 @@ func (b *body) readHiding(p []byte) (int, error) {
 	f := b.hide
 	for {
 		if n := f.fill(p); n > 0 {
+			b.mu.Lock()
 			if !b.gotOne {
-				b.mu.Lock()
 				b.gotOne, b.first = true, b.rec.now()
-				b.mu.Unlock()
 			}
+			f.given = lastBytes(f.given, p[:n])
+			b.mu.Unlock()
 			return n, nil
 		}
 		// Nothing to give: rest is used up.
@@ -546,18 +548,21 @@ func (b *body) capture(p []byte) {
 
 // keepLast keeps in tail the last markerWindow bytes of the body, at
 // least, for a body not otherwise kept; b.mu is held.
-func (b *body) keepLast(p []byte) {
-	if b.tail == nil {
-		b.tail = make([]byte, 0, 2*markerWindow)
+func (b *body) keepLast(p []byte) { b.tail = lastBytes(b.tail, p) }
+
+// lastBytes appends p to tail, which keeps the last markerWindow bytes at
+// least, and returns it.
+func lastBytes(tail, p []byte) []byte {
+	if tail == nil {
+		tail = make([]byte, 0, 2*markerWindow)
 	}
 	if len(p) >= markerWindow {
-		b.tail = append(b.tail[:0], p[len(p)-markerWindow:]...)
-		return
+		return append(tail[:0], p[len(p)-markerWindow:]...)
 	}
-	if len(b.tail)+len(p) > cap(b.tail) {
-		b.tail = append(b.tail[:0], b.tail[len(b.tail)-markerWindow:]...)
+	if len(tail)+len(p) > cap(tail) {
+		tail = append(tail[:0], tail[len(tail)-markerWindow:]...)
 	}
-	b.tail = append(b.tail, p...)
+	return append(tail, p...)
 }
 
 // tailKeep is how much of the end of a body over the limit the event
@@ -702,11 +707,16 @@ func decodeBody(encoding string, data []byte, limit int) ([]byte, string) {
 // that closes without reading EOF (SDKs stop at a stream's last event, JSON
 // decoders at the end of the document).
 func (b *body) complete() bool {
-	if b.length >= 0 && b.read == b.length {
-		return true
-	}
 	last := b.buf
-	if b.truncated || b.omit != "" {
+	switch {
+	case b.hide != nil:
+		// What the caller was given: the filter reads ahead of it, and a
+		// caller that closes before the end marker reached it stopped
+		// early, whatever the filter holds.
+		last = b.hide.given
+	case b.length >= 0 && b.read == b.length:
+		return true
+	case b.truncated || b.omit != "":
 		last = b.tail
 	}
 	if len(last) > markerWindow {

@@ -21,6 +21,10 @@ type usageFilter struct {
 	off       int         // of out, already given
 	dropBlank bool        // the next line ends a dropped event
 	closed    atomic.Bool // the caller's Close: what the filter holds is not given any more
+	// given is the last bytes given to the caller (markerWindow at least),
+	// where complete looks for a stream's end: the filter reads ahead of
+	// the caller. Under the body's mu.
+	given []byte
 }
 
 const maxHeldLine = 1 << 20

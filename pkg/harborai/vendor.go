@@ -287,6 +287,7 @@ func isDate(s string) bool {
 // stream is abandoned.
 var streamEnds = []string{
 	"data: [DONE]",             // OpenAI chat completions and the compatible APIs
+	"data:[DONE]",              // the same, from servers that write no space
 	"event: message_stop",      // Anthropic messages
 	"response.completed",       // OpenAI Responses
 	"response.incomplete",      // OpenAI Responses, cut by max_output_tokens

@@ -1,0 +1,112 @@
+package harborai
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+// streamStatus wraps a 200 stream whose body is in, lets read consume it
+// as the caller, closes it, and returns the status its event got.
+func streamStatus(t *testing.T, in string, hide bool, read func(io.Reader)) string {
+	t.Helper()
+	p := queuePublisher()
+	var f *usageFilter
+	if hide {
+		f = new(usageFilter)
+	}
+	resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(in))}
+	wrap(p, resp, DefaultMaxBodyBytes, f)
+	read(resp.Body)
+	_ = resp.Body.Close()
+	return queuedResponse(t, p).Response.Status
+}
+
+// untilDone reads lines until one ends with [DONE], as openai-go's stream
+// decoder does before the caller closes the body.
+func untilDone(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.HasSuffix(sc.Text(), "[DONE]") {
+	}
+}
+
+// TestStreamClosedAtDoneWithoutSpace: a stream that writes "data:[DONE]"
+// (SSE allows no space after the colon), read to it and then closed as SDKs
+// do, is a whole call, not an abandoned one, even when its last chunk's
+// finish_reason is one no marker names.
+func TestStreamClosedAtDoneWithoutSpace(t *testing.T) {
+	for _, done := range []string{"data: [DONE]", "data:[DONE]"} {
+		for _, hide := range []bool{false, true} {
+			in := `data:{"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"tool_calls"}],"usage":null}` + "\n\n" +
+				`data:{"id":"c","object":"chat.completion.chunk","model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}` + "\n\n" +
+				done + "\n\n"
+			if got := streamStatus(t, in, hide, untilDone); got != event.StatusSuccess {
+				t.Errorf("%q, filter %v: read to [DONE] and closed: status %q, want %q", done, hide, got, event.StatusSuccess)
+			}
+		}
+	}
+}
+
+// TestStreamClosedEarlyThroughFilter: a caller that reads the first bytes
+// of a stream and closes it abandoned the call, also when the usage filter
+// has read the rest of the stream, its end included, ahead of the caller.
+func TestStreamClosedEarlyThroughFilter(t *testing.T) {
+	// Shorter than the filter's first read (512 bytes): it reads the end.
+	in := `data: {"choices":[{"index":0,"delta":{"content":"hello"},"finish_reason":null}],"usage":null}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{"content":" world"},"finish_reason":null}],"usage":null}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}],"usage":null}` + "\n\n" +
+		`data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}}` + "\n\n" +
+		"data: [DONE]\n\n"
+	if len(in) >= 512 {
+		t.Fatalf("the stream is %d bytes", len(in))
+	}
+	first64 := func(r io.Reader) {
+		if _, err := io.ReadFull(r, make([]byte, 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, hide := range []bool{false, true} {
+		if got := streamStatus(t, in, hide, first64); got != event.StatusAbandoned {
+			t.Errorf("filter %v: 64 bytes read, then closed: status %q, want %q", hide, got, event.StatusAbandoned)
+		}
+		if got := streamStatus(t, in, hide, untilDone); got != event.StatusSuccess {
+			t.Errorf("filter %v: read to [DONE], then closed: status %q, want %q", hide, got, event.StatusSuccess)
+		}
+		// The caller stops at the last chunk with a finish_reason and never
+		// sees [DONE], the usage chunk still unread: a marker it was given
+		// ("finish_reason":"length") makes the call whole, as without the
+		// filter.
+		toFinish := func(r io.Reader) {
+			sc := bufio.NewScanner(r)
+			for sc.Scan() && !strings.Contains(sc.Text(), `"finish_reason":"length"`) {
+			}
+		}
+		if got := streamStatus(t, in, hide, toFinish); got != event.StatusSuccess {
+			t.Errorf("filter %v: read to the finish_reason, then closed: status %q, want %q", hide, got, event.StatusSuccess)
+		}
+	}
+}
+
+// TestIdentityEncodingInAnyCase: "Identity" is no coding (codings are
+// case-insensitive): the stream is filtered and kept as any other.
+func TestIdentityEncodingInAnyCase(t *testing.T) {
+	in := `data: {"choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}` + "\n\n" +
+		`data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}` + "\n\n" + "data: [DONE]\n\n"
+	for _, enc := range []string{"identity", "Identity", " IDENTITY "} {
+		p := queuePublisher()
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{"Content-Encoding": {enc}}, Body: io.NopCloser(strings.NewReader(in))}
+		wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+		got, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if strings.Contains(string(got), `"choices":[]`) {
+			t.Errorf("%q: the usage chunk reached the application", enc)
+		}
+		if ev := queuedResponse(t, p); ev.Response.Body != in {
+			t.Errorf("%q: event body %q (omitted %q), want the stream", enc, ev.Response.Body, ev.Response.BodyOmitted)
+		}
+	}
+}

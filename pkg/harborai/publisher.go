@@ -760,23 +760,37 @@ func (p *Publisher) encodeInto(dst []byte, q queued) ([]byte, bool) {
 		return dst, false
 	}
 	ev = redactBodies(ev, p.opts.redact)
-	mark := len(dst)
-	out, err := event.AppendEncode(dst, ev)
-	if err == nil && p.tooLarge(out[mark:]) {
-		// Bodies are what makes an event large: keep the call without the
-		// request body, and without the response body if it must be.
-		out, err = event.AppendEncode(dst, withoutBodies(ev, false))
-		if err == nil && p.tooLarge(out[mark:]) {
-			out, err = event.AppendEncode(dst, withoutBodies(ev, true))
-		}
-	}
-	if err != nil || p.tooLarge(out[mark:]) {
+	out, err := appendFitting(dst, ev, p.largest())
+	if err != nil {
 		p.c.dropInvalid.Add(1)
 		p.c.buffered.Add(-1)
-		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "bytes", len(out)-mark, "err", err)
+		p.opts.logger.Warn("harborai: event dropped", "event_id", ev.EventID, "err", err)
 		return dst, false
 	}
 	return out, true
+}
+
+// appendFitting appends ev's encoding to dst, in at most limit bytes:
+// bodies are what makes an event large, so the call is kept without the
+// request body, and without the response body if it must be, each marked
+// too_large. When even that does not fit, dst is returned as it was with
+// an error.
+func appendFitting(dst []byte, ev *event.Event, limit int) ([]byte, error) {
+	mark := len(dst)
+	out, err := event.AppendEncode(dst, ev)
+	if err == nil && len(out)-mark > limit {
+		out, err = event.AppendEncode(dst, withoutBodies(ev, false))
+		if err == nil && len(out)-mark > limit {
+			out, err = event.AppendEncode(dst, withoutBodies(ev, true))
+		}
+	}
+	switch {
+	case err != nil:
+		return dst, err
+	case len(out)-mark > limit:
+		return dst, fmt.Errorf("event of %d bytes without its bodies, limit %d", len(out)-mark, limit)
+	}
+	return out, nil
 }
 
 // withEventID gives ev an event id if it has none (see Publish).
@@ -807,11 +821,20 @@ func redactBodies(ev *event.Event, fn func(*event.Event, BodyPart, string) strin
 	return &c
 }
 
-// tooLarge reports whether data exceeds the connected server's max payload
-// (with room for the headers).
-func (p *Publisher) tooLarge(data []byte) bool {
-	limit := p.nc.MaxPayload()
-	return limit > 0 && int64(len(data))+1024 > limit
+// tooLarge reports whether data exceeds largest.
+func (p *Publisher) tooLarge(data []byte) bool { return len(data) > p.largest() }
+
+// largest is the largest encoded event the publisher sends: what the
+// connected server takes (with room for the headers), and never more than
+// event.MaxSize, the largest the ingestor and the replayer read by default,
+// whether the event goes to the broker or to the spool (before the first
+// connection, MaxPayload is unknown).
+func (p *Publisher) largest() int {
+	limit := event.MaxSize
+	if mp := p.nc.MaxPayload(); mp > 0 {
+		limit = int(min(int64(limit), mp-1024))
+	}
+	return limit
 }
 
 // withoutBodies returns a copy of ev without its request body, and without

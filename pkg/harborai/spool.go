@@ -118,10 +118,14 @@ func (s *spiller) add(batch [][]byte, q queued) [][]byte {
 		s.c.buffered.Add(-1)
 		return batch
 	}
-	data, err := event.Encode(redactBodies(ev, s.redact))
+	// As large as the replayer reads (event.MaxSize), bodies left out
+	// first, as on the way to the broker; a payload the spool refuses
+	// (spool.MaxRecordBytes) would fail the batch's other events with it.
+	data, err := appendFitting(nil, redactBodies(ev, s.redact), event.MaxSize)
 	if err != nil {
 		s.c.dropInvalid.Add(1)
 		s.c.buffered.Add(-1)
+		s.log.Warn("harborai: event dropped", "event_id", ev.EventID, "err", err)
 		return batch
 	}
 	return append(batch, data)

@@ -415,7 +415,7 @@ func (b *body) readHiding(p []byte) (int, error) {
 			if !b.gotOne {
 				b.gotOne, b.first = true, b.rec.now()
 			}
-			f.given = lastBytes(f.given, p[:n])
+			f.gave(p[:n])
 			b.mu.Unlock()
 			return n, nil
 		}
@@ -548,21 +548,18 @@ func (b *body) capture(p []byte) {
 
 // keepLast keeps in tail the last markerWindow bytes of the body, at
 // least, for a body not otherwise kept; b.mu is held.
-func (b *body) keepLast(p []byte) { b.tail = lastBytes(b.tail, p) }
-
-// lastBytes appends p to tail, which keeps the last markerWindow bytes at
-// least, and returns it.
-func lastBytes(tail, p []byte) []byte {
-	if tail == nil {
-		tail = make([]byte, 0, 2*markerWindow)
+func (b *body) keepLast(p []byte) {
+	if b.tail == nil {
+		b.tail = make([]byte, 0, 2*markerWindow)
 	}
 	if len(p) >= markerWindow {
-		return append(tail[:0], p[len(p)-markerWindow:]...)
+		b.tail = append(b.tail[:0], p[len(p)-markerWindow:]...)
+		return
 	}
-	if len(tail)+len(p) > cap(tail) {
-		tail = append(tail[:0], tail[len(tail)-markerWindow:]...)
+	if len(b.tail)+len(p) > cap(b.tail) {
+		b.tail = append(b.tail[:0], b.tail[len(b.tail)-markerWindow:]...)
 	}
-	return append(tail, p...)
+	b.tail = append(b.tail, p...)
 }
 
 // tailKeep is how much of the end of a body over the limit the event
@@ -713,7 +710,7 @@ func (b *body) complete() bool {
 		// What the caller was given: the filter reads ahead of it, and a
 		// caller that closes before the end marker reached it stopped
 		// early, whatever the filter holds.
-		last = b.hide.given
+		last = b.hide.lastGiven()
 	case b.length >= 0 && b.read == b.length:
 		return true
 	case b.truncated || b.omit != "":

@@ -21,11 +21,29 @@ type usageFilter struct {
 	off       int         // of out, already given
 	dropBlank bool        // the next line ends a dropped event
 	closed    atomic.Bool // the caller's Close: what the filter holds is not given any more
-	// given is the last bytes given to the caller (markerWindow at least),
+	// given[markerWindow-givenN:] is the last bytes given to the caller,
 	// where complete looks for a stream's end: the filter reads ahead of
-	// the caller. Under the body's mu.
-	given []byte
+	// the caller. In the filter's allocation, not one more per call; under
+	// the body's mu.
+	given  [markerWindow]byte
+	givenN int
 }
+
+// gave keeps the end of p, bytes just given to the caller, in given.
+func (f *usageFilter) gave(p []byte) {
+	if len(p) >= markerWindow {
+		f.givenN = copy(f.given[:], p[len(p)-markerWindow:])
+		return
+	}
+	keep := min(f.givenN, markerWindow-len(p))
+	copy(f.given[markerWindow-len(p)-keep:], f.given[markerWindow-keep:])
+	copy(f.given[markerWindow-len(p):], p)
+	f.givenN = keep + len(p)
+}
+
+// lastGiven returns the last bytes given to the caller, markerWindow at
+// most.
+func (f *usageFilter) lastGiven() []byte { return f.given[markerWindow-f.givenN:] }
 
 const maxHeldLine = 1 << 20
 

@@ -2,7 +2,9 @@ package harborai
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,6 +109,29 @@ func TestIdentityEncodingInAnyCase(t *testing.T) {
 		}
 		if ev := queuedResponse(t, p); ev.Response.Body != in {
 			t.Errorf("%q: event body %q (omitted %q), want the stream", enc, ev.Response.Body, ev.Response.BodyOmitted)
+		}
+	}
+}
+
+// TestFilterKeepsWhatItGave: the filter's record of the last bytes given to
+// the caller is the end of everything given, whatever the sizes of the
+// reads.
+func TestFilterKeepsWhatItGave(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		var f usageFilter
+		var all []byte
+		for range rng.IntN(40) {
+			p := make([]byte, rng.IntN(700))
+			for i := range p {
+				p[i] = byte('a' + rng.IntN(26))
+			}
+			f.gave(p)
+			all = append(all, p...)
+			want := all[max(0, len(all)-markerWindow):]
+			if got := f.lastGiven(); !bytes.Equal(got, want) {
+				t.Fatalf("after %d bytes given: last %d bytes kept differ from the %d given last", len(all), len(got), len(want))
+			}
 		}
 	}
 }

@@ -171,7 +171,8 @@ const (
 // spool): fn gets the event, to read its kind, provider, model and ids
 // (not to modify), which body it is, and the body; it returns the body to
 // publish ("" publishes none). It runs on the publisher's background
-// goroutine, never the caller's, and must be safe for that.
+// goroutines, never the caller's: with WithSpool, on the one that writes
+// the spool too, at the same time, so fn must be safe for concurrent use.
 //
 // The ingestor reads token usage from the response body: a hook that
 // rewrites message content must leave the vendor's usage fields as they

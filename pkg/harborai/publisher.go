@@ -78,9 +78,13 @@ type Publisher struct {
 	settled bool
 }
 
-// Connect returns a publisher to the NATS server at url. It does not wait
-// for the server: if it is unreachable, events queue (up to the bound) and
-// are published once it is reachable.
+// Connect returns a publisher to the NATS server at url (servers separated
+// by commas). It tries each server once before it returns: a refused
+// connection costs nothing, but a server that accepts and never answers, or
+// a host that drops the packets, holds Connect up to nats.Timeout for each
+// (2 s by default; WithNATSOptions(nats.Timeout(d)) shortens it, for the
+// reconnections too). If none answers, Connect returns all the same: events
+// queue (up to the bound) and are published once a server is reachable.
 func Connect(url string, opts ...Option) (*Publisher, error) {
 	o := defaultOptions()
 	for _, f := range opts {

@@ -22,6 +22,8 @@ func FuzzWithIncludeUsage(f *testing.F) {
 		`{"stream":true,"stream_options":{}}`, `{"stream":true,"stream_options":{"x":1}}`,
 		`{"stream":true,"stream_options":null}`, `{"stream_options":{"include_usage":false}}`,
 		`{"messages":[{"content":"}{\"]"}],"stream":true}`, `{"stream_options":1}`, `[1]`,
+		`{"stream":true,"stream_options":{},"stream_options":{"include_usage":true}}`,
+		`{"stream":true,"stream_options":{"include\u005fusage":false}}`,
 	} {
 		f.Add(s)
 	}
@@ -44,6 +46,17 @@ func FuzzWithIncludeUsage(f *testing.F) {
 		}
 		if !json.Valid([]byte(body)) {
 			return
+		}
+		// The caller's own choice, as a JSON decoder reads the body
+		// (duplicate keys: the last; escapes in keys decoded), is never
+		// overridden.
+		var asked struct {
+			StreamOptions map[string]json.RawMessage `json:"stream_options"`
+		}
+		if json.Unmarshal([]byte(body), &asked) == nil {
+			if _, said := asked.StreamOptions["include_usage"]; said {
+				t.Fatalf("withIncludeUsage(%q) = %q: the caller said include_usage already", body, got)
+			}
 		}
 		var v struct {
 			StreamOptions struct {

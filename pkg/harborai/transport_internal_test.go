@@ -173,6 +173,12 @@ func TestWithIncludeUsage(t *testing.T) {
 		{"not an object", `[1,2]`, "", false},
 		{"invalid", `{"stream":true,`, "", false},
 		{"strings with braces", `{"messages":[{"content":"}{\"]"}],"stream":true}`, `{"messages":[{"content":"}{\"]"}],"stream":true,"stream_options":{"include_usage":true}}`, true},
+		// A JSON decoder takes the last of duplicate keys, and decodes
+		// escapes in keys: these callers asked for usage themselves, and the
+		// body is left as they wrote it.
+		{"caller said true, duplicate options", `{"stream":true,"stream_options":{},"stream_options":{"include_usage":true}}`, "", false},
+		{"caller said true, escaped key", `{"stream":true,"stream_options":{"include\u005fusage":true}}`, "", false},
+		{"caller said true, escaped options key", `{"stream":true,"stream\u005foptions":{"include_usage":true}}`, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -204,9 +204,25 @@ func jsonString(v string) string {
 // withIncludeUsage returns body with stream_options.include_usage set to
 // true, and true, when the body does not say include_usage already; every
 // other byte of the body is kept as it was. It returns false when the caller
-// chose (include_usage present, true or false) or the body is not an object.
+// chose (include_usage present, true or false), when the body is not an
+// object, and when it cannot tell without decoding the body as a vendor
+// would: stream_options twice (a decoder takes the last), or a key with an
+// escape (which may spell stream_options or include_usage). Such a body is
+// sent as the caller wrote it, and no usage chunk is hidden from it.
 func withIncludeUsage(body string, f requestFields, members []member) (string, bool) {
 	if !f.object {
+		return "", false
+	}
+	options := 0
+	for _, m := range members {
+		if strings.IndexByte(m.key, '\\') >= 0 {
+			return "", false
+		}
+		if m.key == "stream_options" {
+			options++
+		}
+	}
+	if options > 1 {
 		return "", false
 	}
 	const opt = `"include_usage":true`
@@ -223,7 +239,7 @@ func withIncludeUsage(body string, f requestFields, members []member) (string, b
 			return "", false
 		}
 		for _, im := range inner {
-			if im.key == "include_usage" {
+			if im.key == "include_usage" || strings.IndexByte(im.key, '\\') >= 0 {
 				return "", false
 			}
 		}

@@ -80,6 +80,9 @@ func FuzzHidingBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string, piece, read uint8, small bool) {
 		want := filterWhole(in)
+		if ref := filterLines(in); want != ref && len(in) < maxHeldLine {
+			t.Fatalf("the filter makes %q of %q, line by line it is %q", want, in, ref)
+		}
 		limit := DefaultMaxBodyBytes
 		if small {
 			limit = 100
@@ -110,6 +113,36 @@ func FuzzHidingBody(f *testing.F) {
 			t.Errorf("event response = %+v, want body %q, omitted %q, success", r, wantBody, omitted)
 		}
 	})
+}
+
+// filterLines is what the usage filter is to make of a stream: its lines,
+// each ending at LF, CRLF or a lone CR (SSE's line endings), all passed on
+// but the usage chunk's data line and the blank line after it.
+func filterLines(in string) string {
+	var out strings.Builder
+	dropBlank := false
+	for in != "" {
+		n := len(in)
+		if i := strings.IndexAny(in, "\r\n"); i >= 0 {
+			n = i + 1
+			if in[i] == '\r' && i+1 < len(in) && in[i+1] == '\n' {
+				n++
+			}
+		}
+		line := in[:n]
+		in = in[n:]
+		blank := strings.Trim(line, "\r\n") == ""
+		switch {
+		case dropBlank && blank:
+			dropBlank = false
+		case usageOnly([]byte(line)):
+			dropBlank = true
+		default:
+			dropBlank = false
+			out.WriteString(line)
+		}
+	}
+	return out.String()
 }
 
 // filterWhole is what the usage filter passes on of a whole stream.

@@ -234,6 +234,11 @@ func usageFilterCases() []struct{ name, in, want string } {
 		{"spaced usage chunk hidden", chunk + `data: {"choices": [ ], "usage": {"prompt_tokens": 1}}` + "\n\n" + done, chunk + done},
 		{"tabbed usage chunk hidden", chunk + "data: {\"usage\":{\"prompt_tokens\":1},\"choices\":[\t]}\n\n" + done, chunk + done},
 		{"crlf", strings.ReplaceAll(chunk+usage+done, "\n", "\r\n"), strings.ReplaceAll(chunk+done, "\n", "\r\n")},
+		// SSE's third line ending: a lone CR. Lines pass as they end, not
+		// at the stream's end.
+		{"cr", strings.ReplaceAll(chunk+usage+done, "\n", "\r"), strings.ReplaceAll(chunk+done, "\n", "\r")},
+		{"mixed endings", chunk + strings.ReplaceAll(usage, "\n", "\r") + "data: [DONE]\r\n\r\n", chunk + "data: [DONE]\r\n\r\n"},
+		{"cr then lf apart", "data: a\r\rdata: b\r\n\r\n", "data: a\r\rdata: b\r\n\r\n"},
 		{"azure filter results kept", azureFirst + chunk + usage + done, azureFirst + chunk + done},
 		{"usage in a choice chunk kept", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n"},
 		{"no trailing newline", chunk + "data: partial", chunk + "data: partial"},

@@ -9,9 +9,11 @@ import (
 // stream_options.include_usage adds when the transport, not the caller,
 // asked for it: a data line whose JSON has an empty "choices" and a
 // "usage" object, with the blank line that ends its event. Every other byte
-// passes unchanged. Lines are passed on whole: a line waits for its newline
-// (vendors flush whole events, so nothing waits in practice), and a line
-// longer than maxHeldLine is passed on without waiting.
+// passes unchanged. Lines are passed on whole: a line waits for its line
+// ending, LF, CRLF or a lone CR, as SSE has them (vendors flush whole
+// events, so nothing waits in practice), and a line longer than maxHeldLine
+// is passed on without waiting. A CR that ends what was read ends its line
+// at once: an LF that then comes first belongs to it (afterCR).
 type usageFilter struct {
 	line      []byte      // the current line, until its newline
 	out       []byte      // bytes for the caller
@@ -20,6 +22,8 @@ type usageFilter struct {
 	rest      []byte      // read and not yet looked at
 	off       int         // of out, already given
 	dropBlank bool        // the next line ends a dropped event
+	afterCR   bool        // the last line ended with CR: an LF next is its CRLF's
+	crKept    bool        // and that line was passed on
 	closed    atomic.Bool // the caller's Close: what the filter holds is not given any more
 	// given[markerWindow-givenN:] is the last bytes given to the caller,
 	// where complete looks for a stream's end: the filter reads ahead of
@@ -66,8 +70,19 @@ func (f *usageFilter) write(p []byte) {
 // on, and returns the rest.
 func (f *usageFilter) writeSome(p []byte) []byte {
 	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
+		if f.afterCR {
+			f.afterCR = false
+			if p[0] == '\n' {
+				p = p[1:]
+				if f.crKept {
+					f.out = append(f.out, '\n')
+					return p
+				}
+				continue
+			}
+		}
+		i, ok := lineEnd(p)
+		if !ok {
 			f.line = append(f.line, p...)
 			if len(f.line) > maxHeldLine {
 				f.out = append(f.out, f.line...)
@@ -78,13 +93,13 @@ func (f *usageFilter) writeSome(p []byte) []byte {
 		}
 		had := len(f.out)
 		if len(f.line) == 0 {
-			f.endLine(p[:i+1])
+			f.endLine(p[:i])
 		} else {
-			f.line = append(f.line, p[:i+1]...)
+			f.line = append(f.line, p[:i]...)
 			f.endLine(f.line)
 			f.line = f.line[:0]
 		}
-		p = p[i+1:]
+		p = p[i:]
 		if len(f.out) > had {
 			return p
 		}
@@ -102,7 +117,7 @@ func (f *usageFilter) fill(p []byte) int {
 	n := f.drain(p)
 	for n < len(p) && len(f.rest) > 0 { // out and part are empty here
 		i := bytes.IndexByte(f.rest, '\n')
-		if i < 0 || len(f.line) > 0 {
+		if i < 0 || len(f.line) > 0 || f.afterCR || loneCR(f.rest[:i]) {
 			f.rest = f.writeSome(f.rest)
 			n += f.drain(p[n:])
 			continue
@@ -120,9 +135,33 @@ func (f *usageFilter) fill(p []byte) int {
 
 // endLine passes on or drops one whole line.
 func (f *usageFilter) endLine(line []byte) {
-	if f.keep(line) {
+	kept := f.keep(line)
+	if kept {
 		f.out = append(f.out, line...)
 	}
+	f.afterCR, f.crKept = len(line) > 0 && line[len(line)-1] == '\r', kept
+}
+
+// lineEnd returns the length of p's first line, its line ending included,
+// and false when p has none: LF, CRLF, or a CR that is not before an LF
+// (at p's end too: see afterCR).
+func lineEnd(p []byte) (int, bool) {
+	i := bytes.IndexByte(p, '\n')
+	q := p
+	if i >= 0 {
+		q = p[:i]
+	}
+	if j := bytes.IndexByte(q, '\r'); j >= 0 && (i < 0 || j < i-1) {
+		return j + 1, true
+	}
+	return i + 1, i >= 0
+}
+
+// loneCR reports whether line, up to its LF, has a CR that does not end it
+// (CRLF): a line ending of its own.
+func loneCR(line []byte) bool {
+	j := bytes.IndexByte(line, '\r')
+	return j >= 0 && j < len(line)-1
 }
 
 // keep reports whether a whole line passes: not the usage chunk's data

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harborai/ingest/pkg/event"
 )
@@ -133,5 +134,35 @@ func TestFilterKeepsWhatItGave(t *testing.T) {
 				t.Fatalf("after %d bytes given: last %d bytes kept differ from the %d given last", len(all), len(got), len(want))
 			}
 		}
+	}
+}
+
+// TestFilterPassesLinesEndingInCR: a stream whose lines end with a lone CR
+// (SSE allows it) reaches the application event by event through the usage
+// filter, not at the stream's end.
+func TestFilterPassesLinesEndingInCR(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n", "\r"} {
+		pr, pw := io.Pipe()
+		p := queuePublisher()
+		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{}, Body: pr}
+		wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+		first := `data: {"choices":[{"index":0,"delta":{"content":"first"}}],"usage":null}` + eol + eol
+		go func() { _, _ = io.WriteString(pw, first) }() // then nothing, until the test closes the pipe
+		got := make(chan string, 1)
+		go func() {
+			buf := make([]byte, 4096)
+			n, _ := resp.Body.Read(buf)
+			got <- string(buf[:n])
+		}()
+		select {
+		case s := <-got:
+			if !strings.HasPrefix(first, s) || s == "" {
+				t.Errorf("%q: the first read gave %q, want the start of %q", eol, s, first)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%q: the first event, sent whole, has not reached the application in 5 s: held until the stream's end", eol)
+		}
+		_ = pw.Close()
+		_ = resp.Body.Close()
 	}
 }

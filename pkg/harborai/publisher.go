@@ -879,11 +879,23 @@ func (p *Publisher) send(m *nats.Msg) bool {
 		a := &nats.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}
 		p.inflight.Add(1)
 		p.attempts.Store(a, m)
-		if _, err := p.js.PublishMsgAsync(a); err != nil {
+		if _, err := p.js.PublishMsgAsync(a, stallWait); err != nil {
 			if _, owned := p.attempts.LoadAndDelete(a); !owned {
 				return true // its failure was handled first: m is in retries
 			}
 			p.inflight.Add(-1)
+			if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+				// WithMaxPending messages await their acks: nothing was
+				// sent, and nats.go waited stallWait for room. Wait
+				// again, unless Close gave up meanwhile.
+				select {
+				case <-p.abort:
+					p.held = append(p.held, m)
+					return false
+				default:
+				}
+				continue
+			}
 			if errors.Is(err, nats.ErrMaxPayload) {
 				// The server's limit is below what take and encode
 				// checked (it was not connected then): send a batch in
@@ -897,6 +909,12 @@ func (p *Publisher) send(m *nats.Msg) bool {
 		return true
 	}
 }
+
+// stallWait bounds how long a publish waits inside nats.go for room among
+// the messages awaiting their acks (WithMaxPending), 200 ms by default:
+// send looks whether Close gave up between waits, so that Close keeps to
+// its deadline.
+var stallWait = jetstream.WithStallWait(20 * time.Millisecond)
 
 // onAck counts an acked message's events as published, unless Close has
 // counted them already. It counts before lowering inflight, which run

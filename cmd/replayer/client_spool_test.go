@@ -11,9 +11,7 @@ import (
 	"github.com/harborai/ingest/internal/ingestor"
 	"github.com/harborai/ingest/internal/pgtest"
 	"github.com/harborai/ingest/internal/testutil"
-	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
-	"github.com/harborai/ingest/pkg/spool"
 )
 
 // TestReplayClientSpool: the calls an application made through the
@@ -47,20 +45,7 @@ func TestReplayClientSpool(t *testing.T) {
 	}
 
 	// The reference: the same events published to an ingestor.
-	var evs []*event.Event
-	segs, err := spool.Segments(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, seg := range segs {
-		if _, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
-			ev, err := event.Decode(rec.Data, 0)
-			evs = append(evs, ev)
-			return err
-		}); err != nil {
-			t.Fatalf("ReadSegment(%s) = %v", seg.Name, err)
-		}
-	}
+	evs := testutil.SpooledEvents(t, dir)
 	cluster := pgtest.Start(t)
 	cfg := ingestor.DefaultConfig()
 	cfg.PostgresURL = cluster.NewDB(t)

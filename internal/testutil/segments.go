@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/spool"
 )
 
 // LoadedSegments puts one segment file in spoolDir/done/ (where the
@@ -36,4 +39,30 @@ func LoadedSegments(t testing.TB, spoolDir string, ages ...time.Duration) []stri
 func Exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// SpooledEvents returns the events of every segment of the spool in dir,
+// decoded, failing t on a segment that cannot be read, a corrupt line or a
+// record that is not an event.
+func SpooledEvents(t testing.TB, dir string) []*event.Event {
+	t.Helper()
+	segs, err := spool.Segments(dir)
+	if err != nil {
+		t.Fatalf("spool.Segments(%s) = %v", dir, err)
+	}
+	var evs []*event.Event
+	for _, seg := range segs {
+		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
+			ev, err := event.Decode(rec.Data, 0)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", rec.Line, err)
+			}
+			evs = append(evs, ev)
+			return nil
+		})
+		if err != nil || st.CorruptCount != 0 {
+			t.Fatalf("ReadSegment(%s) = %v, %d corrupt lines", seg.Name, err, st.CorruptCount)
+		}
+	}
+	return evs
 }

@@ -9,28 +9,7 @@ import (
 	"github.com/harborai/ingest/internal/testutil"
 	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
-	"github.com/harborai/ingest/pkg/spool"
 )
-
-// spooledAll returns the events in dir's spool segments, decoded.
-func spooledAll(t *testing.T, dir string) []*event.Event {
-	t.Helper()
-	segs, err := spool.Segments(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []*event.Event
-	for _, seg := range segs {
-		if _, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
-			ev, err := event.Decode(rec.Data, 0)
-			evs = append(evs, ev)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return evs
-}
 
 // TestCallAPIsCopyTheApplicationsMaps: NewCall, Request and LogCall return
 // before their events are encoded, on the publisher's goroutine. An
@@ -61,7 +40,7 @@ func TestCallAPIsCopyTheApplicationsMaps(t *testing.T) {
 		pricing.InputPrice = "9"
 	}
 	closeWithin(pub, 2*time.Second)
-	evs := spooledAll(t, dir)
+	evs := testutil.SpooledEvents(t, dir)
 	if len(evs) != 3 {
 		t.Fatalf("the spool holds %d events, want 3 (Stats %+v)", len(evs), pub.Stats())
 	}

@@ -11,9 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/harborai/ingest/internal/testutil"
-	"github.com/harborai/ingest/pkg/event"
 	"github.com/harborai/ingest/pkg/harborai"
-	"github.com/harborai/ingest/pkg/spool"
 )
 
 // TestTransportBrokerDown makes thousands of calls through the Transport
@@ -132,28 +130,11 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	return sum
 }
 
-// spooledEvents reads every record of the spool in dir and checks it
+// spooledEvents counts the events of the spool in dir, checking each
 // decodes as an event.
 func spooledEvents(t *testing.T, dir string) int64 {
 	t.Helper()
-	segs, err := spool.Segments(dir)
-	if err != nil {
-		t.Fatalf("spool.Segments() = %v", err)
-	}
-	var n int64
-	for _, seg := range segs {
-		st, err := spool.ReadSegment(seg.Path, func(rec spool.Record) error {
-			if _, err := event.Decode(rec.Data, 0); err != nil {
-				return fmt.Errorf("record %d: %w", rec.Line, err)
-			}
-			n++
-			return nil
-		})
-		if err != nil || st.CorruptCount != 0 {
-			t.Fatalf("ReadSegment(%s) = %v, %d corrupt lines", seg.Name, err, st.CorruptCount)
-		}
-	}
-	return n
+	return int64(len(testutil.SpooledEvents(t, dir)))
 }
 
 // TestTransportTTFB checks the Transport does not delay the first byte of

@@ -709,7 +709,12 @@ func (b *body) complete() bool {
 	case b.hide != nil:
 		// What the caller was given: the filter reads ahead of it, and a
 		// caller that closes before the end marker reached it stopped
-		// early, whatever the filter holds.
+		// early, whatever the filter holds. A body of known length is
+		// whole once the caller was given every byte read but those
+		// hidden.
+		if b.length >= 0 && b.read == b.length && b.hide.gaveAll+b.hide.hidden.Load() == b.read {
+			return true
+		}
 		last = b.hide.lastGiven()
 	case b.length >= 0 && b.read == b.length:
 		return true

@@ -31,10 +31,16 @@ type usageFilter struct {
 	// the body's mu.
 	given  [markerWindow]byte
 	givenN int
+	// gaveAll counts the bytes given to the caller (under the body's mu),
+	// hidden those the filter dropped (the reading goroutine's; read by
+	// Close): together they are every byte read once the caller has all.
+	gaveAll int64
+	hidden  atomic.Int64
 }
 
 // gave keeps the end of p, bytes just given to the caller, in given.
 func (f *usageFilter) gave(p []byte) {
+	f.gaveAll += int64(len(p))
 	if len(p) >= markerWindow {
 		f.givenN = copy(f.given[:], p[len(p)-markerWindow:])
 		return
@@ -78,6 +84,7 @@ func (f *usageFilter) writeSome(p []byte) []byte {
 					f.out = append(f.out, '\n')
 					return p
 				}
+				f.hidden.Add(1)
 				continue
 			}
 		}
@@ -170,13 +177,14 @@ func (f *usageFilter) keep(line []byte) bool {
 	switch {
 	case f.dropBlank && blank(line):
 		f.dropBlank = false
-		return false
 	case usageOnly(line):
 		f.dropBlank = true
-		return false
+	default:
+		f.dropBlank = false
+		return true
 	}
-	f.dropBlank = false
-	return true
+	f.hidden.Add(int64(len(line)))
+	return false
 }
 
 // blank reports whether line is only a line ending.

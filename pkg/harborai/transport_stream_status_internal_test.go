@@ -3,9 +3,11 @@ package harborai
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +166,84 @@ func TestFilterPassesLinesEndingInCR(t *testing.T) {
 		}
 		_ = pw.Close()
 		_ = resp.Body.Close()
+	}
+}
+
+// TestKnownLengthReadWholeThroughFilter: a reply of known length to a
+// stream request (a server that does not stream answers with one JSON
+// document) that the application decodes whole and closes without reading
+// EOF is a whole call through the usage filter too; closed before its end,
+// it is abandoned.
+func TestKnownLengthReadWholeThroughFilter(t *testing.T) {
+	doc := `{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
+	decodeJSON := func(r io.Reader) {
+		var v map[string]any
+		if err := json.NewDecoder(r).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name, in string
+		read     func(io.Reader)
+		known    bool
+		want     string
+	}{
+		{"json decoded, known length", doc, decodeJSON, true, event.StatusSuccess},
+		// A stream request's reply of unknown length, closed without EOF:
+		// no marker tells it whole (as without the filter).
+		{"json decoded, unknown length", doc, decodeJSON, false, event.StatusAbandoned},
+		{"json, 10 bytes read", doc, func(r io.Reader) { _, _ = io.ReadFull(r, make([]byte, 10)) }, true, event.StatusAbandoned},
+	} {
+		for _, hide := range []bool{false, true} {
+			p := queuePublisher()
+			var f *usageFilter
+			if hide {
+				f = new(usageFilter)
+			}
+			length := int64(-1)
+			if tt.known {
+				length = int64(len(tt.in))
+			}
+			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: length, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tt.in))}
+			wrap(p, resp, DefaultMaxBodyBytes, f)
+			tt.read(resp.Body)
+			_ = resp.Body.Close()
+			if got := queuedResponse(t, p).Response.Status; got != tt.want {
+				t.Errorf("%s, filter %v: status %q, want %q", tt.name, hide, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestJSONReplyToAStreamRequest: through the Transport, which asks a
+// stream request for its usage and so filters the reply, a server that
+// answers with one JSON document (net/http sets its length) decoded whole
+// and closed is a whole call.
+func TestJSONReplyToAStreamRequest(t *testing.T) {
+	const reply = `{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, reply)
+	}))
+	defer srv.Close()
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	p := queuePublisher()
+	tr := NewTransport(p, base, WithBaseURL("openai", srv.URL))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[],"stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if got := queuedResponse(t, p).Response.Status; got != event.StatusSuccess {
+		t.Errorf("the %d-byte reply decoded whole, then closed: status %q, want %q", len(reply), got, event.StatusSuccess)
 	}
 }

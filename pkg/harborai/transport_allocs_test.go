@@ -3,6 +3,7 @@ package harborai_test
 import (
 	"bytes"
 	"io"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -50,7 +51,15 @@ func transportAllocs(t *testing.T, base http.RoundTripper, body string) float64 
 	for range 50 {
 		call()
 	}
-	return testing.AllocsPerRun(1000, call)
+	// testing.AllocsPerRun counts the whole process's allocations: a
+	// goroutine left by an earlier test, or the broker's own, adds to some
+	// rounds (a chat call read 14 once in four runs of the package). The
+	// least of five rounds is the call's own.
+	least := math.Inf(1)
+	for range 5 {
+		least = min(least, testing.AllocsPerRun(200, call))
+	}
+	return least
 }
 
 const (

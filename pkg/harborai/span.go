@@ -106,6 +106,19 @@ func adoptSpan(h *event.Event, span trace.Span) {
 	span.SetAttributes(attrCallID.String(h.CallID), attrHBTraceID.String(h.HBTraceID))
 }
 
+// spanLearnt gives the span what a request body copied as it was sent
+// said, known only once it was read: the model (the span was named for the
+// operation alone), and that the call is a stream.
+func spanLearnt(span trace.Span, op string, named bool, model string, stream bool) {
+	if named {
+		span.SetName(op + " " + model)
+		span.SetAttributes(semconv.GenAIRequestModel(model))
+	}
+	if stream {
+		span.SetAttributes(semconv.GenAIRequestStream(true))
+	}
+}
+
 // endSpan sets what the response says (served model, tokens read with
 // pkg/parse, errors) and ends the span.
 func endSpan(r *recording, resp *event.Response, body []byte) {

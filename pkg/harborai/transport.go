@@ -261,7 +261,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if tee != nil {
 		// Published with its body, once the base transport has read it.
 		rec.events.req.set(rec.header(), evReq)
-		rec.extra, tee.rec = &extra{tee: tee}, rec
+		rec.extra, tee.rec = &extra{tee: tee, op: a.operation}, rec
 	} else {
 		rec.request(evReq)
 	}

@@ -40,6 +40,7 @@ type recording struct {
 // recording of every call stays in a smaller size class.
 type extra struct {
 	tee *teeBody // the request body, when it is copied as it is sent
+	op  string   // the call's operation, for the span's name once tee has read the model
 	// sent is the Transport's map of requests in flight to the copies
 	// the base got, for a base with CancelRequest; req is this call's.
 	sent *sync.Map
@@ -90,9 +91,14 @@ func (r *recording) finish(resp event.Response, body []byte, decode *laterDecode
 			stream, model := x.tee.end()
 			h := r.header()
 			h.Stream = h.Stream || stream
+			named := h.Model != ""
 			if h.Model == "" && !r.deferred {
 				h.Model = model
 			}
+			if r.span != nil {
+				spanLearnt(r.span, x.op, !named && h.Model != "", h.Model, stream && !r.stream)
+			}
+			r.stream = r.stream || stream
 		}
 		if x.sent != nil {
 			x.sent.Delete(x.req) // no longer cancellable through the base

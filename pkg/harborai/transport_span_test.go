@@ -208,3 +208,56 @@ func TestSpanServerPort(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanOfABodySentAsWritten: a request body with no GetBody and no
+// length (a pipe) is copied as it is sent, so its model and stream flag are
+// known only once it was read; the span, started before, gets them then:
+// its name "{operation} {model}", gen_ai.request.model and
+// gen_ai.request.stream, and the stream's time to first chunk, as the
+// call's events record them.
+func TestSpanOfABodySentAsWritten(t *testing.T) {
+	srv := startBroker(t)
+	emu := startEmulator(t)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	pub := connect(t, srv.ClientURL(), harborai.WithTracerProvider(tp))
+	client := pub.HTTPClient(&http.Client{Transport: baseTransport(t)}, emulatorBases(emu)...)
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+		_ = pw.Close()
+	}()
+	req, err := http.NewRequest(http.MethodPost, emu.Endpoint("openai", "gpt-4o-mini", true), pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans ended, want 1", len(spans))
+	}
+	s := spans[0]
+	attrs := map[attribute.Key]attribute.Value{}
+	for _, kv := range s.Attributes() {
+		attrs[kv.Key] = kv.Value
+	}
+	if s.Name() != "chat gpt-4o-mini" {
+		t.Errorf("span name %q, want %q", s.Name(), "chat gpt-4o-mini")
+	}
+	if got := attrs["gen_ai.request.model"].AsString(); got != "gpt-4o-mini" {
+		t.Errorf("gen_ai.request.model %q, want gpt-4o-mini", got)
+	}
+	if !attrs["gen_ai.request.stream"].AsBool() {
+		t.Errorf("gen_ai.request.stream not set for a stream")
+	}
+	if _, ok := attrs["gen_ai.response.time_to_first_chunk"]; !ok {
+		t.Errorf("gen_ai.response.time_to_first_chunk not set for a stream")
+	}
+}

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,45 +204,11 @@ func TestDBSchemaDrift(t *testing.T) {
 	}
 }
 
-// silentAddr returns a loopback host:port that accepts connections and
-// never answers on them: a PostgreSQL that hangs.
-func silentAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
-
 // TestDBTimeout: a database that never answers is reported after -timeout,
 // naming the flag, where before every db command waited 10 minutes; a
 // negative -timeout is a flag error.
 func TestDBTimeout(t *testing.T) {
-	url := "postgres://harbor@" + silentAddr(t) + "/harbor?sslmode=disable"
+	url := "postgres://harbor@" + testutil.SilentAddr(t) + "/harbor?sslmode=disable"
 	for _, cmd := range []string{"migrate", "status", "prune"} {
 		t.Run(cmd, func(t *testing.T) {
 			start := time.Now()
@@ -272,7 +236,7 @@ func TestDBInterrupt(t *testing.T) {
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
 
-	url := "postgres://harbor@" + silentAddr(t) + "/harbor?sslmode=disable"
+	url := "postgres://harbor@" + testutil.SilentAddr(t) + "/harbor?sslmode=disable"
 	type result struct {
 		stderr string
 		code   int

@@ -79,12 +79,14 @@ type Publisher struct {
 }
 
 // Connect returns a publisher to the NATS server at url (servers separated
-// by commas). It tries each server once before it returns: a refused
-// connection costs nothing, but a server that accepts and never answers, or
-// a host that drops the packets, holds Connect up to nats.Timeout for each
-// (2 s by default; WithNATSOptions(nats.Timeout(d)) shortens it, for the
-// reconnections too). If none answers, Connect returns all the same: events
-// queue (up to the bound) and are published once a server is reachable.
+// by commas). It tries each server once before it returns, all of them
+// within 500 ms: a server that accepts and never answers, or a host that
+// drops the packets, does not hold the application's start for longer. If
+// none answers by then, Connect returns all the same, nats.go goes on
+// trying in the background (each attempt bounded by nats.Timeout, 2 s by
+// default), and events queue (up to the bound) until a server is
+// reachable. With the application's own dialer (nats.SetCustomDialer),
+// nats.Timeout bounds each first attempt instead.
 func Connect(url string, opts ...Option) (*Publisher, error) {
 	o := defaultOptions()
 	for _, f := range opts {
@@ -149,8 +151,18 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 			dialer.d.SetMultipathTCP(*no.AllowMultipathTCP)
 		}
 		no.CustomDialer = dialer
+		// The first attempts, at every server of url, end within
+		// connectWithin together: a server that accepts and never
+		// answers must not hold the application's start for nats.Timeout
+		// each. Past it, nats.go goes on trying in the background, with
+		// nats.Timeout, while events queue.
+		until := time.Now().Add(connectWithin)
+		dialer.until.Store(&until)
 	}
 	nc, err := no.Connect()
+	if dialer != nil {
+		dialer.until.Store(nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
 	}
@@ -173,14 +185,47 @@ const flusherTimeout = 10 * time.Second
 type connDialer struct {
 	d    net.Dialer
 	last atomic.Pointer[net.Conn]
+	// until bounds the connections made while Connect runs (dial,
+	// handshake, the server's INFO); nil after.
+	until atomic.Pointer[time.Time]
 }
 
+// connectWithin bounds Connect's first attempts at the servers, together.
+const connectWithin = 500 * time.Millisecond
+
 func (d *connDialer) Dial(network, address string) (net.Conn, error) {
-	c, err := d.d.Dial(network, address)
+	var c net.Conn
+	var err error
+	if u := d.until.Load(); u != nil {
+		ctx, cancel := context.WithDeadline(context.Background(), *u)
+		c, err = d.d.DialContext(ctx, network, address)
+		cancel()
+		if err == nil {
+			c = &boundConn{Conn: c, until: &d.until}
+		}
+	} else {
+		c, err = d.d.Dial(network, address)
+	}
 	if err == nil {
 		d.last.Store(&c)
 	}
 	return c, err
+}
+
+// boundConn is a connection made while Connect runs: the deadlines nats.go
+// sets for its handshake (nats.Timeout) are cut to Connect's bound while
+// there is one. Clearing a deadline, and any deadline after Connect, is
+// passed on as it is.
+type boundConn struct {
+	net.Conn
+	until *atomic.Pointer[time.Time]
+}
+
+func (c *boundConn) SetDeadline(t time.Time) error {
+	if u := c.until.Load(); u != nil && !t.IsZero() && t.After(*u) {
+		t = *u
+	}
+	return c.Conn.SetDeadline(t)
 }
 
 // cut closes the connection made last: a write blocked on it fails.

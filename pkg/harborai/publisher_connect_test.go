@@ -1,0 +1,105 @@
+package harborai_test
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/harborai/ingest/internal/testutil"
+	"github.com/harborai/ingest/pkg/harborai"
+)
+
+// TestConnectDoesNotHoldTheStart: servers that accept and never answer
+// (frozen, or lost behind a proxy) hold Connect about half a second in all,
+// not nats.Timeout (2 s) each: it took 6 s for three before.
+func TestConnectDoesNotHoldTheStart(t *testing.T) {
+	url := "nats://" + testutil.SilentAddr(t) + ",nats://" + testutil.SilentAddr(t) + ",nats://" + testutil.SilentAddr(t)
+	start := time.Now()
+	pub, err := harborai.Connect(url)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	defer closeWithin(pub, 100*time.Millisecond)
+	if took > 1500*time.Millisecond {
+		t.Errorf("Connect to three servers that never answer took %v, want about 500 ms", took)
+	}
+	publishCalls(t, pub, 1) // queued, not lost: counted at Close
+}
+
+// delayed returns a loopback host:port that forwards each connection to
+// addr after delay: a server slow to answer (far away, or loaded).
+func delayed(t *testing.T, addr string, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	keep := func(c net.Conn) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	}
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			keep(c)
+			wg.Go(func() {
+				time.Sleep(delay)
+				s, err := net.Dial("tcp", addr)
+				if err != nil {
+					_ = c.Close()
+					return
+				}
+				keep(s)
+				go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
+				_, _ = io.Copy(c, s)
+				_ = c.Close()
+			})
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// TestConnectToASlowServer: a server that answers after Connect's bound
+// (but within nats.Timeout) is connected to in the background, and the
+// events queued meanwhile are published: none is lost.
+func TestConnectToASlowServer(t *testing.T) {
+	srv := startBroker(t)
+	addr := srv.ClientURL()[len("nats://"):]
+	start := time.Now()
+	pub, err := harborai.Connect("nats://" + delayed(t, addr, 800*time.Millisecond))
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	if took > 1500*time.Millisecond {
+		t.Errorf("Connect took %v", took)
+	}
+	publishCalls(t, pub, 10)
+	waitFor(t, 30*time.Second, "the events published", func() (bool, string) {
+		st := pub.Stats()
+		return st.Published == st.Attempted, ""
+	})
+	closeWithin(pub, 5*time.Second)
+	if st := pub.Stats(); st.Published != st.Attempted || st.Attempted == 0 || st.Dropped != 0 {
+		t.Errorf("Stats() = %+v, want every event published", st)
+	}
+}

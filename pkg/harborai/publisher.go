@@ -79,10 +79,10 @@ type Publisher struct {
 }
 
 // Connect returns a publisher to the NATS server at url (servers separated
-// by commas). It tries each server once before it returns, all of them
-// within 500 ms: a server that accepts and never answers, or a host that
-// drops the packets, does not hold the application's start for longer. If
-// none answers by then, Connect returns all the same, nats.go goes on
+// by commas). It tries each server once before it returns, each within
+// 500 ms: a server that accepts and never answers, or a host that drops
+// the packets, does not hold the application's start for longer. If none
+// answers, Connect returns all the same, nats.go goes on
 // trying in the background (each attempt bounded by nats.Timeout, 2 s by
 // default), and events queue (up to the bound) until a server is
 // reachable. With the application's own dialer (nats.SetCustomDialer),
@@ -151,17 +151,16 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 			dialer.d.SetMultipathTCP(*no.AllowMultipathTCP)
 		}
 		no.CustomDialer = dialer
-		// The first attempts, at every server of url, end within
-		// connectWithin together: a server that accepts and never
-		// answers must not hold the application's start for nats.Timeout
-		// each. Past it, nats.go goes on trying in the background, with
+		// Each first attempt, at each server of url, ends within
+		// connectWithin: a server that accepts and never answers must not
+		// hold the application's start for nats.Timeout. When none
+		// answered, nats.go goes on trying in the background, with
 		// nats.Timeout, while events queue.
-		until := time.Now().Add(connectWithin)
-		dialer.until.Store(&until)
+		dialer.connecting.Store(true)
 	}
 	nc, err := no.Connect()
 	if dialer != nil {
-		dialer.until.Store(nil)
+		dialer.connecting.Store(false)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
@@ -185,23 +184,24 @@ const flusherTimeout = 10 * time.Second
 type connDialer struct {
 	d    net.Dialer
 	last atomic.Pointer[net.Conn]
-	// until bounds the connections made while Connect runs (dial,
-	// handshake, the server's INFO); nil after.
-	until atomic.Pointer[time.Time]
+	// connecting is set while Connect runs: its attempts (dial,
+	// handshake, the server's INFO) end within connectWithin each.
+	connecting atomic.Bool
 }
 
-// connectWithin bounds Connect's first attempts at the servers, together.
+// connectWithin bounds each of Connect's first attempts.
 const connectWithin = 500 * time.Millisecond
 
 func (d *connDialer) Dial(network, address string) (net.Conn, error) {
 	var c net.Conn
 	var err error
-	if u := d.until.Load(); u != nil {
-		ctx, cancel := context.WithDeadline(context.Background(), *u)
+	if d.connecting.Load() {
+		until := time.Now().Add(connectWithin)
+		ctx, cancel := context.WithDeadline(context.Background(), until)
 		c, err = d.d.DialContext(ctx, network, address)
 		cancel()
 		if err == nil {
-			c = &boundConn{Conn: c, until: &d.until}
+			c = &boundConn{Conn: c, until: until, connecting: &d.connecting}
 		}
 	} else {
 		c, err = d.d.Dial(network, address)
@@ -213,17 +213,18 @@ func (d *connDialer) Dial(network, address string) (net.Conn, error) {
 }
 
 // boundConn is a connection made while Connect runs: the deadlines nats.go
-// sets for its handshake (nats.Timeout) are cut to Connect's bound while
-// there is one. Clearing a deadline, and any deadline after Connect, is
-// passed on as it is.
+// sets for its handshake (nats.Timeout) are cut to until while Connect
+// runs. Clearing a deadline, and any deadline after Connect, is passed on
+// as it is.
 type boundConn struct {
 	net.Conn
-	until *atomic.Pointer[time.Time]
+	until      time.Time
+	connecting *atomic.Bool
 }
 
 func (c *boundConn) SetDeadline(t time.Time) error {
-	if u := c.until.Load(); u != nil && !t.IsZero() && t.After(*u) {
-		t = *u
+	if c.connecting.Load() && !t.IsZero() && t.After(c.until) {
+		t = c.until
 	}
 	return c.Conn.SetDeadline(t)
 }

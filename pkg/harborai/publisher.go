@@ -144,6 +144,7 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 	var dialer *connDialer
 	if no.CustomDialer == nil { // the application's own dialer wins
 		dialer = &connDialer{d: net.Dialer{Timeout: no.Timeout}}
+		dialer.ctx, dialer.stop = context.WithCancel(context.Background())
 		if no.Dialer != nil {
 			dialer.d = *no.Dialer
 		}
@@ -155,8 +156,10 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 		// connectWithin: a server that accepts and never answers must not
 		// hold the application's start for nats.Timeout. When none
 		// answered, nats.go goes on trying in the background, with
-		// nats.Timeout, while events queue.
-		dialer.connecting.Store(true)
+		// nats.Timeout, while events queue; without that retry (an
+		// application's RetryOnFailedConnect(false)), Connect would fail
+		// instead, so nats.Timeout is left to bound it.
+		dialer.connecting.Store(no.RetryOnFailedConnect)
 	}
 	nc, err := no.Connect()
 	if dialer != nil {
@@ -187,6 +190,17 @@ type connDialer struct {
 	// connecting is set while Connect runs: its attempts (dial,
 	// handshake, the server's INFO) end within connectWithin each.
 	connecting atomic.Bool
+	// ctx ends when stop is called (Close): a dial in flight fails.
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+// abort fails the connection attempt in flight, dial or handshake, and any
+// later one: nats.go holds the connection's lock through a reconnection's
+// handshake, up to nats.Timeout, which Close would otherwise wait for.
+func (d *connDialer) abort() {
+	d.stop()
+	d.cut()
 }
 
 // connectWithin bounds each of Connect's first attempts.
@@ -197,17 +211,24 @@ func (d *connDialer) Dial(network, address string) (net.Conn, error) {
 	var err error
 	if d.connecting.Load() {
 		until := time.Now().Add(connectWithin)
-		ctx, cancel := context.WithDeadline(context.Background(), until)
+		ctx, cancel := context.WithDeadline(d.ctx, until)
 		c, err = d.d.DialContext(ctx, network, address)
 		cancel()
 		if err == nil {
+			// A deadline from the start: a TLS handshake before the
+			// server's INFO (wss://, TLSHandshakeFirst) sets none of its
+			// own. nats.go clears it once connected.
+			_ = c.SetDeadline(until)
 			c = &boundConn{Conn: c, until: until, connecting: &d.connecting}
 		}
 	} else {
-		c, err = d.d.Dial(network, address)
+		c, err = d.d.DialContext(d.ctx, network, address)
 	}
 	if err == nil {
 		d.last.Store(&c)
+		if d.ctx.Err() != nil { // stopped while dialing
+			_ = c.Close()
+		}
 	}
 	return c, err
 }
@@ -222,11 +243,16 @@ type boundConn struct {
 	connecting *atomic.Bool
 }
 
-func (c *boundConn) SetDeadline(t time.Time) error {
+func (c *boundConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.bound(t)) }
+func (c *boundConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.bound(t)) }
+func (c *boundConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.bound(t)) }
+
+// bound returns t, cut to until while Connect runs.
+func (c *boundConn) bound(t time.Time) time.Time {
 	if c.connecting.Load() && !t.IsZero() && t.After(c.until) {
-		t = c.until
+		return c.until
 	}
-	return c.Conn.SetDeadline(t)
+	return t
 }
 
 // cut closes the connection made last: a write blocked on it fails.
@@ -361,11 +387,15 @@ func (p *Publisher) Close(ctx context.Context) error {
 		p.abortOnce.Do(func() { close(p.abort) })
 		if p.dialer != nil {
 			// run may be stuck in a write to a server that stopped
-			// reading, inside nats.go, until flusherTimeout: cut it.
+			// reading, inside nats.go, until flusherTimeout, or waiting
+			// for the connection's lock, which a reconnection holds
+			// through its handshake (up to nats.Timeout, at one server
+			// after another): cut the connection, and fail any new
+			// attempt.
 			select {
 			case <-p.done:
 			case <-time.After(50 * time.Millisecond):
-				p.dialer.cut()
+				p.dialer.abort()
 			}
 		}
 		<-p.done
@@ -380,18 +410,41 @@ func (p *Publisher) Close(ctx context.Context) error {
 	// The publisher's reply subscription and its goroutines are on the
 	// connection, which the application may keep using (New). The acks
 	// still pending are failed, to onErr, which ignores them now.
-	p.js.CleanupPublisher()
+	p.closeConn(ctx, p.js.CleanupPublisher)
 	if n := p.c.buffered.Swap(0); n > 0 {
 		p.c.dropUnsent.Add(n)
 		p.opts.logger.Warn("harborai: events unsent at close", "count", n)
 	}
 	if p.ownConn {
-		p.nc.Close()
+		p.closeConn(ctx, p.nc.Close)
 	}
 	if p.metrics != nil {
 		p.metrics.closed.Store(true) // a new publisher takes its place
 	}
 	return err
+}
+
+// closeConn runs f, a step of Close that takes the connection's lock,
+// which a reconnection holds through its handshake (up to nats.Timeout,
+// at one server after another). Once ctx is done, the publisher's own
+// connection attempt is cut and no new one made, so that Close keeps its
+// deadline; with a connection given to New, f is waited for.
+func (p *Publisher) closeConn(ctx context.Context, f func()) {
+	if p.dialer == nil {
+		f()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		p.dialer.abort()
+		<-done
+	}
 }
 
 // register registers the publisher's metrics with reg, in place of a

@@ -82,11 +82,12 @@ type Publisher struct {
 // by commas). It tries each server once before it returns, each within
 // 500 ms: a server that accepts and never answers, or a host that drops
 // the packets, does not hold the application's start for longer. If none
-// answers, Connect returns all the same, nats.go goes on
-// trying in the background (each attempt bounded by nats.Timeout, 2 s by
-// default), and events queue (up to the bound) until a server is
-// reachable. With the application's own dialer (nats.SetCustomDialer),
-// nats.Timeout bounds each first attempt instead.
+// answers, Connect returns all the same, nats.go goes on trying in the
+// background (each attempt bounded by nats.Timeout, 2 s by default), and
+// events queue (up to the bound) until a server is reachable. With the
+// application's own dialer (nats.SetCustomDialer), or without the
+// background retry (nats.RetryOnFailedConnect(false), when Connect fails
+// if no server answers), nats.Timeout bounds each first attempt instead.
 func Connect(url string, opts ...Option) (*Publisher, error) {
 	o := defaultOptions()
 	for _, f := range opts {

@@ -92,20 +92,27 @@ func TestConnectWithoutRetryWaitsTheTimeout(t *testing.T) {
 	}
 }
 
+// connectWithin connects to url, failing t unless Connect returned a
+// publisher in about its 500 ms bound.
+func connectWithin(t *testing.T, url string, opts ...harborai.Option) *harborai.Publisher {
+	t.Helper()
+	start := time.Now()
+	pub, err := harborai.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("Connect took %v, want about 500 ms", took)
+	}
+	return pub
+}
+
 // TestConnectPastASilentServer: when the first server of the URL never
 // answers, Connect goes on to the next one within its call, and the events
 // are published.
 func TestConnectPastASilentServer(t *testing.T) {
 	srv := startBroker(t)
-	start := time.Now()
-	pub, err := harborai.Connect("nats://"+testutil.SilentAddr(t)+","+srv.ClientURL(), harborai.WithNATSOptions(nats.DontRandomize()))
-	took := time.Since(start)
-	if err != nil {
-		t.Fatalf("Connect() = %v", err)
-	}
-	if took > 1500*time.Millisecond {
-		t.Errorf("Connect took %v, want about 500 ms", took)
-	}
+	pub := connectWithin(t, "nats://"+testutil.SilentAddr(t)+","+srv.ClientURL(), harborai.WithNATSOptions(nats.DontRandomize()))
 	publishCalls(t, pub, 10)
 	closeWithin(pub, 10*time.Second)
 	if st := pub.Stats(); st.Published != st.Attempted || st.Attempted == 0 {
@@ -168,15 +175,7 @@ func delayed(t *testing.T, addr string, delay time.Duration) string {
 func TestConnectToASlowServer(t *testing.T) {
 	srv := startBroker(t)
 	addr := srv.ClientURL()[len("nats://"):]
-	start := time.Now()
-	pub, err := harborai.Connect("nats://" + delayed(t, addr, 800*time.Millisecond))
-	took := time.Since(start)
-	if err != nil {
-		t.Fatalf("Connect() = %v", err)
-	}
-	if took > 1500*time.Millisecond {
-		t.Errorf("Connect took %v", took)
-	}
+	pub := connectWithin(t, "nats://"+delayed(t, addr, 800*time.Millisecond))
 	publishCalls(t, pub, 10)
 	waitFor(t, 30*time.Second, "the events published", func() (bool, string) {
 		st := pub.Stats()

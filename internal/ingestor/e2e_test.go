@@ -256,7 +256,7 @@ func TestCallsPostgresRejectsAreQuarantined(t *testing.T) {
 			t.Fatalf("the rejected call is stored: %+v", c)
 		}
 	}
-	checkStoredMetrics(t, r.scrape(t), wantPrompt, wantCompletion)
+	checkStoredMetrics(t, storedMetrics(t, r), wantPrompt, wantCompletion)
 }
 
 // TestRejectedCallWaitsForItsQuarantine: while the quarantine cannot be
@@ -298,7 +298,7 @@ func TestRejectedCallWaitsForItsQuarantine(t *testing.T) {
 		n := counter(r.scrape(t), "harborai_calls_total", "", "")
 		return n == 5, fmt.Sprintf("harborai_calls_total = %v", n)
 	})
-	checkStoredMetrics(t, r.scrape(t), wantPrompt, wantCompletion)
+	checkStoredMetrics(t, storedMetrics(t, r), wantPrompt, wantCompletion)
 	if n := len(r.calls(t)); n != 5 {
 		t.Errorf("%d calls stored, want 5", n)
 	}
@@ -341,6 +341,21 @@ func publishWithPoison(t *testing.T, r *running) (wantPrompt, wantCompletion int
 
 // checkStoredMetrics checks the metrics of stored calls count the five
 // stored calls of publishWithPoison once, and its rejected call once.
+// storedMetrics scrapes r once its counters have caught up with the 5 calls
+// stored and the 1 quarantined: the ingestor counts a batch after its rows
+// are visible, so a scrape right after the rows show may come before it
+// (seen under load).
+func storedMetrics(t *testing.T, r *running) map[string]*dto.MetricFamily {
+	t.Helper()
+	var fams map[string]*dto.MetricFamily
+	waitFor(t, 10*time.Second, "the stored calls and the rejected one counted", func() (bool, string) {
+		fams = r.scrape(t)
+		calls, rejected := counter(fams, "harborai_calls_total", "", ""), counter(fams, "harborai_events_rejected_total", "reason", "poison_record")
+		return calls >= 5 && rejected >= 1, fmt.Sprintf("%v calls, %v rejected", calls, rejected)
+	})
+	return fams
+}
+
 func checkStoredMetrics(t *testing.T, fams map[string]*dto.MetricFamily, wantPrompt, wantCompletion int64) {
 	t.Helper()
 	if got := counter(fams, "harborai_events_rejected_total", "reason", "poison_record"); got != 1 {

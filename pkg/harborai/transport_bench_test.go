@@ -334,13 +334,19 @@ func (m memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
 	}
+	return answer(req, "application/json", io.NopCloser(bytes.NewReader(m.body)), int64(len(m.body))), nil
+}
+
+// answer is the 200 response an in-memory base gives req: body, of
+// contentType and length (-1: unknown, a stream).
+func answer(req *http.Request, contentType string, body io.ReadCloser, length int64) *http.Response {
 	return &http.Response{
 		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"application/json"}},
-		Body:          io.NopCloser(bytes.NewReader(m.body)),
-		ContentLength: int64(len(m.body)),
+		Header:        http.Header{"Content-Type": {contentType}},
+		Body:          body,
+		ContentLength: length,
 		Request:       req,
-	}, nil
+	}
 }
 
 // memoryStream answers every request at once with a canned chat completion
@@ -358,13 +364,7 @@ func (m memoryStream) RoundTrip(req *http.Request) (*http.Response, error) {
 	if bytes.Contains(body, []byte(`"include_usage":true`)) {
 		events = m.usage
 	}
-	return &http.Response{
-		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}},
-		Body:          &eventReader{events: events},
-		ContentLength: -1,
-		Request:       req,
-	}, nil
+	return answer(req, "text/event-stream; charset=utf-8", &eventReader{events: events}, -1), nil
 }
 
 // eventReader returns one event per Read.

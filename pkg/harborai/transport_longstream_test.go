@@ -198,13 +198,7 @@ func (h heldStream) RoundTrip(req *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
 	}
-	return &http.Response{
-		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"text/event-stream"}},
-		Body:          &heldBody{release: h.release},
-		ContentLength: -1,
-		Request:       req,
-	}, nil
+	return answer(req, "text/event-stream", &heldBody{release: h.release}, -1), nil
 }
 
 type heldBody struct {

@@ -225,13 +225,18 @@ func (d *connDialer) Dial(network, address string) (net.Conn, error) {
 	} else {
 		c, err = d.d.DialContext(d.ctx, network, address)
 	}
-	if err == nil {
-		d.last.Store(&c)
-		if d.ctx.Err() != nil { // stopped while dialing
-			_ = c.Close()
-		}
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	// Stored before ctx is looked at: abort stops ctx before it cuts the
+	// connection stored last, so a connection made meanwhile is cut by one
+	// or the other.
+	d.last.Store(&c)
+	if err := d.ctx.Err(); err != nil { // stopped while dialing
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // boundConn is a connection made while Connect runs: the deadlines nats.go

@@ -18,23 +18,50 @@ var queryPassword = regexp.MustCompile(`(?i)([?&][a-z_]*password=)[^&#]*`)
 // (postgres://user:xxxxx@host/db, as url.URL.Redacted does, but also for
 // the multi-host URLs net/url cannot parse), password parameters of its
 // query, and the password of a keyword/value DSN (host=h password=xxxxx).
-// Anything else is returned as it is.
+// A NATS URL (nats, tls, ws, wss) whose user information has no password
+// carries a token there (nats://TOKEN@host): it is masked whole. A
+// comma-separated list of NATS URLs, as nats.go takes, is masked URL by
+// URL. Anything else is returned as it is.
 func MaskPassword(s string) string {
-	if _, rest, ok := strings.Cut(s, "://"); ok {
-		return s[:len(s)-len(rest)] + maskURL(rest)
+	if strings.Contains(s, ",") && isNATSURL(s) {
+		parts := strings.Split(s, ",")
+		for i, p := range parts {
+			parts[i] = maskOne(p)
+		}
+		return strings.Join(parts, ",")
+	}
+	return maskOne(s)
+}
+
+func maskOne(s string) string {
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		return s[:len(s)-len(rest)] + maskURL(rest, isNATSURL(scheme+"://"))
 	}
 	return maskKeywords(s)
 }
 
+// isNATSURL reports whether s starts with a scheme of nats.go's.
+func isNATSURL(s string) bool {
+	scheme, _, ok := strings.Cut(strings.TrimSpace(s), "://")
+	switch strings.ToLower(scheme) {
+	case "nats", "tls", "ws", "wss":
+		return ok
+	}
+	return false
+}
+
 // maskURL masks what follows a URL's "://". The user's password is
 // between the first ':' of the user information and its last '@' (a bare
-// '@' in the password is then masked too); the query starts at the first
-// '?' after the user information.
-func maskURL(rest string) string {
+// '@' in the password is then masked too); with token, a user information
+// without a password is masked whole. The query starts at the first '?'
+// after the user information.
+func maskURL(rest string, token bool) string {
 	head, query, hasQuery := strings.Cut(rest, "?")
 	if at := strings.LastIndex(head, "@"); at >= 0 {
 		if colon := strings.Index(head[:at], ":"); colon >= 0 {
 			head = head[:colon+1] + masked + head[at:]
+		} else if token {
+			head = masked + head[at:]
 		}
 	}
 	if !hasQuery {

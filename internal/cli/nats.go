@@ -37,6 +37,11 @@ func checkServerURL(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// url.Error quotes the URL, password included: only why.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("not a URL (%w)", err)
 	}
 	switch strings.ToLower(u.Scheme) {

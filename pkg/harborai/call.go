@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/parse"
 )
 
 // CallInfo describes an LLM call: what every one of its events repeats.
@@ -39,6 +40,7 @@ func (p *Publisher) NewCall(ctx context.Context, info CallInfo) *Call {
 // initCall is NewCall into c.
 func (p *Publisher) initCall(c *Call, ctx context.Context, info CallInfo) {
 	c.p = p
+	info.Provider, _ = parse.CanonicalProvider(info.Provider) // an alias ("kimi") is stored under its vendor's name
 	p.initHeader(&c.header, ctx, info)
 	putIDs(&c.header, event.NewCallIDs(c.header.StartedAt))
 }

@@ -23,6 +23,9 @@ type queued struct {
 	ev     *event.Event
 	later  *deferred
 	decode *laterDecode // a compressed response body to decode; nil for most
+	// scrub is set for an event the application made (Publish): its
+	// secrets are removed when it is encoded (withoutSecrets).
+	scrub bool
 }
 
 // laterDecode is a response body the application asked for compressed,
@@ -76,5 +79,8 @@ func (q queued) complete() *event.Event {
 		})
 	}
 	withEventID(q.ev)
+	if q.scrub {
+		return withoutSecrets(q.ev)
+	}
 	return q.ev
 }

@@ -28,6 +28,7 @@ type Publisher struct {
 	nc      *nats.Conn
 	ownConn bool
 	js      jetstream.JetStream
+	redact  *redactor // nil without WithRedactBodies
 
 	queue      chan queued
 	queued     atomic.Int64 // events in queue; may dip below zero while a Publish finishes
@@ -167,7 +168,7 @@ func Connect(url string, opts ...Option) (*Publisher, error) {
 		dialer.connecting.Store(false)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("harborai: connect to %s: %w", url, err)
+		return nil, &connectError{msg: redactURLs(fmt.Sprintf("harborai: connect to %s: %v", url, err), url), err: err}
 	}
 	p, err := newPublisher(nc, true, opts)
 	if err != nil {
@@ -268,6 +269,16 @@ func (d *connDialer) cut() {
 	}
 }
 
+// connectError is Connect's error: nats.go's, with the secrets of the URLs
+// (a password, a token) redacted from its text.
+type connectError struct {
+	msg string
+	err error
+}
+
+func (e *connectError) Error() string { return e.msg }
+func (e *connectError) Unwrap() error { return e.err }
+
 // New returns a publisher over an existing connection, which the caller
 // keeps owning.
 func New(nc *nats.Conn, opts ...Option) (*Publisher, error) {
@@ -293,8 +304,11 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 		done:      make(chan struct{}),
 	}
 	p.payloads.New = func() any { return new([]byte) }
+	if o.redact != nil {
+		p.redact = &redactor{fn: o.redact, log: o.logger}
+	}
 	if o.spoolDir != "" {
-		s, err := openSpiller(o.spoolDir, o, &p.c)
+		s, err := openSpiller(o.spoolDir, o, &p.c, p.redact)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +341,10 @@ func newPublisher(nc *nats.Conn, own bool, opts []Option) (*Publisher, error) {
 // ErrDropped when the queue is full (with WithSpool: when the spool's queue
 // is full too) and ErrClosed after Close; either way the event is counted,
 // and the application's own work is unaffected. A nil ev is counted as
-// dropped (invalid) and gets ErrNilEvent.
+// dropped (invalid) and gets ErrNilEvent. The request's headers that may
+// carry secrets, and its URL's user information and secret query
+// parameters, are left out of what is published, as the Transport leaves
+// them out (ev itself is not changed for that).
 // The publisher owns ev from here on, the maps it points to included.
 func (p *Publisher) Publish(ev *event.Event) error {
 	if ev == nil {
@@ -335,7 +352,7 @@ func (p *Publisher) Publish(ev *event.Event) error {
 		p.c.dropInvalid.Add(1)
 		return ErrNilEvent
 	}
-	return p.enqueue(queued{ev: ev})
+	return p.enqueue(queued{ev: ev, scrub: true})
 }
 
 // enqueue is Publish of q's event.
@@ -868,7 +885,7 @@ func (p *Publisher) encodeInto(dst []byte, q queued) ([]byte, bool) {
 		p.opts.logger.Warn("harborai: invalid event dropped", "event_id", ev.EventID, "err", err)
 		return dst, false
 	}
-	ev = redactBodies(ev, p.opts.redact)
+	ev = p.redact.bodies(ev)
 	out, err := appendFitting(dst, ev, p.largest())
 	if err != nil {
 		p.c.dropInvalid.Add(1)
@@ -909,25 +926,50 @@ func withEventID(ev *event.Event) {
 	}
 }
 
-// redactBodies returns ev with its bodies rewritten by fn (nil: ev as it
-// is). The request and response are copied before they change: ev's own
-// may be shared with the code that made it.
-func redactBodies(ev *event.Event, fn func(*event.Event, BodyPart, string) string) *event.Event {
-	if fn == nil {
+// redactor runs the application's body redaction hook (WithRedactBodies)
+// for the publisher and its spool.
+type redactor struct {
+	fn     func(*event.Event, BodyPart, string) string
+	log    *slog.Logger
+	warned atomic.Int64 // when a panic of fn was last logged, in Unix ns
+}
+
+// bodies returns ev with its bodies rewritten by the hook (ev itself
+// without one). The request and response are copied before they change:
+// ev's own may be shared with the code that made it. A body on which the
+// hook panics is left out ("redaction_failed"), never published as it
+// was: the call is kept, without the usage that body had.
+func (r *redactor) bodies(ev *event.Event) *event.Event {
+	if r == nil || r.fn == nil {
 		return ev
 	}
 	c := *ev
 	if c.Request != nil && c.Request.Body != "" {
-		r := *c.Request
-		r.Body = fn(ev, RequestBody, r.Body)
-		c.Request = &r
+		x := *c.Request
+		x.Body, x.BodyOmitted = r.body(ev, RequestBody, x.Body, x.BodyOmitted)
+		c.Request = &x
 	}
 	if c.Response != nil && c.Response.Body != "" {
-		r := *c.Response
-		r.Body = fn(ev, ResponseBody, r.Body)
-		c.Response = &r
+		x := *c.Response
+		x.Body, x.BodyOmitted = r.body(ev, ResponseBody, x.Body, x.BodyOmitted)
+		c.Response = &x
 	}
 	return &c
+}
+
+// body is the hook's rewriting of one body, and why it is left out.
+func (r *redactor) body(ev *event.Event, part BodyPart, in, omitted string) (out, why string) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, why = "", "redaction_failed"
+			now, last := time.Now().UnixNano(), r.warned.Load()
+			if (last == 0 || now-last >= int64(warnEvery)) && r.warned.CompareAndSwap(last, now) {
+				r.log.Error("harborai: the redaction hook panicked; the body is left out",
+					"event_id", ev.EventID, "part", string(part), "panic", fmt.Sprint(v))
+			}
+		}
+	}()
+	return r.fn(ev, part, in), omitted
 }
 
 // tooLarge reports whether data exceeds largest.

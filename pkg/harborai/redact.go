@@ -3,8 +3,11 @@ package harborai
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
+
+	"github.com/harborai/ingest/pkg/event"
 )
 
 // secretWords mark a header or query parameter as a secret when its name,
@@ -12,6 +15,12 @@ import (
 // x-goog-api-key, Cookie, X-Auth-Token, Ocp-Apim-Subscription-Key, ...
 // Values are never inspected: a secret is dropped whole, name and value.
 var secretWords = []string{"auth", "cookie", "key", "token", "secret", "password", "passwd", "signature", "credential", "session"}
+
+// wordEnds are the secret words that count only where a word of the name
+// ends with them, not followed by a lower-case letter: "api_key",
+// "apiKey" and "access_token" are secrets, "max_tokens", "keyword" and
+// "tokenizer" are not.
+var wordEnds = map[string]bool{"key": true, "token": true, "session": true}
 
 // isSecret reports whether a header or query parameter named name may carry
 // a secret.
@@ -24,6 +33,9 @@ func isSecret(name string) bool {
 	for i := 0; i < len(name); i++ {
 		for _, w := range secretsByFirst[lower(name[i])] {
 			if hasFoldAt(name, i, w) {
+				if end := i + len(w); wordEnds[w] && end < len(name) && 'a' <= name[end] && name[end] <= 'z' {
+					continue
+				}
 				return true
 			}
 		}
@@ -219,11 +231,135 @@ func (m *endpointMemo) of(u *url.URL) string {
 	return s
 }
 
-// redactMessage removes the raw URL, which may carry secrets, from an error
-// message.
+// redactMessage removes the secrets of u, a URL that may carry some, from
+// an error message: the URL as u.String() writes it becomes the URL
+// without them, and then each secret itself (a password or token in the
+// user information, the value of a secret query parameter), as written in
+// the URL and unescaped, becomes "redacted", wherever the message has it:
+// a message may print the URL in another form (a password masked by
+// net/http, a query escaped again).
 func redactMessage(msg string, u *url.URL) string {
 	if u == nil || (u.User == nil && u.RawQuery == "") {
 		return msg
 	}
-	return strings.ReplaceAll(msg, u.String(), redactURL(u))
+	msg = strings.ReplaceAll(msg, u.String(), redactURL(u))
+	for _, s := range urlSecrets(u) {
+		msg = strings.ReplaceAll(msg, s, "redacted")
+	}
+	return msg
+}
+
+// minSecret is the length under which a value is not looked for in a
+// message: a value that short is no secret worth the words it would cut.
+const minSecret = 4
+
+// urlSecrets are the secrets of u, each as written in the URL and
+// unescaped: the user information's password, or its user name when it
+// has no password (a token), and the values of the query parameters that
+// may carry secrets (isSecret). The longest come first, so that a secret
+// inside another is replaced after it.
+func urlSecrets(u *url.URL) []string {
+	var out []string
+	add := func(raw string, unescape func(string) (string, error)) {
+		if len(raw) >= minSecret {
+			out = append(out, raw)
+		}
+		if v, err := unescape(raw); err == nil && v != raw && len(v) >= minSecret {
+			out = append(out, v)
+		}
+	}
+	if u.User != nil {
+		info := u.User.String() // escaped as in the URL
+		name, pass, hasPass := strings.Cut(info, ":")
+		if hasPass {
+			add(pass, url.PathUnescape)
+		} else {
+			add(name, url.PathUnescape)
+		}
+	}
+	for part := range strings.SplitSeq(u.RawQuery, "&") {
+		name, value, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if value != "" && isSecret(name) {
+			add(value, url.QueryUnescape)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// redactURLs is text with the secrets of every URL in urls (nats.go's
+// comma-separated list, or one URL) redacted (redactMessage); a URL that
+// does not parse is looked for whole, and written with its user
+// information redacted.
+func redactURLs(text, urls string) string {
+	for raw := range strings.SplitSeq(urls, ",") {
+		raw = strings.TrimSpace(raw)
+		if u, err := url.Parse(raw); err == nil {
+			text = redactMessage(text, u)
+		} else if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i+3 {
+			text = strings.ReplaceAll(text, raw, raw[:i+3]+"redacted"+raw[j:])
+		}
+	}
+	return text
+}
+
+// quotable is raw, a URL as the application gave it, fit for a message
+// whatever it holds: without its query, and with anything before its last
+// "@" (after "://", if any: user information) written "redacted". It need
+// not parse.
+func quotable(raw string) string {
+	raw, _, _ = strings.Cut(raw, "?")
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	if j := strings.LastIndex(raw, "@"); j >= start {
+		raw = raw[:start] + "redacted" + raw[j:]
+	}
+	return raw
+}
+
+// withoutSecrets is ev without the secrets an application may have put in
+// its request (the Transport's never has any): the headers that may carry
+// them, and its URL's user information and secret query parameters
+// (redactURL). ev is copied, not changed, when it has some: its maps may
+// be shared with another event, encoded on another goroutine.
+func withoutSecrets(ev *event.Event) *event.Event {
+	r := ev.Request
+	if r == nil {
+		return ev
+	}
+	secretHeader := false
+	for name := range r.Headers {
+		if isSecret(name) {
+			secretHeader = true
+			break
+		}
+	}
+	u := r.URL
+	if strings.ContainsAny(u, "@?") { // user information, a query
+		if parsed, err := url.Parse(u); err == nil {
+			u = redactURL(parsed)
+		} else {
+			u = quotable(u)
+		}
+	}
+	if !secretHeader && u == r.URL {
+		return ev
+	}
+	c, x := *ev, *r
+	x.URL = u
+	if secretHeader {
+		x.Headers = make(map[string]string, len(r.Headers))
+		for name, v := range r.Headers {
+			if !isSecret(name) {
+				x.Headers[name] = v
+			}
+		}
+	}
+	c.Request = &x
+	return &c
 }

@@ -119,6 +119,18 @@ func spanLearnt(span trace.Span, op string, named bool, model string, stream boo
 	}
 }
 
+// spanMessage is the description of a failed call's span: msg, the error
+// message, which may quote the bodies (a vendor quotes back what it
+// refused); typ, the error's type, instead, when the application redacts
+// the bodies (WithRedactBodies): what its hook would remove from them must
+// not reach the tracing backend by another way.
+func spanMessage(r *recording, msg, typ string) string {
+	if r.pub.redact != nil {
+		return typ
+	}
+	return msg
+}
+
 // endSpan sets what the response says (served model, tokens read with
 // pkg/parse, errors) and ends the span.
 func endSpan(r *recording, resp *event.Response, body []byte) {
@@ -154,7 +166,7 @@ func endSpan(r *recording, resp *event.Response, body []byte) {
 	switch {
 	case resp.Status == event.StatusError:
 		typ := resp.ErrorType
-		if resp.HTTPStatus >= 400 {
+		if resp.HTTPStatus >= 300 {
 			typ = strconv.Itoa(resp.HTTPStatus)
 		}
 		msg := resp.ErrorMessage
@@ -162,10 +174,10 @@ func endSpan(r *recording, resp *event.Response, body []byte) {
 			msg = u.ErrorMessage
 		}
 		attrs = append(attrs, semconv.ErrorTypeKey.String(typ))
-		span.SetStatus(codes.Error, msg)
+		span.SetStatus(codes.Error, spanMessage(r, msg, typ))
 	case u.IsError: // a vendor error with HTTP 200
 		attrs = append(attrs, semconv.ErrorTypeKey.String("vendor_error"))
-		span.SetStatus(codes.Error, u.ErrorMessage)
+		span.SetStatus(codes.Error, spanMessage(r, u.ErrorMessage, "vendor_error"))
 	}
 	span.SetAttributes(attrs...)
 	span.End(trace.WithTimestamp(resp.FinishedAt))

@@ -30,14 +30,14 @@ type spiller struct {
 	c        *counters
 	log      *slog.Logger
 	done     chan struct{}
-	redact   func(*event.Event, BodyPart, string) string
+	redact   *redactor // nil: none
 	once     sync.Once
 }
 
 // spillBatch bounds the records of one spool append.
 const spillBatch = 256
 
-func openSpiller(dir string, o options, c *counters) (*spiller, error) {
+func openSpiller(dir string, o options, c *counters, redact *redactor) (*spiller, error) {
 	w, err := spool.Open(spool.Options{Dir: dir, Logger: o.logger})
 	if err != nil {
 		return nil, fmt.Errorf("harborai: open spool %s: %w", dir, err)
@@ -49,7 +49,7 @@ func openSpiller(dir string, o options, c *counters) (*spiller, error) {
 		c:        c,
 		log:      o.logger,
 		done:     make(chan struct{}),
-		redact:   o.redact,
+		redact:   redact,
 	}
 	go s.run()
 	return s, nil
@@ -121,7 +121,7 @@ func (s *spiller) add(batch [][]byte, q queued) [][]byte {
 	// As large as the replayer reads (event.MaxSize), bodies left out
 	// first, as on the way to the broker; a payload the spool refuses
 	// (spool.MaxRecordBytes) would fail the batch's other events with it.
-	data, err := appendFitting(nil, redactBodies(ev, s.redact), event.MaxSize)
+	data, err := appendFitting(nil, s.redact.bodies(ev), event.MaxSize)
 	if err != nil {
 		s.c.dropInvalid.Add(1)
 		s.c.buffered.Add(-1)

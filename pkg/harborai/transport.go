@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/parse"
 )
 
 // Transport is an http.RoundTripper that records the calls an application
@@ -31,8 +32,12 @@ import (
 // names are the Publisher's to fill in (deferred.go), publishing is its
 // background work, and its trouble never becomes the application's error.
 type Transport struct {
-	pub    *Publisher
-	base   http.RoundTripper
+	pub  *Publisher
+	base http.RoundTripper
+	// send is where a call this Transport records goes: base, or, when
+	// base is a Transport itself (a client wrapped twice), the first base
+	// below that is not, so that the call is recorded once.
+	send   http.RoundTripper
 	match  matcher
 	opts   transportOptions
 	tracer trace.Tracer // nil: no spans
@@ -54,10 +59,15 @@ type canceler interface{ CancelRequest(*http.Request) }
 // CancelRequest cancels req through the base transport, when it has a
 // CancelRequest method: http.Client calls it at its Timeout.
 func (t *Transport) CancelRequest(req *http.Request) {
+	out, mine := t.sent.Load(req)
+	if inner, ok := t.base.(*Transport); ok && !mine {
+		inner.CancelRequest(req) // a call it records, or sends as it is
+		return
+	}
 	if t.canceler == nil {
 		return
 	}
-	if out, ok := t.sent.Load(req); ok {
+	if mine {
 		req = out.(*http.Request)
 	}
 	t.canceler.CancelRequest(req)
@@ -74,11 +84,18 @@ func NewTransport(pub *Publisher, base http.RoundTripper, opts ...TransportOptio
 		base = http.DefaultTransport
 	}
 	m, errs := newMatcher(o.bases)
-	t := &Transport{pub: pub, base: base, match: m, opts: o}
-	if _, ok := base.(*http.Transport); !ok {
+	t := &Transport{pub: pub, base: base, send: base, match: m, opts: o}
+	for {
+		inner, ok := t.send.(*Transport)
+		if !ok {
+			break
+		}
+		t.send = inner.base
+	}
+	if _, ok := t.send.(*http.Transport); !ok {
 		// http.Transport cancels by the request's context and Cancel
 		// channel, which a copy keeps: only another base needs the map.
-		t.canceler, _ = base.(canceler)
+		t.canceler, _ = t.send.(canceler)
 	}
 	if pub != nil {
 		for _, err := range errs {
@@ -173,7 +190,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if ci, ok := callInfoFrom(req.Context()); ok {
 		info.Tags, info.CustomPricing = ci.Tags, ci.CustomPricing
 		if ci.Provider != "" {
-			info.Provider = ci.Provider
+			info.Provider, _ = parse.CanonicalProvider(ci.Provider) // "Kimi" is "moonshot", as in WithBaseURL
 		}
 		if ci.Model != "" {
 			info.Model = ci.Model
@@ -261,9 +278,13 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if tee != nil {
 		// Published with its body, once the base transport has read it.
 		rec.events.req.set(rec.header(), evReq)
-		rec.extra, tee.rec = &extra{tee: tee, op: a.operation}, rec
+		x := rec.more()
+		x.tee, x.op, tee.rec = tee, a.operation, rec
 	} else {
 		rec.request(evReq)
+	}
+	if u := req.URL; u.User != nil || u.RawQuery != "" {
+		rec.more().url = u // its secrets are kept out of error messages
 	}
 	if readErr != nil {
 		return nil, failed(rec, readErr, req)
@@ -274,10 +295,8 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		// body read), as net/http keeps it; a base that panics leaves no
 		// entry behind.
 		t.sent.Store(req, out)
-		if rec.extra == nil {
-			rec.extra = new(extra)
-		}
-		rec.extra.sent, rec.extra.req = &t.sent, req
+		x := rec.more()
+		x.sent, x.req = &t.sent, req
 		defer func() {
 			if p := recover(); p != nil {
 				t.sent.Delete(req)
@@ -285,7 +304,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 			}
 		}()
 	}
-	resp, err := t.base.RoundTrip(out)
+	resp, err := t.send.RoundTrip(out)
 	if err != nil {
 		return nil, failed(rec, err, req)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,25 @@ type extra struct {
 	// the base got, for a base with CancelRequest; req is this call's.
 	sent *sync.Map
 	req  *http.Request
+	// url is the request's URL when it may carry secrets (user
+	// information, a query), for redactMessage.
+	url *url.URL
+}
+
+// more is r.extra, made if need be.
+func (r *recording) more() *extra {
+	if r.extra == nil {
+		r.extra = new(extra)
+	}
+	return r.extra
+}
+
+// redactMessage is redactMessage(msg, the request's URL).
+func (r *recording) redactMessage(msg string) string {
+	if r.extra == nil || r.extra.url == nil {
+		return msg
+	}
+	return redactMessage(msg, r.extra.url)
 }
 
 func newRecording(pub *Publisher, ctx context.Context, started time.Time, provider string, stream bool) *recording {
@@ -165,6 +185,11 @@ type body struct {
 	truncated bool
 	tail      []byte // the last bytes: once over the limit, or all along when the body is omitted
 	done      bool
+	// plain is buf decoded, once complete has needed it (plainDone), and
+	// what the event says of it (decodeBody).
+	plain     []byte
+	plainOmit string
+	plainDone bool
 }
 
 // wrapBody wraps resp.Body for rec, the caller reading a 200's through hide
@@ -620,10 +645,12 @@ func (b *body) end(err error) {
 		resp.Status = event.StatusAbandoned
 	default:
 		// A cut body is left out: no usage is read from half a reply.
-		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err, b.rec.ctx), err.Error()
+		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err, b.rec.ctx), b.rec.redactMessage(err.Error())
 		resp.BodyOmitted = "incomplete"
 	}
-	if b.status >= 400 {
+	if b.status >= 300 {
+		// No completion came of it; a redirect (3xx) is another call,
+		// which http.Client makes.
 		resp.Status = event.StatusError
 		if resp.ErrorType == "" {
 			resp.ErrorType = httpErrorType(b.status)
@@ -635,9 +662,9 @@ func (b *body) end(err error) {
 		if b.read > 0 {
 			resp.BodyOmitted = b.omit
 		}
-	case b.encoding != "" && (b.rec.span != nil || b.truncated || len(b.buf) == 0):
+	case b.encoding != "" && (b.rec.span != nil || b.truncated || len(b.buf) == 0 || b.plainDone):
 		// A span reads the usage from the body now; what needs no
-		// decoding is said now.
+		// decoding is said now; complete may have decoded it already.
 		kept, resp.BodyOmitted = b.decoded()
 	case b.encoding != "":
 		// Decoded by the publisher, on its goroutine: the application's
@@ -649,7 +676,7 @@ func (b *body) end(err error) {
 		kept = b.buf
 	}
 	b.rec.finish(resp, kept, later)
-	b.buf, b.tail = nil, nil
+	b.buf, b.tail, b.plain = nil, nil, nil
 }
 
 // decoded is the compressed body read, decoded, at most the limit, and
@@ -663,12 +690,19 @@ func (b *body) decoded() ([]byte, string) {
 		}
 		return nil, "encoded"
 	}
-	return decodeBody(b.encoding, b.buf, b.limit)
+	if !b.plainDone {
+		b.plain, b.plainOmit = decodeBody(b.encoding, b.buf, b.limit)
+		b.plainDone = true
+	}
+	return b.plain, b.plainOmit
 }
 
-// decodeBody decodes data, a whole body in encoding, up to limit bytes,
-// and says what the event says of it: "truncated" when longer; nil and
-// "encoded" when it does not decode.
+// decodeBody decodes data, a body in encoding, up to limit bytes, and says
+// what the event says of it: "truncated" when longer; nil and "encoded"
+// when it does not decode. Compressed bytes that end early (a stream the
+// application closed, a vendor that flushes each event and sends the
+// format's trailer only at the end) give what they decode to: the body
+// as far as it was read, as for an uncompressed body.
 func decodeBody(encoding string, data []byte, limit int) ([]byte, string) {
 	var zr io.Reader
 	var err error
@@ -698,6 +732,7 @@ func decodeBody(encoding string, data []byte, limit int) ([]byte, string) {
 	}
 	out, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) && len(out) > 0:
 	case err != nil:
 		return nil, "encoded"
 	case len(out) > limit:
@@ -712,6 +747,20 @@ func decodeBody(encoding string, data []byte, limit int) ([]byte, string) {
 func (b *body) complete() bool {
 	last := b.buf
 	switch {
+	case b.encoding != "":
+		// The markers are in the decoded text: what the application read
+		// through its decoder.
+		if b.length >= 0 && b.read == b.length {
+			return true
+		}
+		plain, omit := b.decoded()
+		if plain == nil || omit == "truncated" {
+			return false
+		}
+		if tail := plain[max(0, len(plain)-markerWindow):]; hasStreamEnd(tail) {
+			return true
+		}
+		return !b.rec.stream && json.Valid(plain)
 	case b.hide != nil:
 		// What the caller was given: the filter reads ahead of it, and a
 		// caller that closes before the end marker reached it stopped
@@ -730,12 +779,21 @@ func (b *body) complete() bool {
 	if len(last) > markerWindow {
 		last = last[len(last)-markerWindow:]
 	}
+	if hasStreamEnd(last) {
+		return true
+	}
+	return !b.rec.stream && !b.truncated && len(b.buf) > 0 && json.Valid(b.buf)
+}
+
+// hasStreamEnd reports whether tail, a body's last bytes, has a stream's
+// end marker.
+func hasStreamEnd(tail []byte) bool {
 	for _, m := range streamEnds {
-		if bytes.Contains(last, []byte(m)) {
+		if bytes.Contains(tail, []byte(m)) {
 			return true
 		}
 	}
-	return !b.rec.stream && !b.truncated && len(b.buf) > 0 && json.Valid(b.buf)
+	return false
 }
 
 // teesBody reports whether req's body is to be copied as the base

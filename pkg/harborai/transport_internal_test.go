@@ -14,6 +14,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode"
 
 	"github.com/harborai/ingest/pkg/event"
 )
@@ -25,6 +26,8 @@ func TestMatcherLookup(t *testing.T) {
 		{"wenxin", "http://127.0.0.1:8080/wenxin_v1"},
 		{"kimi", "http://gateway.local/kimi/"},
 		{"my-llm", "http://gateway.local/custom/v1"},
+		{"mistral", "http://gateway.local/mistral/v1"},
+		{"openai", "http://GW.Example.com:80/upper/v1"},
 		{"openai", "not a url"},
 	})
 	if len(errs) != 1 {
@@ -63,7 +66,10 @@ func TestMatcherLookup(t *testing.T) {
 		{"configured base", "POST", "http://127.0.0.1:8080/openai/v1/chat/completions", api{"openai", opChat, true}, true},
 		{"configured bases do not overlap", "POST", "http://127.0.0.1:8080/wenxin_v1/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/eb", api{"wenxin", opChat, false}, true},
 		{"configured alias", "POST", "http://gateway.local/kimi/v1/chat/completions", api{"moonshot", opChat, true}, true},
-		{"configured unknown provider", "POST", "http://gateway.local/custom/v1/chat/completions", api{"my-llm", opChat, false}, true},
+		{"configured unknown provider", "POST", "http://gateway.local/custom/v1/chat/completions", api{"my-llm", opChat, true}, true},
+		{"configured mistral", "POST", "http://gateway.local/mistral/v1/chat/completions", api{"mistral", opChat, false}, true},
+		{"configured host in upper case, default port", "POST", "http://gw.EXAMPLE.com/upper/v1/chat/completions", api{"openai", opChat, true}, true},
+		{"configured host, default port written", "POST", "http://gw.example.com:80/upper/v1/chat/completions", api{"openai", opChat, true}, true},
 		{"configured host, other path", "POST", "http://127.0.0.1:8080/elsewhere/chat/completions", api{}, false},
 		{"unrelated host", "POST", "https://example.com/v1/chat/completions", api{}, false},
 		{"look-alike host", "POST", "https://api.openai.com.evil.example/v1/chat/completions", api{}, false},
@@ -459,7 +465,10 @@ func TestRedaction(t *testing.T) {
 }
 
 // TestIsSecret checks isSecret against the plain reading of its contract:
-// "sig" or "code", or a name containing a secret word, in any case.
+// "sig" or "code", or a name containing a secret word, in any case; "key",
+// "token" and "session" only where a word of the name ends with them, not
+// followed by a lower-case letter (SPEC §12: no false positive on
+// max_tokens).
 func TestIsSecret(t *testing.T) {
 	reference := func(name string) bool {
 		l := strings.ToLower(name)
@@ -467,7 +476,13 @@ func TestIsSecret(t *testing.T) {
 			return true
 		}
 		for _, w := range secretWords {
-			if strings.Contains(l, w) {
+			for i := 0; i+len(w) <= len(l); i++ {
+				if l[i:i+len(w)] != w {
+					continue
+				}
+				if end := i + len(w); wordEnds[w] && end < len(name) && unicode.IsLower(rune(name[end])) {
+					continue
+				}
 				return true
 			}
 		}
@@ -479,6 +494,8 @@ func TestIsSecret(t *testing.T) {
 		"Signature", "X-Credential", "Secret", "sig", "SIG", "Sig", "code", "Code", "Codec", "Signal", "Sign",
 		"Content-Type", "User-Agent", "Accept", "X-Stainless-Os", "Anthropic-Version", "Keep-Alive", "Monkey",
 		"Aut", "Tok", "Toke", "auth", "keY", "xkeyx", "Sessio", "Passw", "Passwo", "credentia", "Cre",
+		"max_tokens", "input_tokens", "keyword", "Tokenizer", "apiKey", "APIKEY", "access_token", "api_key", "X-Api-Key",
+		"Idempotency-Key", "sessions", "X-Session", "token_type", "keys", "monkeyKey", "tokenstoken",
 	} {
 		if got, want := isSecret(name), reference(name); got != want {
 			t.Errorf("isSecret(%q) = %v, want %v", name, got, want)
@@ -573,4 +590,41 @@ func BenchmarkRedactHeaders(b *testing.B) {
 			_ = m.redact(h)
 		}
 	})
+}
+
+// TestRedactMessage: the secrets of a URL leave an error message in every
+// form it may print the URL in, and nothing else changes.
+func TestRedactMessage(t *testing.T) {
+	u, err := url.Parse("https://proxy:p%40ss%2Fword@gw.example.com/v1/models/m:generateContent?alt=sse&key=k%2Byz&max_tokens=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ msg, want string }{
+		{`Post "` + u.String() + `": EOF`, `Post "https://gw.example.com/v1/models/m:generateContent?alt=sse&max_tokens=10": EOF`},
+		{`Post "https://proxy:***@gw.example.com/v1/models/m:generateContent?alt=sse&key=k%2Byz": EOF`,
+			`Post "https://proxy:***@gw.example.com/v1/models/m:generateContent?alt=sse&key=redacted": EOF`},
+		{"password p@ss/word and key k+yz, escaped p%40ss%2Fword and k%2Byz", "password redacted and key redacted, escaped redacted and redacted"},
+		{"dial tcp 10.0.0.1:443: connection refused", "dial tcp 10.0.0.1:443: connection refused"},
+	} {
+		if got := redactMessage(tt.msg, u); got != tt.want {
+			t.Errorf("redactMessage(%q)\n = %q\nwant %q", tt.msg, got, tt.want)
+		}
+	}
+	token, _ := url.Parse("nats://s3cr3tT0ken@127.0.0.1:4222")
+	if got := redactMessage("connect to nats://s3cr3tT0ken@127.0.0.1:4222: EOF", token); strings.Contains(got, "s3cr3tT0ken") {
+		t.Errorf("a token in the user information is kept: %q", got)
+	}
+	short, _ := url.Parse("https://h/p?key=ab")
+	if got := redactMessage("ab abc", short); got != "ab abc" {
+		t.Errorf("a value shorter than %d bytes is replaced: %q", minSecret, got)
+	}
+	for in, want := range map[string]string{
+		"gwuser:pw@gateway.internal/v1?key=k": "redacted@gateway.internal/v1",
+		"https://u:p@h:1/v1":                  "https://redacted@h:1/v1",
+		"https://h/v1":                        "https://h/v1",
+	} {
+		if got := quotable(in); got != want {
+			t.Errorf("quotable(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

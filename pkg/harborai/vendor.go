@@ -80,19 +80,26 @@ func newMatcher(bases []baseURL) (matcher, []error) {
 	for _, b := range bases {
 		u, err := url.Parse(b.url)
 		if err != nil || u.Host == "" {
-			errs = append(errs, fmt.Errorf("harborai: base URL %q of provider %q: want an absolute URL", b.url, b.provider))
+			errs = append(errs, fmt.Errorf("harborai: base URL %q of provider %q: want an absolute URL", quotable(b.url), b.provider))
 			continue
 		}
 		provider, _ := parse.CanonicalProvider(b.provider)
 		if provider == "" {
-			errs = append(errs, fmt.Errorf("harborai: base URL %q: provider name is empty", b.url))
+			errs = append(errs, fmt.Errorf("harborai: base URL %q: provider name is empty", quotable(b.url)))
 			continue
 		}
 		r := route{prefix: strings.TrimSuffix(u.Path, "/"), provider: provider}
 		if i := slices.IndexFunc(vendors(), func(v vendor) bool { return v.provider == provider }); i >= 0 {
 			r.includeUsage = vendors()[i].includeUsage
+		} else {
+			// openai_compatible, or a name pkg/parse does not know (a
+			// gateway, vLLM, LiteLLM, Ollama's OpenAI API): OpenAI-compatible,
+			// stream_options included (servers that do not know it ignore
+			// it). Not Mistral, whose streams report usage without it.
+			r.includeUsage = provider != "mistral"
 		}
-		m.byHost[strings.ToLower(u.Host)] = append(m.byHost[strings.ToLower(u.Host)], r)
+		host := normalHost(u.Scheme, u.Host)
+		m.byHost[host] = append(m.byHost[host], r)
 	}
 	for h := range m.byHost {
 		slices.SortStableFunc(m.byHost[h], func(a, b route) int { return len(b.prefix) - len(a.prefix) })
@@ -107,6 +114,11 @@ func (m *matcher) lookup(req *http.Request) (api, bool) {
 		return api{}, false
 	}
 	routes, ok := m.byHost[req.URL.Host]
+	if !ok {
+		if h := normalHost(req.URL.Scheme, req.URL.Host); h != req.URL.Host {
+			routes, ok = m.byHost[h]
+		}
+	}
 	if !ok {
 		routes, ok = m.bySuffix(req.URL.Host)
 		if !ok {
@@ -128,6 +140,19 @@ func (m *matcher) lookup(req *http.Request) (api, bool) {
 		return api{provider: r.provider, operation: op, includeUsage: r.includeUsage && op == opChat && isChatCompletions(path)}, true
 	}
 	return api{}, false
+}
+
+// normalHost is host (URL.Host) as the matcher keeps it: in lower case,
+// without the scheme's default port.
+func normalHost(scheme, host string) string {
+	host = strings.ToLower(host)
+	switch strings.ToLower(scheme) {
+	case "https":
+		host = strings.TrimSuffix(host, ":443")
+	case "http":
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return host
 }
 
 func (m *matcher) bySuffix(host string) ([]route, bool) {

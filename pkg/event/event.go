@@ -63,7 +63,8 @@ type Request struct {
 	Body string `json:"body,omitempty"`
 	// BodyOmitted says why Body is empty or partial although the request
 	// had one: "too_large" (dropped to fit the broker), "truncated" (head and
-	// tail kept), "incomplete", "encoded" (compressed), "disabled".
+	// tail kept), "incomplete", "encoded" (compressed), "disabled",
+	// "redaction_failed" (the redaction hook panicked on it).
 	BodyOmitted string `json:"body_omitted,omitempty"`
 }
 

@@ -94,7 +94,7 @@ func FuzzHidingBody(f *testing.F) {
 			StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{},
 			Body: io.NopCloser(iotest.HalfReader(&pieces{s: in, n: int(piece) + 1})),
 		}
-		wrapBody(resp, rec, limit, new(usageFilter))
+		resp = wrapBody(resp, rec, limit, new(usageFilter)) //nolint:bodyclose // read to its end below
 		got, err := io.ReadAll(&onlyReader{resp.Body, int(read) + 1})
 		if err != nil || string(got) != want {
 			t.Fatalf("read %q in pieces of %d with buffers of %d = %q, %v, want %q", in, piece+1, read+1, got, err, want)

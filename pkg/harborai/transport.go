@@ -200,8 +200,12 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 
 	var hide *usageFilter
 	// A request with trailers goes out chunked, which a body of known
-	// length would not be: its trailers would be lost.
-	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && req.Trailer == nil && mayAddUsage(req, a.provider) {
+	// length would not be: its trailers would be lost. A body whose length
+	// is not the one declared (declared) fails in net/http, or goes out
+	// cut: as it would without the Transport, it is sent as it is.
+	declared := func(text string) bool { return req.ContentLength <= 0 || req.ContentLength == int64(len(text)) }
+	if a.includeUsage && f.stream && t.opts.includeUsage && !body.truncated && req.Trailer == nil &&
+		(out == req || declared(body.text)) && mayAddUsage(req, a.provider) {
 		nb, ok := withIncludeUsage(body.text, f, members)
 		if ok && out == req {
 			// The body was read through GetBody. net/http would send Body,
@@ -212,6 +216,11 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 			case err != nil:
 				_ = req.Body.Close()
 				body, readErr, ok = reqBody{omit: "incomplete"}, err, false
+			case same && !declared(read):
+				_ = req.Body.Close()
+				r := *req // Body, read, is sent as it was
+				r.Body, ok = io.NopCloser(strings.NewReader(read)), false
+				out = &r
 			case same:
 				_ = req.Body.Close() // the new body replaces it
 			default:
@@ -230,7 +239,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 					info.Model = f.model
 				}
 				nb, ok = "", false
-				if f.stream && !sent.truncated {
+				if f.stream && !sent.truncated && declared(sent.text) {
 					nb, ok = withIncludeUsage(sent.text, f, members)
 				}
 				if !ok {
@@ -306,7 +315,9 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	}
 	resp, err := t.send.RoundTrip(out)
 	if err != nil {
-		return nil, failed(rec, err, req)
+		// A response with the error breaks RoundTripper's contract; it is
+		// handed on as the base gave it, for the caller to judge.
+		return resp, failed(rec, err, req)
 	}
 	if resp == nil {
 		// A broken base transport: http.Client reports it as an error of
@@ -314,11 +325,10 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		_ = failed(rec, errNoResponse, req)
 		return nil, nil
 	}
-	if out != req {
-		resp.Request = req
+	if out != req && resp.Request == out {
+		resp.Request = req // not a request of the base's own (a redirect it followed)
 	}
-	wrapBody(resp, rec, t.opts.maxBody, hide)
-	return resp, nil
+	return wrapBody(resp, rec, t.opts.maxBody, hide), nil
 }
 
 // failed ends rec as a call that got no response (status error, its type
@@ -405,8 +415,20 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 
 // readBody reads up to limit+1 bytes of req's Body and returns a copy of
 // req whose body replays what was read, followed by the rest.
+//
+// A body that waits for its writer (a pipe, a request a proxy forwards) is
+// read as long as the request's context allows, as net/http sends it: the
+// context's end closes it, and the call fails with the context's error.
 func readBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
+	ctx := req.Context()
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = req.Body.Close() })
+	}
 	text, truncated, err := readUpTo(req.Body, limit, req.ContentLength)
+	if !stop() && err != nil && ctx.Err() != nil {
+		err = ctx.Err() // the read failed as the context closed the body
+	}
 	if err != nil {
 		_ = req.Body.Close()
 		return reqBody{}, nil, err

@@ -193,9 +193,10 @@ type body struct {
 }
 
 // wrapBody wraps resp.Body for rec, the caller reading a 200's through hide
-// when not nil. Upgraded connections (101) are not wrapped: their body is
-// also a writer.
-func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter) {
+// when not nil, and returns the response to give the caller: resp, or a
+// copy of it when its body is read ahead (readAhead). Upgraded connections
+// (101) are not wrapped: their body is also a writer.
+func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter) *http.Response {
 	b := &rec.body
 	b.rc, b.rec, b.status, b.length, b.limit = resp.Body, rec, resp.StatusCode, resp.ContentLength, limit
 	encoded := false
@@ -225,7 +226,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 			b.mu.Lock()
 			b.end(io.EOF)
 			b.mu.Unlock()
-			return
+			return resp
 		case b.length == 0:
 			// net/http gives http.NoBody for an empty body: this one was
 			// made by hand (a test double, a cache), which may leave the
@@ -245,7 +246,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 		b.mu.Lock()
 		b.end(io.EOF)
 		b.mu.Unlock()
-		return
+		return resp
 	}
 	switch {
 	case b.omit != "":
@@ -260,7 +261,7 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	// does).
 	if resp.StatusCode < 400 || b.length > int64(min(limit, upFront)) || b.omit != "" || resp.Trailer != nil {
 		resp.Body = b
-		return
+		return resp
 	}
 	// SDKs that retry a 429 or a 5xx (openai-go's, among others) drop the
 	// response they retry, unread and unclosed: its event would never be
@@ -269,7 +270,15 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 	// limit and 256 KiB: the call ends when it is read, whatever the
 	// application does, and the application reads the same bytes as they
 	// come.
-	resp.Body = b.readAhead(min(limit, upFront))
+	//
+	// The caller gets a copy of resp: net/http writes the trailers into
+	// resp when it reads the body's end, on the goroutine reading ahead;
+	// the caller's copy gets them when its own read reaches the end, as
+	// with the base alone.
+	app := new(http.Response)
+	*app = *resp
+	app.Body = b.readAhead(min(limit, upFront), resp, app)
+	return app
 }
 
 // readAhead starts reading the body, up to its length or, when that is
@@ -278,12 +287,12 @@ func wrapBody(resp *http.Response, rec *recording, limit int, hide *usageFilter)
 // body closed. A body of unknown length longer than most is handed over:
 // the application reads the rest through b, and the call ends as any
 // other's.
-func (b *body) readAhead(most int) io.ReadCloser {
+func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 	size := most + 1 // one byte more: a body of exactly most bytes ends here too
 	if b.length >= 0 {
 		size = int(b.length) // <= most
 	}
-	rb := &readBack{b: b}
+	rb := &readBack{b: b, vendor: vendor, app: app}
 	rb.cond.L = &rb.mu
 	go func() {
 		buf := make([]byte, 0, min(size, 4<<10))
@@ -337,6 +346,9 @@ func (b *body) readAhead(most int) io.ReadCloser {
 // vendor's body would, then the error the body ended with.
 type readBack struct {
 	b *body
+	// vendor is the response net/http gave, app the caller's copy, which
+	// gets the trailers once the caller reads the body's end.
+	vendor, app *http.Response
 
 	mu       sync.Mutex
 	cond     sync.Cond // on mu: data grew, the body ended, or Close
@@ -374,9 +386,18 @@ func (rb *readBack) Read(p []byte) (int, error) {
 		return n, nil
 	case rb.handOver:
 		rb.mu.Unlock()
-		return rb.b.Read(p)
+		n, err := rb.b.Read(p)
+		if errors.Is(err, io.EOF) {
+			rb.app.Trailer = rb.vendor.Trailer // written by net/http in that Read
+		}
+		return n, err
 	}
 	err := rb.err
+	if errors.Is(err, io.EOF) {
+		// Written by net/http on the goroutine reading ahead, before it
+		// took mu to say the body ended.
+		rb.app.Trailer = rb.vendor.Trailer
+	}
 	rb.mu.Unlock()
 	return 0, err
 }

@@ -81,7 +81,7 @@ func TestEventBodyMatchesRead(t *testing.T) {
 							}
 							rr := &jaggedReader{s: in, r: rand.New(rand.NewPCG(seed, 9)), max: 1 + r.IntN(20000), eofNow: r.IntN(2) == 0}
 							resp := &http.Response{StatusCode: status, ContentLength: cl, Header: http.Header{}, Body: io.NopCloser(rr)}
-							wrap(p, resp, limit, f)
+							resp = wrap(p, resp, limit, f)
 							var got strings.Builder
 							buf := make([]byte, 70000)
 							var err error

@@ -38,13 +38,13 @@ func queuedResponse(t *testing.T, p *Publisher) *event.Event {
 }
 
 // wrap wraps resp's body for a recording on p, as RoundTrip does.
-func wrap(p *Publisher, resp *http.Response, limit int, hide *usageFilter) {
+func wrap(p *Publisher, resp *http.Response, limit int, hide *usageFilter) *http.Response {
 	rec := newRecording(p, context.Background(), time.Now(), "openai", true)
 	p.initHeader(rec.header(), context.Background(), CallInfo{Provider: "openai"})
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
-	wrapBody(resp, rec, limit, hide)
+	return wrapBody(resp, rec, limit, hide)
 }
 
 // stalledBody gives one chunk, then blocks in Read until Close, which
@@ -90,7 +90,7 @@ func TestBodyCloseWhileReading(t *testing.T) {
 			p := queuePublisher()
 			rc := newStalledBody(chunk)
 			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: rc}
-			wrap(p, resp, DefaultMaxBodyBytes, tt.hide)
+			resp = wrap(p, resp, DefaultMaxBodyBytes, tt.hide) //nolint:bodyclose // the test closes it, or not, as it means
 			buf := make([]byte, 4096)
 			if n, err := resp.Body.Read(buf); string(buf[:n]) != chunk || err != nil {
 				t.Fatalf("first Read() = %q, %v, want %q", buf[:n], err, chunk)
@@ -128,7 +128,7 @@ func TestBodyClosedAtStreamEnd(t *testing.T) {
 			p := queuePublisher()
 			rc := &pieces{s: stream, n: tt.piece}
 			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Body: io.NopCloser(rc)}
-			wrap(p, resp, tt.limit, nil)
+			resp = wrap(p, resp, tt.limit, nil)
 			buf := make([]byte, 1<<20)
 			for rc.s != "" { // up to the end, without EOF
 				if _, err := resp.Body.Read(buf); err != nil {
@@ -156,7 +156,7 @@ func TestHidingBodyLength(t *testing.T) {
 		Header: http.Header{"Content-Length": {strconv.Itoa(len(in))}},
 		Body:   io.NopCloser(strings.NewReader(in)),
 	}
-	wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+	resp = wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
 	defer resp.Body.Close()
 	if resp.ContentLength != -1 || resp.Header.Get("Content-Length") != "" {
 		t.Errorf("ContentLength %d, header %q, want -1 and none", resp.ContentLength, resp.Header.Get("Content-Length"))
@@ -193,7 +193,7 @@ func TestEncodedBodyNotFiltered(t *testing.T) {
 		Header: http.Header{"Content-Encoding": {"gzip"}},
 		Body:   io.NopCloser(rc),
 	}
-	wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+	resp = wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
 	defer resp.Body.Close()
 	buf := make([]byte, 4096)
 	if n, err := resp.Body.Read(buf); string(buf[:n]) != compressed || err != nil || rc.reads != 1 {
@@ -210,7 +210,7 @@ func TestBodyLimitUnbounded(t *testing.T) {
 	}
 	p := queuePublisher()
 	resp := &http.Response{StatusCode: http.StatusOK, ContentLength: 1 << 30, Body: io.NopCloser(strings.NewReader("{}"))}
-	wrap(p, resp, math.MaxInt, nil)
+	resp = wrap(p, resp, math.MaxInt, nil)
 	defer resp.Body.Close()
 	if b := resp.Body.(*body); cap(b.buf) > upFront {
 		t.Errorf("wrapBody of a 1 GiB body allocated %d bytes up front, want at most %d", cap(b.buf), upFront)
@@ -234,7 +234,7 @@ func TestBodyOfUnknownLengthAtTheLimit(t *testing.T) {
 			// A Reader without WriterTo or a length: a chunked body's.
 			resp := &http.Response{StatusCode: tc.status, ContentLength: -1,
 				Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
-			wrap(p, resp, 1000, nil)
+			resp = wrap(p, resp, 1000, nil)
 			got, err := io.ReadAll(resp.Body)
 			if err != nil || string(got) != text {
 				t.Fatalf("read %d bytes, %v; want the %d sent", len(got), err, size)
@@ -271,7 +271,7 @@ func TestDroppedErrorBodyAtTheLimit(t *testing.T) {
 			text := strings.Repeat("e", size)
 			resp := &http.Response{StatusCode: http.StatusTooManyRequests, ContentLength: -1,
 				Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
-			wrap(p, resp, 1000, nil)
+			wrap(p, resp, 1000, nil) //nolint:bodyclose // read ahead: the call ends without the application
 			deadline := time.Now().Add(5 * time.Second)
 			for len(p.queue) == 0 && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
@@ -309,7 +309,7 @@ func TestCompressedBodyDecodedByThePublisher(t *testing.T) {
 			p := queuePublisher()
 			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1,
 				Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(strings.NewReader(tc.body))}
-			wrap(p, resp, 1000, nil)
+			resp = wrap(p, resp, 1000, nil)
 			if got, err := io.ReadAll(resp.Body); err != nil || string(got) != tc.body {
 				t.Fatalf("read %q, %v; want the vendor's bytes", got, err)
 			}
@@ -374,7 +374,7 @@ func heldByQueuedEvents(t *testing.T, calls, size int, length int64, limit int, 
 		// A Reader without WriterTo: the copy is made Read by Read.
 		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: length,
 			Body: io.NopCloser(struct{ io.Reader }{strings.NewReader(text)})}
-		wrap(p, resp, limit, nil)
+		resp = wrap(p, resp, limit, nil)
 		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			t.Fatal(err)
 		}

@@ -311,7 +311,7 @@ func TestHidingBody(t *testing.T) {
 							StatusCode: http.StatusOK, ContentLength: length, Header: http.Header{},
 							Body: io.NopCloser(iotest.HalfReader(&pieces{s: tt.in, n: piece})),
 						}
-						wrapBody(resp, rec, limit, new(usageFilter))
+						resp = wrapBody(resp, rec, limit, new(usageFilter)) //nolint:bodyclose // read to its end below
 						got, err := io.ReadAll(&onlyReader{resp.Body, read})
 						if err != nil || string(got) != tt.want {
 							t.Fatalf("read = %q, %v, want %q", got, err, tt.want)

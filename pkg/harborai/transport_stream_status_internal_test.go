@@ -25,7 +25,7 @@ func streamStatus(t *testing.T, in string, hide bool, read func(io.Reader)) stri
 		f = new(usageFilter)
 	}
 	resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(in))}
-	wrap(p, resp, DefaultMaxBodyBytes, f)
+	resp = wrap(p, resp, DefaultMaxBodyBytes, f)
 	read(resp.Body)
 	_ = resp.Body.Close()
 	return queuedResponse(t, p).Response.Status
@@ -104,7 +104,7 @@ func TestIdentityEncodingInAnyCase(t *testing.T) {
 	for _, enc := range []string{"identity", "Identity", " IDENTITY "} {
 		p := queuePublisher()
 		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{"Content-Encoding": {enc}}, Body: io.NopCloser(strings.NewReader(in))}
-		wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+		resp = wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
 		got, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
 		if strings.Contains(string(got), `"choices":[]`) {
@@ -147,7 +147,7 @@ func TestFilterPassesLinesEndingInCR(t *testing.T) {
 		pr, pw := io.Pipe()
 		p := queuePublisher()
 		resp := &http.Response{StatusCode: http.StatusOK, ContentLength: -1, Header: http.Header{}, Body: pr}
-		wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter))
+		resp = wrap(p, resp, DefaultMaxBodyBytes, new(usageFilter)) //nolint:bodyclose // the test closes it
 		first := `data: {"choices":[{"index":0,"delta":{"content":"first"}}],"usage":null}` + eol + eol
 		go func() { _, _ = io.WriteString(pw, first) }() // then nothing, until the test closes the pipe
 		got := make(chan string, 1)
@@ -205,7 +205,7 @@ func TestKnownLengthReadWholeThroughFilter(t *testing.T) {
 				length = int64(len(tt.in))
 			}
 			resp := &http.Response{StatusCode: http.StatusOK, ContentLength: length, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tt.in))}
-			wrap(p, resp, DefaultMaxBodyBytes, f)
+			resp = wrap(p, resp, DefaultMaxBodyBytes, f)
 			tt.read(resp.Body)
 			_ = resp.Body.Close()
 			if got := queuedResponse(t, p).Response.Status; got != tt.want {

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -23,8 +24,9 @@ var queryPassword = regexp.MustCompile(`(?i)([?&][a-z_]*password=)[^&#]*`)
 // comma-separated list of NATS URLs, as nats.go takes, is masked URL by
 // URL. Anything else is returned as it is.
 func MaskPassword(s string) string {
-	if strings.Contains(s, ",") && isNATSURL(s) {
-		parts := strings.Split(s, ",")
+	if parts := strings.Split(s, ","); len(parts) > 1 && !slices.ContainsFunc(parts, func(p string) bool { return !isNATSURL(p) }) {
+		// A list: each part a URL of its own (a comma in a password is
+		// not a list).
 		for i, p := range parts {
 			parts[i] = maskOne(p)
 		}

@@ -31,3 +31,13 @@ func TestCheckNATSURLHidesPassword(t *testing.T) {
 		t.Errorf("CheckNATSURL() error shows the password: %v", err)
 	}
 }
+
+// TestMaskPasswordWithComma: a NATS URL whose password has a comma is one
+// URL, not a list: its password is masked whole.
+func TestMaskPasswordWithComma(t *testing.T) {
+	in := "nats://user:hunter2,secret@host:4222"
+	got := MaskPassword(in)
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "secret") {
+		t.Errorf("MaskPassword(%q) = %q", in, got)
+	}
+}

@@ -16,11 +16,12 @@ import (
 // Values are never inspected: a secret is dropped whole, name and value.
 var secretWords = []string{"auth", "cookie", "key", "token", "secret", "password", "passwd", "signature", "credential", "session"}
 
-// wordEnds are the secret words that count only where a word of the name
-// ends with them, not followed by a lower-case letter: "api_key",
-// "apiKey" and "access_token" are secrets, "max_tokens", "keyword" and
-// "tokenizer" are not.
-var wordEnds = map[string]bool{"key": true, "token": true, "session": true}
+// notSecrets are names that contain a secret word but name no secret
+// (SPEC §12: no false positive on max_tokens), in lower case.
+var notSecrets = []string{
+	"max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens", "max_tokens_to_sample",
+	"min_tokens", "budget_tokens", "tokenizer", "keyword", "keywords",
+}
 
 // isSecret reports whether a header or query parameter named name may carry
 // a secret.
@@ -33,10 +34,7 @@ func isSecret(name string) bool {
 	for i := 0; i < len(name); i++ {
 		for _, w := range secretsByFirst[lower(name[i])] {
 			if hasFoldAt(name, i, w) {
-				if end := i + len(w); wordEnds[w] && end < len(name) && 'a' <= name[end] && name[end] <= 'z' {
-					continue
-				}
-				return true
+				return !slices.ContainsFunc(notSecrets, func(n string) bool { return strings.EqualFold(name, n) })
 			}
 		}
 	}
@@ -233,20 +231,54 @@ func (m *endpointMemo) of(u *url.URL) string {
 
 // redactMessage removes the secrets of u, a URL that may carry some, from
 // an error message: the URL as u.String() writes it becomes the URL
-// without them, and then each secret itself (a password or token in the
-// user information, the value of a secret query parameter), as written in
-// the URL and unescaped, becomes "redacted", wherever the message has it:
-// a message may print the URL in another form (a password masked by
-// net/http, a query escaped again).
+// without them, and in the rest of the message each secret itself (a
+// password or token in the user information, the value of a secret query
+// parameter), as written in the URL and unescaped, becomes "redacted"
+// where it stands apart (not inside a longer word): a message may print
+// the URL in another form (a password masked by net/http, a query escaped
+// again).
 func redactMessage(msg string, u *url.URL) string {
 	if u == nil || (u.User == nil && u.RawQuery == "") {
 		return msg
 	}
-	msg = strings.ReplaceAll(msg, u.String(), redactURL(u))
-	for _, s := range urlSecrets(u) {
-		msg = strings.ReplaceAll(msg, s, "redacted")
+	secrets := urlSecrets(u)
+	parts := strings.Split(msg, u.String())
+	for i, p := range parts {
+		for _, s := range secrets {
+			p = replaceApart(p, s, "redacted")
+		}
+		parts[i] = p
 	}
-	return msg
+	return strings.Join(parts, redactURL(u))
+}
+
+// replaceApart replaces with by each occurrence of old in s that no letter
+// or digit touches on either side.
+func replaceApart(s, old, with string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			break
+		}
+		end := i + len(old)
+		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
+			b.WriteString(s[:i])
+			b.WriteString(with)
+		} else {
+			b.WriteString(s[:end])
+		}
+		s = s[end:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // minSecret is the length under which a value is not looked for in a
@@ -299,27 +331,38 @@ func redactURLs(text, urls string) string {
 		raw = strings.TrimSpace(raw)
 		if u, err := url.Parse(raw); err == nil {
 			text = redactMessage(text, u)
-		} else if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i+3 {
-			text = strings.ReplaceAll(text, raw, raw[:i+3]+"redacted"+raw[j:])
+		} else if start, end, ok := userinfo(raw); ok {
+			text = strings.ReplaceAll(text, raw, raw[:start]+"redacted"+raw[end:])
 		}
 	}
 	return text
 }
 
 // quotable is raw, a URL as the application gave it, fit for a message
-// whatever it holds: without its query, and with anything before its last
-// "@" (after "://", if any: user information) written "redacted". It need
-// not parse.
+// whatever it holds: without its query, and with its user information
+// (what its authority has before an "@") written "redacted". It need not
+// parse.
 func quotable(raw string) string {
 	raw, _, _ = strings.Cut(raw, "?")
-	start := 0
+	if start, end, ok := userinfo(raw); ok {
+		raw = raw[:start] + "redacted" + raw[end:]
+	}
+	return raw
+}
+
+// userinfo finds the user information of raw, a URL that need not parse:
+// raw[start:end], before the last "@" of the authority (after "://", if
+// any, up to the next "/").
+func userinfo(raw string) (start, end int, ok bool) {
 	if i := strings.Index(raw, "://"); i >= 0 {
 		start = i + 3
 	}
-	if j := strings.LastIndex(raw, "@"); j >= start {
-		raw = raw[:start] + "redacted" + raw[j:]
+	authority := raw[start:]
+	if j := strings.IndexByte(authority, '/'); j >= 0 {
+		authority = authority[:j]
 	}
-	return raw
+	at := strings.LastIndexByte(authority, '@')
+	return start, start + at, at >= 0
 }
 
 // withoutSecrets is ev without the secrets an application may have put in
@@ -339,12 +382,16 @@ func withoutSecrets(ev *event.Event) *event.Event {
 			break
 		}
 	}
+	// A URL with nothing to remove is kept as written, not as net/url
+	// would write it again.
 	u := r.URL
 	if strings.ContainsAny(u, "@?") { // user information, a query
-		if parsed, err := url.Parse(u); err == nil {
+		if parsed, err := url.Parse(u); err != nil {
+			if _, _, ok := userinfo(u); ok || strings.Contains(u, "?") {
+				u = quotable(u)
+			}
+		} else if parsed.User != nil || queryHasSecret(parsed.RawQuery) {
 			u = redactURL(parsed)
-		} else {
-			u = quotable(u)
 		}
 	}
 	if !secretHeader && u == r.URL {

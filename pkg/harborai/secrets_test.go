@@ -293,3 +293,64 @@ func TestURLKeepsParametersThatAreNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretNamesAreLeftOut: names that were secrets before the
+// word-end rule and still carry secrets: a session id, plural key/token
+// parameters.
+func TestSecretNamesAreLeftOut(t *testing.T) {
+	srv := startBroker(t)
+	seen := subscribe(t, srv.ClientURL())
+	pub := connect(t, srv.ClientURL())
+	client := pub.HTTPClient(&http.Client{Transport: memoryTransport{body: []byte(sampleEvent().Response.Body)}})
+	u := "https://api.openai.com/v1/chat/completions?sessionid=" + secretValue + "1&jsessionid=" + secretValue + "2&api_keys=" + secretValue + "3&access_tokens=" + secretValue + "4"
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(plainChat))
+	req.Header.Set("Sessionid", secretValue+"5")
+	req.Header.Set("X-Api-Keys", secretValue+"6")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	for _, ev := range publishedEvents(t, seen, 2) {
+		if ev.Request == nil {
+			continue
+		}
+		if strings.Contains(ev.Request.URL, secretValue) {
+			t.Errorf("published URL carries secrets: %s", ev.Request.URL)
+		}
+		for k, v := range ev.Request.Headers {
+			if strings.Contains(v, secretValue) {
+				t.Errorf("published header %s: %s", k, v)
+			}
+		}
+	}
+}
+
+// TestLogCallKeepsURLWithoutSecrets: an event the application
+// publishes with a URL that has no secret keeps its URL as written.
+func TestLogCallKeepsURLWithoutSecrets(t *testing.T) {
+	srv := startBroker(t)
+	seen := subscribe(t, srv.ClientURL())
+	pub := connect(t, srv.ClientURL())
+	urls := []string{
+		"https://host.example/v1/100%/claude@20240620:rawPredict", // does not parse: quotable
+		"https://host.example/v1/模型/chat?alt=sse",
+	}
+	for _, u := range urls {
+		if err := pub.LogCall(context.Background(), harborai.CallInfo{Provider: "openai", Model: "m"},
+			event.Request{Method: "POST", URL: u, Body: plainChat},
+			event.Response{Status: event.StatusSuccess, HTTPStatus: 200, Body: sampleEvent().Response.Body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]bool{}
+	for _, ev := range publishedEvents(t, seen, 2) {
+		got[ev.Request.URL] = true
+	}
+	for _, u := range urls {
+		if !got[u] {
+			t.Errorf("URL %q published as something else: %v", u, got)
+		}
+	}
+}

@@ -166,7 +166,7 @@ func endSpan(r *recording, resp *event.Response, body []byte) {
 	switch {
 	case resp.Status == event.StatusError:
 		typ := resp.ErrorType
-		if resp.HTTPStatus >= 300 {
+		if resp.HTTPStatus >= 400 || isRedirect(resp.HTTPStatus) {
 			typ = strconv.Itoa(resp.HTTPStatus)
 		}
 		msg := resp.ErrorMessage

@@ -35,8 +35,9 @@ type Transport struct {
 	pub  *Publisher
 	base http.RoundTripper
 	// send is where a call this Transport records goes: base, or, when
-	// base is a Transport itself (a client wrapped twice), the first base
-	// below that is not, so that the call is recorded once.
+	// base is a Transport of the same publisher (a client wrapped twice),
+	// the first base below that is not, so that the call is recorded once.
+	// A Transport of another publisher (a library's own) records it too.
 	send   http.RoundTripper
 	match  matcher
 	opts   transportOptions
@@ -87,7 +88,7 @@ func NewTransport(pub *Publisher, base http.RoundTripper, opts ...TransportOptio
 	t := &Transport{pub: pub, base: base, send: base, match: m, opts: o}
 	for {
 		inner, ok := t.send.(*Transport)
-		if !ok {
+		if !ok || inner.pub != pub {
 			break
 		}
 		t.send = inner.base
@@ -292,9 +293,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	} else {
 		rec.request(evReq)
 	}
-	if u := req.URL; u.User != nil || u.RawQuery != "" {
-		rec.more().url = u // its secrets are kept out of error messages
-	}
+	rec.url = req.URL
 	if readErr != nil {
 		return nil, failed(rec, readErr, req)
 	}
@@ -426,11 +425,14 @@ func readBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 		stop = context.AfterFunc(ctx, func() { _ = req.Body.Close() })
 	}
 	text, truncated, err := readUpTo(req.Body, limit, req.ContentLength)
-	if !stop() && err != nil && ctx.Err() != nil {
+	closed := !stop() // by the context's end
+	if closed && err != nil {
 		err = ctx.Err() // the read failed as the context closed the body
 	}
 	if err != nil {
-		_ = req.Body.Close()
+		if !closed {
+			_ = req.Body.Close()
+		}
 		return reqBody{}, nil, err
 	}
 	out := *req
@@ -438,7 +440,9 @@ func readBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 		out.Body = readCloser{io.MultiReader(strings.NewReader(text), req.Body), req.Body}
 		out.GetBody = nil
 	} else {
-		_ = req.Body.Close()
+		if !closed {
+			_ = req.Body.Close()
+		}
 		out.Body = io.NopCloser(strings.NewReader(text))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }
 	}

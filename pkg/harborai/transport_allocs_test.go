@@ -92,3 +92,39 @@ func TestTransportAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportAllocsQueryURL: allocations of a recorded call whose URL has a
+// query (Azure's api-version on every call).
+func TestTransportAllocsQueryURL(t *testing.T) {
+	srv := startBroker(t)
+	pub := connect(t, srv.ClientURL(), harborai.WithFlushInterval(time.Hour), harborai.WithQueueSize(1<<20), harborai.WithQueueBytes(1<<30))
+	tr := harborai.NewTransport(pub, memoryTransport{body: []byte(sampleEvent().Response.Body)})
+	b := []byte(allocsChat)
+	reqs := make([]*http.Request, 0, 4096)
+	for range 4096 {
+		req, _ := http.NewRequest(http.MethodPost, "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21", bytes.NewReader(b))
+		req.Header.Set("api-key", "sk-test")
+		reqs = append(reqs, req)
+	}
+	i := 0
+	call := func() {
+		resp, err := tr.RoundTrip(reqs[i])
+		i++
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	for range 50 {
+		call()
+	}
+	least := math.Inf(1)
+	for range 5 {
+		least = min(least, testing.AllocsPerRun(200, call))
+	}
+	t.Logf("azure query call: %.2f allocs", least)
+	if least > 14 { // 453d60f: 14
+		t.Errorf("a call whose URL has a query allocates %.0f, want at most 14", least)
+	}
+}

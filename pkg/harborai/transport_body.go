@@ -33,6 +33,7 @@ type recording struct {
 	stream   bool
 	deferred bool            // the events leave their ids (and model) to the publisher: later
 	ctx      context.Context // the request's, to tell the caller's cancellation apart
+	url      *url.URL        // the request's, whose secrets error messages leave out
 	body     body            // the response body's wrapper, allocated with the rest
 	extra    *extra          // what few calls need; nil for most
 }
@@ -46,9 +47,6 @@ type extra struct {
 	// the base got, for a base with CancelRequest; req is this call's.
 	sent *sync.Map
 	req  *http.Request
-	// url is the request's URL when it may carry secrets (user
-	// information, a query), for redactMessage.
-	url *url.URL
 }
 
 // more is r.extra, made if need be.
@@ -60,12 +58,7 @@ func (r *recording) more() *extra {
 }
 
 // redactMessage is redactMessage(msg, the request's URL).
-func (r *recording) redactMessage(msg string) string {
-	if r.extra == nil || r.extra.url == nil {
-		return msg
-	}
-	return redactMessage(msg, r.extra.url)
-}
+func (r *recording) redactMessage(msg string) string { return redactMessage(msg, r.url) }
 
 func newRecording(pub *Publisher, ctx context.Context, started time.Time, provider string, stream bool) *recording {
 	return &recording{started: started, pub: pub, provider: provider, stream: stream, ctx: ctx, events: new(callEvents)}
@@ -175,7 +168,6 @@ type body struct {
 	// or "zstd".
 	encoding string
 	hide     *usageFilter // hides the usage-only chunk; nil when not asked
-	hidErr   error        // the error to return once hide is drained
 	gotOne   bool         // a byte reached the caller (Read's own)
 
 	mu        sync.Mutex // Read against Close
@@ -185,11 +177,14 @@ type body struct {
 	truncated bool
 	tail      []byte // the last bytes: once over the limit, or all along when the body is omitted
 	done      bool
-	// plain is buf decoded, once complete has needed it (plainDone), and
-	// what the event says of it (decodeBody).
-	plain     []byte
-	plainOmit string
-	plainDone bool
+	plain     *plainBody // buf decoded, once complete needed it; nil before
+}
+
+// plainBody is a compressed body decoded, and what the event says of it
+// (decodeBody).
+type plainBody struct {
+	data []byte
+	omit string
 }
 
 // wrapBody wraps resp.Body for rec, the caller reading a 200's through hide
@@ -473,13 +468,13 @@ func (b *body) readHiding(p []byte) (int, error) {
 		}
 		// Nothing to give: rest is used up.
 		switch {
-		case b.hidErr != nil && len(f.line) > 0:
+		case b.hide.err != nil && len(f.line) > 0:
 			f.flush()
-		case b.hidErr != nil:
+		case b.hide.err != nil:
 			b.mu.Lock()
-			b.end(b.hidErr)
+			b.end(b.hide.err)
 			b.mu.Unlock()
-			return 0, b.hidErr
+			return 0, b.hide.err
 		default:
 			b.mu.Lock()
 			buf, kept := b.readBuf(len(p))
@@ -496,7 +491,7 @@ func (b *body) readHiding(p []byte) (int, error) {
 				f.rest = buf[:n]
 			}
 			if err != nil {
-				b.hidErr = err
+				b.hide.err = err
 			} else if n == 0 {
 				return 0, nil
 			}
@@ -669,9 +664,9 @@ func (b *body) end(err error) {
 		resp.Status, resp.ErrorType, resp.ErrorMessage = event.StatusError, errorType(err, b.rec.ctx), b.rec.redactMessage(err.Error())
 		resp.BodyOmitted = "incomplete"
 	}
-	if b.status >= 300 {
-		// No completion came of it; a redirect (3xx) is another call,
-		// which http.Client makes.
+	if b.status >= 400 || isRedirect(b.status) {
+		// No completion came of it; a redirect is another call, which
+		// http.Client makes.
 		resp.Status = event.StatusError
 		if resp.ErrorType == "" {
 			resp.ErrorType = httpErrorType(b.status)
@@ -683,7 +678,7 @@ func (b *body) end(err error) {
 		if b.read > 0 {
 			resp.BodyOmitted = b.omit
 		}
-	case b.encoding != "" && (b.rec.span != nil || b.truncated || len(b.buf) == 0 || b.plainDone):
+	case b.encoding != "" && (b.rec.span != nil || b.truncated || len(b.buf) == 0 || b.plain != nil):
 		// A span reads the usage from the body now; what needs no
 		// decoding is said now; complete may have decoded it already.
 		kept, resp.BodyOmitted = b.decoded()
@@ -700,6 +695,17 @@ func (b *body) end(err error) {
 	b.buf, b.tail, b.plain = nil, nil, nil
 }
 
+// isRedirect reports whether status is a redirect http.Client may follow
+// (not 304 Not Modified, an answer of its own).
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMultipleChoices, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
 // decoded is the compressed body read, decoded, at most the limit, and
 // what the event says of it: "truncated" when longer; nil and "encoded"
 // when the compressed bytes were cut at the limit or cannot be decoded.
@@ -711,11 +717,11 @@ func (b *body) decoded() ([]byte, string) {
 		}
 		return nil, "encoded"
 	}
-	if !b.plainDone {
-		b.plain, b.plainOmit = decodeBody(b.encoding, b.buf, b.limit)
-		b.plainDone = true
+	if b.plain == nil {
+		data, omit := decodeBody(b.encoding, b.buf, b.limit)
+		b.plain = &plainBody{data, omit}
 	}
-	return b.plain, b.plainOmit
+	return b.plain.data, b.plain.omit
 }
 
 // decodeBody decodes data, a body in encoding, up to limit bytes, and says

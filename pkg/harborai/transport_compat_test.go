@@ -1,7 +1,9 @@
 package harborai_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,9 +13,11 @@ import (
 )
 
 // TestCompatibleBaseStreamHasUsage: a self-hosted or gateway server given
-// with WithBaseURL as "openai", "openai_compatible" or a name pkg/parse
-// does not know is OpenAI-compatible: its streamed chat completions get
-// stream_options.include_usage, and the stored call its usage.
+// with WithBaseURL as "openai" or "openai_compatible" is OpenAI-compatible:
+// its streamed chat completions get stream_options.include_usage, and the
+// stored call its usage. Under a name pkg/parse does not know, the request
+// is sent as written (a server that refuses unknown fields would fail it):
+// the call is stored, without usage.
 func TestCompatibleBaseStreamHasUsage(t *testing.T) {
 	p := startPipeline(t)
 	emu := startEmulator(t)
@@ -39,6 +43,12 @@ func TestCompatibleBaseStreamHasUsage(t *testing.T) {
 			t.Log(describe(calls[0]))
 			if c.Status != event.StatusSuccess || !c.Stream {
 				t.Errorf("status %s stream %v", c.Status, c.Stream)
+			}
+			if provider == "my-gateway" {
+				if c.Usage != nil && !c.Usage.UsageMissing {
+					t.Errorf("usage %+v: the request was rewritten", *c.Usage)
+				}
+				return
 			}
 			c.usage(t, 40, 12)
 		})
@@ -70,5 +80,37 @@ func TestCallInfoProviderAlias(t *testing.T) {
 	d, o := stored["detected"][0], stored["overridden"][0]
 	if d.Provider != o.Provider {
 		t.Errorf("same vendor stored as provider %q (WithBaseURL(\"kimi\")) and %q (ContextWithCallInfo Provider \"Kimi\")", d.Provider, o.Provider)
+	}
+}
+
+// TestStrictServerNotRewritten: Mistral's API (and servers
+// with pydantic's extra="forbid") answer stream_options with 422. Before
+// 55c86ce a WithBaseURL under a name other than a known vendor's sent the
+// body as written; now every name but exactly "mistral" gets
+// stream_options added, and the application's stream fails.
+func TestStrictServerNotRewritten(t *testing.T) {
+	srv := startBroker(t)
+	pub := connect(t, srv.ClientURL())
+	strict := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(req.Body)
+		status, body := 200, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n"
+		if strings.Contains(string(b), "stream_options") {
+			status, body = 422, `{"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","stream_options","include_usage"],"msg":"Extra inputs are not permitted"}]}}`
+		}
+		return &http.Response{StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1, Request: req}, nil
+	})
+	for _, name := range []string{"mistralai", "Mistral AI", "openai_compatible", "my-gateway"} {
+		client := pub.HTTPClient(&http.Client{Transport: strict}, harborai.WithBaseURL(name, "https://api.mistral.ai/v1"))
+		resp, err := client.Post("https://api.mistral.ai/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"mistral-large-latest","messages":[{"role":"user","content":"hi"}],"stream":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("WithBaseURL(%q, mistral): the application's stream got HTTP %d: the Transport added stream_options", name, resp.StatusCode)
+		}
 	}
 }

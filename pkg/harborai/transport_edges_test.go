@@ -252,3 +252,27 @@ func TestHTTPErrorsOfEveryVendor(t *testing.T) {
 }
 
 var _ = bytes.NewReader
+
+// TestNotModifiedIsNoError: a 304 is no redirect hop: recorded as
+// before (success), not as an error http_304.
+func TestNotModifiedIsNoError(t *testing.T) {
+	srv := startBroker(t)
+	seen := subscribe(t, srv.ClientURL())
+	pub := connect(t, srv.ClientURL())
+	base := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		return &http.Response{StatusCode: 304, Status: "304 Not Modified", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	})
+	client := pub.HTTPClient(&http.Client{Transport: base})
+	resp, err := client.Post("https://api.openai.com/v1/chat/completions", "application/json", strings.NewReader(plainChat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	for _, ev := range publishedEvents(t, seen, 2) {
+		if ev.Response != nil && ev.Response.Status != event.StatusSuccess {
+			t.Errorf("304 recorded as %s %s", ev.Response.Status, ev.Response.ErrorType)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package harborai_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,5 +34,32 @@ func TestClientWrappedTwiceRecordsOnce(t *testing.T) {
 	}
 	if len(calls) != 1 {
 		t.Errorf("one LLM call stored as %d calls", len(calls))
+	}
+}
+
+// TestTransportOfAnotherPublisherRecordsToo: a library records the calls of
+// the client it builds to its own publisher (and reads their ids with
+// WithOnCall); the application wraps that client with its own publisher.
+// Each publisher records the call.
+func TestTransportOfAnotherPublisherRecordsToo(t *testing.T) {
+	srv := startBroker(t)
+	seen := subscribe(t, srv.ClientURL())
+	appPub := connect(t, srv.ClientURL())
+	libPub := connect(t, srv.ClientURL())
+	var libSaw atomic.Int32
+	libClient := libPub.HTTPClient(&http.Client{Transport: memoryTransport{body: []byte(sampleEvent().Response.Body)}},
+		harborai.WithOnCall(func(*http.Request, *harborai.Call) { libSaw.Add(1) }))
+	appClient := appPub.HTTPClient(libClient)
+	resp, err := appClient.Post("https://api.openai.com/v1/chat/completions", "application/json", strings.NewReader(plainChat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if libSaw.Load() != 1 {
+		t.Errorf("the library's Transport saw %d calls, want 1", libSaw.Load())
+	}
+	if evs := publishedEvents(t, seen, 4); len(evs) != 4 {
+		t.Errorf("%d events, want 4: two calls, one per publisher", len(evs))
 	}
 }

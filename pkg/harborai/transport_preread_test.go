@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -71,6 +72,40 @@ func TestRespRequestOfTheBase(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Request.URL.Path; got != "/v1/chat/completions/final" {
 			t.Errorf("%s: resp.Request.URL.Path = %q, want the base's %q", name, got, "/v1/chat/completions/final")
+		}
+	})
+}
+
+type countingPipe struct {
+	*io.PipeReader
+	closes atomic.Int32
+}
+
+func (c *countingPipe) Close() error { c.closes.Add(1); return c.PipeReader.Close() }
+
+// TestStalledBodyClosedOnce: a known-length body without GetBody
+// whose writer stalls, the context ending: the body is closed once (the
+// AfterFunc's Close, then readBody's own on the error).
+func TestStalledBodyClosedOnce(t *testing.T) {
+	srv := startBroker(t)
+	pub := connect(t, srv.ClientURL())
+	plainAndRecordedRT(t, pub, http.DefaultTransport, func(t *testing.T, name string, rt http.RoundTripper) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		body := &countingPipe{PipeReader: pr}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.openai.com/v1/chat/completions", body)
+		req.ContentLength = 100
+		go func() { _, _ = pw.Write([]byte(`{"model":`)) }()
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		time.Sleep(200 * time.Millisecond)
+		t.Logf("%s: err=%v closes=%d", name, err, body.closes.Load())
+		if n := body.closes.Load(); n != 1 {
+			t.Errorf("%s: request body closed %d times", name, n)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 // is passed on without waiting. A CR that ends what was read ends its line
 // at once: an LF that then comes first belongs to it (afterCR).
 type usageFilter struct {
+	err       error       // what the vendor's body ended with, to return once drained
 	line      []byte      // the current line, until its newline
 	out       []byte      // bytes for the caller
 	part      []byte      // after out, for the caller: the end of a line fill had no room for, where it was read

@@ -92,11 +92,13 @@ func newMatcher(bases []baseURL) (matcher, []error) {
 		if i := slices.IndexFunc(vendors(), func(v vendor) bool { return v.provider == provider }); i >= 0 {
 			r.includeUsage = vendors()[i].includeUsage
 		} else {
-			// openai_compatible, or a name pkg/parse does not know (a
-			// gateway, vLLM, LiteLLM, Ollama's OpenAI API): OpenAI-compatible,
-			// stream_options included (servers that do not know it ignore
-			// it). Not Mistral, whose streams report usage without it.
-			r.includeUsage = provider != "mistral"
+			// Said to be OpenAI-compatible (vLLM, LiteLLM, a gateway):
+			// stream_options included. Not any other name: a server that
+			// refuses fields it does not know (Mistral's API answers 422)
+			// would fail the application's streams; nor Mistral's hosts
+			// under that name.
+			host := strings.ToLower(u.Hostname())
+			r.includeUsage = provider == "openai_compatible" && !strings.HasSuffix(host, "mistral.ai")
 		}
 		host := normalHost(u.Scheme, u.Host)
 		m.byHost[host] = append(m.byHost[host], r)

@@ -47,45 +47,53 @@ func toRealHost(t *testing.T, emu *emulator.Server, vendor string, req *http.Req
 	req.URL, req.Host = u, u.Host
 }
 
-// TestEveryVendorAtItsRealHost calls every vendor at its real host (the
-// default vendor table, no WithBaseURL), without WithOnCall or a tracer,
-// i.e. the deferred-ids path an application gets by default, and checks the
-// stored call.
-func TestEveryVendorAtItsRealHost(t *testing.T) {
-	p := startPipeline(t)
+// realHostCase is one call of the vendor matrix, at the vendor's real host.
+type realHostCase struct {
+	name string
+	vc   vendorCall
+	fail string // the emulator's X-Emulator-Error; "" for none
+}
+
+// callRealHosts calls each vendor, stream and not, with each of fails, at
+// its real host (the default vendor table, no WithBaseURL) through a
+// Transport publishing to p, and returns the cases, each call tagged with
+// its case's name. A call without a failure must answer 200.
+func callRealHosts(t *testing.T, p *pipeline, fails ...string) []realHostCase {
+	t.Helper()
 	emu := startEmulator(t)
 	pub := connect(t, p.natsURL)
 	target, _ := url.Parse(emu.URL())
 	client := pub.HTTPClient(&http.Client{Transport: &rewrite{base: baseTransport(t), target: target, prefix: emulatorPrefix}})
-
-	type tc struct {
-		name string
-		vc   vendorCall
-	}
-	var cases []tc
+	var cases []realHostCase
 	for _, v := range emulator.Vendors() {
 		for _, stream := range []bool{false, true} {
-			name := v
-			if stream {
-				name += "/stream"
+			for _, fail := range fails {
+				name := v
+				if stream {
+					name += "/stream"
+				}
+				if fail != "" {
+					name += "/" + fail
+				}
+				cases = append(cases, realHostCase{name, vendorCall{vendor: v, model: models[v], stream: stream}, fail})
 			}
-			cases = append(cases, tc{name, vendorCall{vendor: v, model: models[v], stream: stream}})
 		}
 	}
 	for _, c := range cases {
 		req := c.vc.request(t, context.Background(), emu, "real host "+c.name)
 		toRealHost(t, emu, c.vc.vendor, req)
-		if c.vc.vendor == "azure" {
-			q := req.URL.Query()
+		q := req.URL.Query()
+		switch c.vc.vendor {
+		case "azure":
 			q.Set("api-version", "2024-10-21")
-			req.URL.RawQuery = q.Encode()
-		}
-		if c.vc.vendor == "gemini" {
-			q := req.URL.Query()
+		case "gemini":
 			q.Set("key", secret)
-			req.URL.RawQuery = q.Encode()
 		}
+		req.URL.RawQuery = q.Encode()
 		req.Header.Set(emulator.HeaderUsage, wantUsage.String())
+		if c.fail != "" {
+			req.Header.Set("X-Emulator-Error", c.fail)
+		}
 		req = tagCase(req, c.name, harborai.CallInfo{})
 		resp, err := client.Do(req)
 		if err != nil {
@@ -93,10 +101,20 @@ func TestEveryVendorAtItsRealHost(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
+		if c.fail == "" && resp.StatusCode != 200 {
 			t.Fatalf("%s: HTTP %d %s", c.name, resp.StatusCode, b)
 		}
 	}
+	return cases
+}
+
+// TestEveryVendorAtItsRealHost calls every vendor at its real host (the
+// default vendor table, no WithBaseURL), without WithOnCall or a tracer,
+// i.e. the deferred-ids path an application gets by default, and checks the
+// stored call.
+func TestEveryVendorAtItsRealHost(t *testing.T) {
+	p := startPipeline(t)
+	cases := callRealHosts(t, p, "")
 	stored := storedByCase(t, p, len(cases), 10*time.Second)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

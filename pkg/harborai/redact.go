@@ -16,11 +16,31 @@ import (
 // Values are never inspected: a secret is dropped whole, name and value.
 var secretWords = []string{"auth", "cookie", "key", "token", "secret", "password", "passwd", "signature", "credential", "session"}
 
-// notSecrets are names that contain a secret word but name no secret
-// (SPEC §12: no false positive on max_tokens), in lower case.
+// notSecrets are the ends of names that contain a secret word but name no
+// secret (SPEC §12: no false positive on max_tokens): counts of tokens,
+// and a few words. They are compared in lower case and without "-" and
+// "_": "max_tokens", "maxTokens", "X-Max-Tokens" and "max_output_tokens"
+// end with one; "access_tokens" and "api_keys" do not.
 var notSecrets = []string{
-	"max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens", "max_tokens_to_sample",
-	"min_tokens", "budget_tokens", "tokenizer", "keyword", "keywords",
+	"maxtokens", "mintokens", "numtokens", "newtokens", "inputtokens", "outputtokens", "prompttokens",
+	"completiontokens", "totaltokens", "budgettokens", "reasoningtokens", "thinkingtokens", "cachedtokens",
+	"tokenstosample", "tokenizer", "keyword", "keywords",
+}
+
+// looseSuffix reports whether name ends with suffix, a lower-case word
+// without separators, in any case and skipping "-" and "_" in name.
+func looseSuffix(name, suffix string) bool {
+	i := len(name)
+	for j := len(suffix) - 1; j >= 0; j-- {
+		for i > 0 && (name[i-1] == '-' || name[i-1] == '_') {
+			i--
+		}
+		if i == 0 || lower(name[i-1]) != suffix[j] {
+			return false
+		}
+		i--
+	}
+	return true
 }
 
 // isSecret reports whether a header or query parameter named name may carry
@@ -34,7 +54,7 @@ func isSecret(name string) bool {
 	for i := 0; i < len(name); i++ {
 		for _, w := range secretsByFirst[lower(name[i])] {
 			if hasFoldAt(name, i, w) {
-				return !slices.ContainsFunc(notSecrets, func(n string) bool { return strings.EqualFold(name, n) })
+				return !slices.ContainsFunc(notSecrets, func(n string) bool { return looseSuffix(name, n) })
 			}
 		}
 	}
@@ -252,33 +272,58 @@ func redactMessage(msg string, u *url.URL) string {
 	return strings.Join(parts, redactURL(u))
 }
 
-// replaceApart replaces with by each occurrence of old in s that no letter
-// or digit touches on either side.
+// replaceApart replaces with by each occurrence of old in s that stands
+// apart: no letter or digit touches it on either side but as part of a
+// "%XX" escape. A secret of at least longSecret bytes is replaced wherever
+// it is: a value that long is no part of a word.
 func replaceApart(s, old, with string) string {
+	if old == "" {
+		return s
+	}
 	var b strings.Builder
-	for {
-		i := strings.Index(s, old)
+	done := 0 // s[:done] is in b, or to be
+	for from := 0; ; {
+		i := strings.Index(s[from:], old)
 		if i < 0 {
 			break
 		}
+		i += from
 		end := i + len(old)
-		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
-			b.WriteString(s[:i])
+		if len(old) >= longSecret || apartBefore(s, i) && apartAfter(s, end) {
+			b.WriteString(s[done:i])
 			b.WriteString(with)
+			done, from = end, end
 		} else {
-			b.WriteString(s[:end])
+			from = i + 1 // another occurrence may start inside this one
 		}
-		s = s[end:]
 	}
-	if b.Len() == 0 {
+	if done == 0 {
 		return s
 	}
-	b.WriteString(s)
+	b.WriteString(s[done:])
 	return b.String()
+}
+
+// longSecret is the length from which replaceApart replaces a secret
+// wherever it is.
+const longSecret = 12
+
+// apartBefore reports whether s[i:] starts apart from what precedes it.
+func apartBefore(s string, i int) bool {
+	return i == 0 || !isWordByte(s[i-1]) || i >= 3 && s[i-3] == '%' && isHex(s[i-2]) && isHex(s[i-1])
+}
+
+// apartAfter reports whether s[:end] ends apart from what follows it.
+func apartAfter(s string, end int) bool {
+	return end == len(s) || !isWordByte(s[end]) || end+3 <= len(s) && s[end] == '%' && isHex(s[end+1]) && isHex(s[end+2])
 }
 
 func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // minSecret is the length under which a value is not looked for in a
@@ -351,18 +396,41 @@ func quotable(raw string) string {
 }
 
 // userinfo finds the user information of raw, a URL that need not parse:
-// raw[start:end], before the last "@" of the authority (after "://", if
-// any, up to the next "/").
+// raw[start:end], before the last "@" of the authority (after "://" or a
+// leading "//", up to the next "/"). A password may hold a "/"
+// ("user:pa/ss@host", which does not parse): when what precedes the first
+// "/" has a ":" followed by no port, and no "@", the authority is taken
+// to run to the query, so that a secret is rather cut too wide than left.
 func userinfo(raw string) (start, end int, ok bool) {
 	if i := strings.Index(raw, "://"); i >= 0 {
 		start = i + 3
+	} else if strings.HasPrefix(raw, "//") {
+		start = 2
 	}
-	authority := raw[start:]
-	if j := strings.IndexByte(authority, '/'); j >= 0 {
-		authority = authority[:j]
+	rest := raw[start:]
+	if j := strings.IndexAny(rest, "?#"); j >= 0 {
+		rest = rest[:j]
+	}
+	authority := rest
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		authority = rest[:j]
+		if c := strings.IndexByte(authority, ':'); c >= 0 && !strings.HasPrefix(authority, "[") &&
+			!strings.Contains(authority, "@") && !isPort(authority[c+1:]) {
+			authority = rest
+		}
 	}
 	at := strings.LastIndexByte(authority, '@')
 	return start, start + at, at >= 0
+}
+
+// isPort reports whether s is a port: digits, or nothing.
+func isPort(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutSecrets is ev without the secrets an application may have put in

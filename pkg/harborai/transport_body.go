@@ -695,8 +695,8 @@ func (b *body) end(err error) {
 	b.buf, b.tail, b.plain = nil, nil, nil
 }
 
-// isRedirect reports whether status is a redirect http.Client may follow
-// (not 304 Not Modified, an answer of its own).
+// isRedirect reports whether status sends the client elsewhere (300, 301,
+// 302, 303, 307, 308; not 304 Not Modified, an answer of its own).
 func isRedirect(status int) bool {
 	switch status {
 	case http.StatusMultipleChoices, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,

@@ -100,9 +100,14 @@ func TestStrictServerNotRewritten(t *testing.T) {
 		return &http.Response{StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1, Request: req}, nil
 	})
-	for _, name := range []string{"mistralai", "Mistral AI", "openai_compatible", "my-gateway"} {
-		client := pub.HTTPClient(&http.Client{Transport: strict}, harborai.WithBaseURL(name, "https://api.mistral.ai/v1"))
-		resp, err := client.Post("https://api.mistral.ai/v1/chat/completions", "application/json",
+	for _, tt := range []struct{ name, base string }{
+		{"mistralai", "https://api.mistral.ai/v1"}, {"Mistral AI", "https://api.mistral.ai/v1"},
+		{"openai_compatible", "https://api.mistral.ai/v1"}, {"my-gateway", "https://api.mistral.ai/v1"},
+		{"openai", "https://api.mistral.ai/v1"}, {"openai_compatible", "https://api.mistral.ai./v1"},
+	} {
+		name := tt.name
+		client := pub.HTTPClient(&http.Client{Transport: strict}, harborai.WithBaseURL(name, tt.base))
+		resp, err := client.Post(tt.base+"/chat/completions", "application/json",
 			strings.NewReader(`{"model":"mistral-large-latest","messages":[{"role":"user","content":"hi"}],"stream":true}`))
 		if err != nil {
 			t.Fatal(err)

@@ -477,9 +477,10 @@ func TestIsSecret(t *testing.T) {
 		if l == "sig" || l == "code" {
 			return true
 		}
+		loose := strings.NewReplacer("-", "", "_", "").Replace(l)
 		for _, w := range secretWords {
 			if strings.Contains(l, w) {
-				return !slices.Contains(notSecrets, l)
+				return !slices.ContainsFunc(notSecrets, func(n string) bool { return strings.HasSuffix(loose, n) })
 			}
 		}
 		return false
@@ -493,6 +494,8 @@ func TestIsSecret(t *testing.T) {
 		"max_tokens", "Max_Tokens", "max_completion_tokens", "input_tokens", "keyword", "Tokenizer", "apiKey", "APIKEY",
 		"access_token", "access_tokens", "api_key", "api_keys", "X-Api-Key", "X-Api-Keys", "Idempotency-Key", "sessions",
 		"sessionid", "jsessionid", "Sessionid", "X-Session", "token_type", "keys", "monkeyKey", "tokenstoken",
+		"maxTokens", "max-tokens", "X-Max-Tokens", "maxOutputTokens", "max_input_tokens", "num_tokens", "_max__tokens_",
+		"private_keys", "refresh_tokens", "x-api-key-max_tokens",
 	} {
 		if got, want := isSecret(name), reference(name); got != want {
 			t.Errorf("isSecret(%q) = %v, want %v", name, got, want)

@@ -94,11 +94,12 @@ func newMatcher(bases []baseURL) (matcher, []error) {
 		} else {
 			// Said to be OpenAI-compatible (vLLM, LiteLLM, a gateway):
 			// stream_options included. Not any other name: a server that
-			// refuses fields it does not know (Mistral's API answers 422)
-			// would fail the application's streams; nor Mistral's hosts
-			// under that name.
-			host := strings.ToLower(u.Hostname())
-			r.includeUsage = provider == "openai_compatible" && !strings.HasSuffix(host, "mistral.ai")
+			// refuses fields it does not know would fail the
+			// application's streams.
+			r.includeUsage = provider == "openai_compatible"
+		}
+		if host := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); host == "mistral.ai" || strings.HasSuffix(host, ".mistral.ai") {
+			r.includeUsage = false // Mistral's API answers stream_options with 422, under any name
 		}
 		host := normalHost(u.Scheme, u.Host)
 		m.byHost[host] = append(m.byHost[host], r)

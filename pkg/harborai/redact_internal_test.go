@@ -1,0 +1,82 @@
+package harborai
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/harborai/ingest/pkg/event"
+)
+
+const unparsedSecret = "s3cr3tV4lue"
+
+// TestSlashInPasswordNotLeaked: a password with an unescaped "/" (base64
+// tokens have them) makes url.Parse fail; it is left out all the same of
+// what is published (withoutSecrets), logged (quotable) and returned
+// (redactURLs).
+func TestSlashInPasswordNotLeaked(t *testing.T) {
+	raw := "https://user:ab/" + unparsedSecret + "@gw.example/v1/chat/completions"
+	if _, err := url.Parse(raw); err == nil { //nolint:staticcheck // the precondition: it does not parse
+		t.Fatal("precondition: want url.Parse to fail")
+	}
+	ev := &event.Event{Request: &event.Request{Method: "POST", URL: raw}}
+	if got := withoutSecrets(ev).Request.URL; strings.Contains(got, unparsedSecret) {
+		t.Errorf("withoutSecrets published URL %q", got)
+	}
+	if got := quotable(raw); strings.Contains(got, unparsedSecret) {
+		t.Errorf("quotable(%q) = %q", raw, got)
+	}
+	nats := "nats://harbor:ab/" + unparsedSecret + "@127.0.0.1:4222"
+	msg := "harborai: connect to " + nats + `: parse "` + nats + `": invalid port ":ab" after host`
+	if got := redactURLs(msg, nats); strings.Contains(got, unparsedSecret) {
+		t.Errorf("redactURLs = %q", got)
+	}
+}
+
+// TestSchemeRelativeUserinfoNotLeaked: a scheme-relative URL
+// ("//user:pass@host") that does not parse is published without its user
+// information.
+func TestSchemeRelativeUserinfoNotLeaked(t *testing.T) {
+	raw := "//user:" + unparsedSecret + "%zz@gw.example/v1/chat/completions"
+	if _, err := url.Parse(raw); err == nil { //nolint:staticcheck // the precondition: it does not parse
+		t.Fatal("precondition: want url.Parse to fail")
+	}
+	ev := &event.Event{Request: &event.Request{Method: "POST", URL: raw}}
+	if got := withoutSecrets(ev).Request.URL; strings.Contains(got, unparsedSecret) {
+		t.Errorf("withoutSecrets published URL %q", got)
+	}
+}
+
+// TestReplaceApart: each occurrence that stands apart is replaced, one
+// that overlaps a touched one included; a "%XX" escape is no word; a long
+// secret is replaced wherever it is.
+func TestReplaceApart(t *testing.T) {
+	for _, tt := range []struct{ s, old, want string }{
+		{"xab-ab-ab", "ab-ab", "xab-redacted"},
+		{"Xtok.tok tok.tok", "tok.tok", "Xtok.tok redacted"},
+		{"compass pass", "pass", "compass redacted"},
+		{"key%3Dpass%26x", "pass", "key%3Dredacted%26x"},
+		{"xs3cr3tV4lue12y", "s3cr3tV4lue12", "xredactedy"},
+		{"pass", "pass", "redacted"},
+		{"", "pass", ""},
+		{"pass", "", "pass"},
+	} {
+		if got := replaceApart(tt.s, tt.old, "redacted"); got != tt.want {
+			t.Errorf("replaceApart(%q, %q) = %q, want %q", tt.s, tt.old, got, tt.want)
+		}
+	}
+}
+
+// TestRedactMessageEscapedAgain: a message that has the request URL
+// escaped again ("key%3DSECRET") has the secret left out.
+func TestRedactMessageEscapedAgain(t *testing.T) {
+	u, _ := url.Parse("https://gw.example/v1/chat?key=" + unparsedSecret + "&alt=sse")
+	for _, msg := range []string{
+		"upstream rejected redirect_uri=" + url.QueryEscape(u.String()),
+		"bad target " + url.PathEscape(u.String()),
+	} {
+		if got := redactMessage(msg, u); strings.Contains(got, unparsedSecret) {
+			t.Errorf("redactMessage(%q) = %q", msg, got)
+		}
+	}
+}

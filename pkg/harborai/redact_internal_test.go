@@ -2,6 +2,7 @@ package harborai
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,4 +80,37 @@ func TestRedactMessageEscapedAgain(t *testing.T) {
 			t.Errorf("redactMessage(%q) = %q", msg, got)
 		}
 	}
+}
+
+// FuzzRedactMessage: for any URL that parses and any message quoting it,
+// redactMessage leaves no secret of longSecret bytes or more, and a
+// message without the URL's secrets comes back as it was. quotable and
+// withoutSecrets never panic, and leave out what userinfo finds.
+func FuzzRedactMessage(f *testing.F) {
+	f.Add("https://user:pa%2Fss-word-1234@gw.example/v1/models/m:generateContent?alt=sse&key=AIzaSyA-0123456789abcdef", "Post %q: EOF")
+	f.Add("nats://tok3n-tok3n-tok3n@127.0.0.1:4222", "connect to %s: refused")
+	f.Add("//u:p@h/x?api_key=abcdefghijklmnop&max_tokens=10", "%s %s")
+	f.Fuzz(func(t *testing.T, raw, format string) {
+		quoted := quotable(raw)
+		ev := &event.Event{Request: &event.Request{URL: raw}}
+		_ = withoutSecrets(ev)
+		if start, _, ok := userinfo(raw); ok && !strings.HasPrefix(quoted[start:], "redacted@") {
+			t.Errorf("quotable(%q) = %q keeps the user information", raw, quoted)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return
+		}
+		msg := strings.ReplaceAll(format, "%s", u.String())
+		msg = strings.ReplaceAll(msg, "%q", strconv.Quote(u.String()))
+		got := redactMessage(msg, u)
+		for _, s := range urlSecrets(u) {
+			if len(s) >= longSecret && strings.Contains(got, s) {
+				t.Errorf("redactMessage(%q) = %q keeps %q", msg, got, s)
+			}
+		}
+		if len(urlSecrets(u)) == 0 && !strings.Contains(msg, u.String()) && got != msg {
+			t.Errorf("redactMessage(%q) = %q, changed a message without the URL or its secrets", msg, got)
+		}
+	})
 }

@@ -64,15 +64,7 @@ func checkGzipJSON(t *testing.T, answer string, delay time.Duration, n int) {
 	client := pub.HTTPClient(&http.Client{Transport: baseTransport(t)}, harborai.WithBaseURL("openai", srv.URL+"/v1"))
 	for i := range n {
 		req := tagCase(newPost(t, srv.URL+"/v1/chat/completions", plainChat), fmt.Sprint("gzip", i), harborai.CallInfo{})
-		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, zr := doGzip(t, client, req)
 		var v map[string]any
 		if err := json.NewDecoder(zr).Decode(&v); err != nil {
 			t.Fatal(err)

@@ -45,15 +45,7 @@ func TestGzipStreamClosedAtDone(t *testing.T) {
 	client := pub.HTTPClient(&http.Client{Transport: baseTransport(t)}, harborai.WithBaseURL("openai", srv.URL+"/v1"))
 	req := tagCase(newPost(t, srv.URL+"/v1/chat/completions",
 		`{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`), "gz-stream", harborai.CallInfo{})
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, zr := doGzip(t, client, req)
 	sc := bufio.NewScanner(zr)
 	sawUsage := false
 	for sc.Scan() {
@@ -80,4 +72,22 @@ func TestGzipStreamClosedAtDone(t *testing.T) {
 	if c.Status != "success" {
 		t.Errorf("status %q: the application read the stream to its [DONE]", c.Status)
 	}
+}
+
+// doGzip makes req asking for gzip itself (Accept-Encoding), as an
+// application that decodes the reply does, and returns the response with a
+// reader of its decoded body.
+func doGzip(t *testing.T, client *http.Client, req *http.Request) (*http.Response, *gzip.Reader) {
+	t.Helper()
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		resp.Body.Close()
+		t.Fatal(err)
+	}
+	return resp, zr
 }

@@ -45,7 +45,8 @@ func clientBenchmarks(o options, log io.Writer) (string, error) {
 	fmt.Fprintf(&b, "pkg/harborai's own benchmarks (`go test -run '^$' -bench '%s' -benchmem -count %s ./pkg/harborai`), medians of the %s runs; "+
 		"`p50-ns`/`p99-ns` are single `Publish` calls on the caller's goroutine (SPEC §13: p99 <= 20 µs), `latency-ratio` is Transport vs a plain `http.Client` on the loopback emulator (<= 1.05), `added-µs` the difference of their median latencies; "+
 		"`chat-unrecognised` goes through a Transport that recognises none of the emulator's calls and records nothing: the harness's own floor; "+
-		"`chat-copy-only` goes through a RoundTripper that only copies the request body and the response bytes as the caller reads them (no event, id or header): the floor under any recorder at the HTTP layer.\n\n",
+		"`chat-copy-only` goes through a RoundTripper that only copies the request body and the response bytes as the caller reads them (no event, id or header): the floor under any recorder at the HTTP layer; "+
+		"in `chat`, `floor-ratio` is a third client timed in the same loop, taking turns with the other two: copy-only's copies plus a request and a response event with only what the schema requires, published through the same publisher (the floor under any recorder that publishes), and `over-floor-µs` what the Transport adds to it.\n\n",
 		pattern, count, count)
 	b.WriteString(benchTable(&out))
 	return b.String(), nil

@@ -275,34 +275,53 @@ type copyOnly struct {
 }
 
 func (c *copyOnly) RoundTrip(req *http.Request) (*http.Response, error) {
-	var sent []byte
-	if req.GetBody != nil {
-		rc, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		if req.ContentLength > 0 {
-			sent = make([]byte, req.ContentLength)
-			_, err = io.ReadFull(rc, sent)
-		} else {
-			sent, err = io.ReadAll(rc)
-		}
-		if err != nil {
-			return nil, err
-		}
+	sent, err := sentBody(req)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := c.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &copiedBody{rc: resp.Body, sent: sent, c: c, got: make([]byte, 0, max(resp.ContentLength, 512))}
+	resp.Body = newCopiedBody(resp, sent, c)
 	return resp, nil
 }
 
+// bodyEnded counts a copied call (copyOnly).
+func (c *copyOnly) bodyEnded(b *copiedBody) {
+	c.calls.Add(1)
+	c.bytes.Add(int64(len(b.sent) + len(b.got)))
+}
+
+// sentBody is a copy of req's body, read through GetBody as the Transport
+// reads it; nil without GetBody.
+func sentBody(req *http.Request) ([]byte, error) {
+	if req.GetBody == nil {
+		return nil, nil
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	if req.ContentLength <= 0 {
+		return io.ReadAll(rc)
+	}
+	sent := make([]byte, req.ContentLength)
+	_, err = io.ReadFull(rc, sent)
+	return sent, err
+}
+
+// copiedBody passes a response body on and copies it as the caller reads
+// it; at its end (EOF, a read error or Close) it tells done, once.
 type copiedBody struct {
 	rc        io.ReadCloser
 	sent, got []byte
-	c         *copyOnly // nil once counted
+	status    int
+	done      interface{ bodyEnded(*copiedBody) } // nil once told
+}
+
+func newCopiedBody(resp *http.Response, sent []byte, done interface{ bodyEnded(*copiedBody) }) *copiedBody {
+	return &copiedBody{rc: resp.Body, sent: sent, status: resp.StatusCode, done: done, got: make([]byte, 0, max(resp.ContentLength, 512))}
 }
 
 func (b *copiedBody) Read(p []byte) (int, error) {
@@ -320,10 +339,9 @@ func (b *copiedBody) Close() error {
 }
 
 func (b *copiedBody) end() {
-	if b.c != nil {
-		b.c.calls.Add(1)
-		b.c.bytes.Add(int64(len(b.sent) + len(b.got)))
-		b.c = nil
+	if b.done != nil {
+		b.done.bodyEnded(b)
+		b.done = nil
 	}
 }
 
@@ -339,6 +357,7 @@ type floorRecorder struct {
 
 // floorEvents are a call's two events.
 type floorEvents struct {
+	pub       *harborai.Publisher
 	req, resp event.Event
 	request   event.Request
 	response  event.Response
@@ -346,68 +365,31 @@ type floorEvents struct {
 
 func (f *floorRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	started := time.Now()
-	var sent []byte
-	if req.GetBody != nil {
-		rc, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		sent = make([]byte, req.ContentLength)
-		if _, err := io.ReadFull(rc, sent); err != nil {
-			return nil, err
-		}
+	sent, err := sentBody(req)
+	if err != nil {
+		return nil, err
 	}
-	evs := new(floorEvents)
+	evs := &floorEvents{pub: f.pub}
 	n := strconv.FormatInt(f.calls.Add(1), 10)
 	evs.request = event.Request{Method: req.Method, URL: req.URL.Path, Body: unsafe.String(unsafe.SliceData(sent), len(sent))}
 	evs.req = event.Event{SchemaVersion: event.SchemaVersion, Kind: event.KindRequest, EventID: "q" + n, CallID: n,
 		Provider: "openai", StartedAt: started, Request: &evs.request}
-	f.publish(&evs.req)
+	_ = f.pub.Publish(&evs.req) // counted, as the benchmark checks
 	resp, err := f.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &floorBody{rc: resp.Body, f: f, evs: evs, status: resp.StatusCode, got: make([]byte, 0, max(resp.ContentLength, 512))}
+	resp.Body = newCopiedBody(resp, sent, evs)
 	return resp, nil
 }
 
-func (f *floorRecorder) publish(ev *event.Event) {
-	_ = f.pub.Publish(ev) // counted, as the benchmark checks
-}
-
-type floorBody struct {
-	rc     io.ReadCloser
-	f      *floorRecorder // nil once the response event is made
-	evs    *floorEvents
-	status int
-	got    []byte
-}
-
-func (b *floorBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	b.got = append(b.got, p[:n]...)
-	if err != nil {
-		b.end()
-	}
-	return n, err
-}
-
-func (b *floorBody) Close() error {
-	b.end()
-	return b.rc.Close()
-}
-
-func (b *floorBody) end() {
-	if b.f == nil {
-		return
-	}
-	evs := b.evs
+// bodyEnded publishes the response event.
+func (evs *floorEvents) bodyEnded(b *copiedBody) {
 	evs.response = event.Response{Status: event.StatusSuccess, HTTPStatus: b.status, FinishedAt: time.Now(),
 		Body: unsafe.String(unsafe.SliceData(b.got), len(b.got))}
 	evs.resp = evs.req
 	evs.resp.Kind, evs.resp.EventID, evs.resp.Request, evs.resp.Response = event.KindResponse, "r"+evs.req.CallID, nil, &evs.response
-	b.f.publish(&evs.resp)
-	b.f = nil
+	_ = evs.pub.Publish(&evs.resp)
 }
 
 // benchCall makes one call, reads it whole and returns the time to its

@@ -119,3 +119,39 @@ func TestStrictServerNotRewritten(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayUsageChunkReachesTheApplication: OpenRouter ends every stream
+// with a usage chunk, asked for or not (stream_options has no effect
+// there). The Transport leaves its requests alone, so the application reads
+// the chunk it would have read without the Transport.
+func TestGatewayUsageChunkReachesTheApplication(t *testing.T) {
+	srv := startBroker(t)
+	pub := connect(t, srv.ClientURL())
+	const stream = "data: {\"id\":\"g1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n" +
+		"data: {\"id\":\"g1\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10,\"cost\":0.0001}}\n\n" +
+		"data: [DONE]\n\n"
+	const body = `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}`
+	gateway := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(req.Body)
+		if string(b) != body {
+			t.Errorf("the gateway got %s, want the application's body %s", b, body)
+		}
+		return &http.Response{StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(stream)), ContentLength: -1, Request: req}, nil
+	})
+	for _, tt := range []struct{ name, base string }{
+		{"openai_compatible", "https://openrouter.ai/api/v1"}, {"openrouter", "https://openrouter.ai/api/v1"},
+		{"openai_compatible", "https://OpenRouter.ai./api/v1"},
+	} {
+		client := pub.HTTPClient(&http.Client{Transport: gateway}, harborai.WithBaseURL(tt.name, tt.base))
+		resp, err := client.Post(tt.base+"/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil || string(got) != stream {
+			t.Errorf("WithBaseURL(%q, %q): the application read %q, %v; want the gateway's stream %q", tt.name, tt.base, got, err, stream)
+		}
+	}
+}

@@ -252,6 +252,13 @@ func usageFilterCases() []struct{ name, in, want string } {
 		{"usage in a choice chunk kept", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n", `data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}` + "\n\n"},
 		{"no trailing newline", chunk + "data: partial", chunk + "data: partial"},
 		{"error event kept", `data: {"error":{"message":"boom"}}` + "\n\n", `data: {"error":{"message":"boom"}}` + "\n\n"},
+		// Servers write the usage chunk without choices too, or with null
+		// (Fireworks, vLLM): asked for by the Transport, it is hidden as well.
+		{"usage chunk without choices hidden", chunk + `data: {"id":"c1","object":"chat.completion.chunk","usage":{"prompt_tokens":3}}` + "\n\n" + done, chunk + done},
+		{"usage chunk with null choices hidden", chunk + `data: {"id":"c1","choices":null,"usage":{"prompt_tokens":3}}` + "\n\n" + done, chunk + done},
+		{"null usage without choices kept", `data: {"id":"c1","usage":null}` + "\n\n", `data: {"id":"c1","usage":null}` + "\n\n"},
+		{"error with usage kept", `data: {"error":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n", `data: {"error":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n"},
+		{"usage only inside a choice kept", `data: {"choices":[{"index":0,"usage":{"prompt_tokens":3}}]}` + "\n\n", `data: {"choices":[{"index":0,"usage":{"prompt_tokens":3}}]}` + "\n\n"},
 		{"usage key in content kept", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n"},
 	}
 	return tests

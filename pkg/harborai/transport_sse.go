@@ -221,14 +221,14 @@ func (f *usageFilter) drain(p []byte) int {
 	return n
 }
 
-// usageOnly reports whether line is "data: {...}" whose object has an empty
-// choices array and a usage object. Other lines, nearly all of them, are
-// told apart without decoding: by having no empty array at all, then by
-// their "usage" (null in every chunk but the usage chunk), then by their
-// "choices".
+// usageOnly reports whether line is "data: {...}" whose object has a usage
+// object and no choices: an empty array, null, or none at all, as servers
+// write the usage chunk; not an error. Other lines, nearly all of them, are
+// told apart without decoding, by their "usage": null in every chunk but the
+// usage chunk, or absent.
 func usageOnly(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("data:"))
-	if !ok || !emptyArray(rest) || !usageObject(rest) || !emptyChoices(rest) {
+	if !ok || !usageObject(rest) {
 		return false
 	}
 	s := bytesToString(bytes.TrimSpace(rest)) // read only, here
@@ -237,35 +237,19 @@ func usageOnly(line []byte) bool {
 	if !ok {
 		return false
 	}
-	empty, usage := false, false
+	none, usage := true, false
 	for _, m := range ms {
 		v := s[m.start:m.end]
 		switch m.key {
 		case "choices":
-			empty = v[0] == '[' && skipSpace(v, 1) == len(v)-1
+			none = v == "null" || v[0] == '[' && skipSpace(v, 1) == len(v)-1
 		case "usage":
 			usage = v[0] == '{'
-		}
-	}
-	return empty && usage
-}
-
-// emptyArray reports whether p has "[]" (spaces and tabs allowed between):
-// what emptyChoices looks for, found by its rarer byte, ']', and so a cheap
-// way to pass on the lines that carry choices (nearly all of them) without
-// looking for keys.
-func emptyArray(p []byte) bool {
-	for {
-		i := bytes.IndexByte(p, ']')
-		if i < 0 {
+		case "error":
 			return false
 		}
-		q := bytes.TrimRight(p[:i], " \t")
-		if len(q) > 0 && q[len(q)-1] == '[' {
-			return true
-		}
-		p = p[i+1:]
 	}
+	return none && usage
 }
 
 // usageObject reports whether p has `"usage"` followed by an object.
@@ -278,22 +262,6 @@ func usageObject(p []byte) bool {
 		p = skipSep(rest)
 		if len(p) > 0 && p[0] == '{' {
 			return true
-		}
-	}
-}
-
-// emptyChoices reports whether p has `"choices"` followed by an empty array.
-func emptyChoices(p []byte) bool {
-	for {
-		rest, ok := afterKey(p, `choices"`)
-		if !ok {
-			return false
-		}
-		p = skipSep(rest)
-		if len(p) > 0 && p[0] == '[' {
-			if q := bytes.TrimLeft(p[1:], " \t"); len(q) > 0 && q[0] == ']' {
-				return true
-			}
 		}
 	}
 }

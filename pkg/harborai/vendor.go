@@ -98,8 +98,8 @@ func newMatcher(bases []baseURL) (matcher, []error) {
 			// application's streams.
 			r.includeUsage = provider == "openai_compatible"
 		}
-		if host := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); host == "mistral.ai" || strings.HasSuffix(host, ".mistral.ai") {
-			r.includeUsage = false // Mistral's API answers stream_options with 422, under any name
+		if noStreamOptions(u.Hostname()) {
+			r.includeUsage = false
 		}
 		host := normalHost(u.Scheme, u.Host)
 		m.byHost[host] = append(m.byHost[host], r)
@@ -248,6 +248,20 @@ func unescapePath(s string) string {
 		return u
 	}
 	return s
+}
+
+// noStreamOptions reports whether streams to host are never given
+// stream_options, under any provider name: Mistral's API answers it with a
+// 422; OpenRouter ignores it and ends every stream with a usage chunk,
+// which the application would then not see, taken for the one asked for.
+func noStreamOptions(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range []string{"mistral.ai", "openrouter.ai"} {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
 }
 
 // streams reports whether the request asks for a stream by its URL or

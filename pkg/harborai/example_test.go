@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	anthropicoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go"
 	"github.com/openai/openai-go/option"
 
@@ -88,6 +90,65 @@ func ExamplePublisher_HTTPClient() {
 	// 你好！这是模拟的回答， | usage chunks seen by the SDK: 0
 	// openai gpt-4o-mini stream=false success prompt=12 completion=5 total=17
 	// openai gpt-4o-mini stream=true success prompt=12 completion=5 total=17
+}
+
+// The official Anthropic Go SDK takes the publisher's HTTP client the same
+// way. Its usage, in the stream's first and last events, is recorded as
+// the SDK reads them.
+func ExamplePublisher_HTTPClient_anthropic() {
+	emu, pipe := startExample()
+	defer emu.Close()
+	defer pipe.stop()
+
+	pub, err := harborai.Connect(pipe.natsURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// For api.anthropic.com this is pub.HTTPClient(nil).
+	client := pub.HTTPClient(nil, harborai.WithBaseURL("anthropic", emu.BaseURL("anthropic")))
+	defer client.CloseIdleConnections()
+
+	ctx := context.Background()
+	claude := anthropic.NewClient(
+		anthropicoption.WithBaseURL(emu.BaseURL("anthropic")),
+		anthropicoption.WithHTTPClient(client),
+		anthropicoption.WithAPIKey("sk-ant-example"), // never published
+	)
+	params := anthropic.MessageNewParams{
+		Model:     anthropic.ModelClaudeHaiku4_5,
+		MaxTokens: 256,
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Say hello."))},
+	}
+	message, err := claude.Messages.New(ctx, params)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(message.Content[0].Text, "| output tokens:", message.Usage.OutputTokens)
+
+	stream := claude.Messages.NewStreaming(ctx, params)
+	var streamed anthropic.Message
+	for stream.Next() {
+		if err := streamed.Accumulate(stream.Current()); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		log.Fatal(err)
+	}
+	_ = stream.Close()
+	fmt.Println(streamed.Content[0].Text, "| output tokens:", streamed.Usage.OutputTokens)
+
+	closeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_ = pub.Close(closeCtx)
+	for _, c := range pipe.wait(2) {
+		printCall(c)
+	}
+	// Output:
+	// 你好！这是模拟的回答， | output tokens: 5
+	// 你好！这是模拟的回答， | output tokens: 5
+	// anthropic claude-haiku-4-5 stream=false success prompt=12 completion=5 total=17
+	// anthropic claude-haiku-4-5 stream=true success prompt=12 completion=5 total=17
 }
 
 // Any client built on net/http, here plain requests to Anthropic's Messages

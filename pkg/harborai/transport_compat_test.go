@@ -122,13 +122,14 @@ func TestStrictServerNotRewritten(t *testing.T) {
 
 // TestGatewayUsageChunkReachesTheApplication: OpenRouter ends every stream
 // with a usage chunk, asked for or not (stream_options has no effect
-// there). The Transport leaves its requests alone, so the application reads
+// there), with empty choices or none. The Transport leaves its requests alone, so the application reads
 // the chunk it would have read without the Transport.
 func TestGatewayUsageChunkReachesTheApplication(t *testing.T) {
 	srv := startBroker(t)
 	pub := connect(t, srv.ClientURL())
 	const stream = "data: {\"id\":\"g1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n" +
 		"data: {\"id\":\"g1\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10,\"cost\":0.0001}}\n\n" +
+		"data: {\"id\":\"g1\",\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"total_tokens\":10}}\n\n" +
 		"data: [DONE]\n\n"
 	const body = `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}`
 	gateway := roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -142,6 +143,9 @@ func TestGatewayUsageChunkReachesTheApplication(t *testing.T) {
 	for _, tt := range []struct{ name, base string }{
 		{"openai_compatible", "https://openrouter.ai/api/v1"}, {"openrouter", "https://openrouter.ai/api/v1"},
 		{"openai_compatible", "https://OpenRouter.ai./api/v1"},
+		// Behind a gateway: Cloudflare's AI Gateway, Helicone.
+		{"openai_compatible", "https://gateway.ai.cloudflare.com/v1/acct/gw/openrouter"},
+		{"openai_compatible", "https://openrouter.helicone.ai/api/v1"},
 	} {
 		client := pub.HTTPClient(&http.Client{Transport: gateway}, harborai.WithBaseURL(tt.name, tt.base))
 		resp, err := client.Post(tt.base+"/chat/completions", "application/json", strings.NewReader(body))

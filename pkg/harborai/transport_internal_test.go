@@ -258,6 +258,12 @@ func usageFilterCases() []struct{ name, in, want string } {
 		{"usage chunk with null choices hidden", chunk + `data: {"id":"c1","choices":null,"usage":{"prompt_tokens":3}}` + "\n\n" + done, chunk + done},
 		{"null usage without choices kept", `data: {"id":"c1","usage":null}` + "\n\n", `data: {"id":"c1","usage":null}` + "\n\n"},
 		{"error with usage kept", `data: {"error":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n", `data: {"error":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n"},
+		{"usage chunk with null error hidden", chunk + `data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3},"error":null}` + "\n\n" + done, chunk + done},
+		// Keys as a decoder takes them (any case); one written with an
+		// escape keeps its line.
+		{"capitalised choices kept", `data: {"Choices":[{"delta":{"content":"hi"}}],"usage":{"prompt_tokens":3}}` + "\n\n", `data: {"Choices":[{"delta":{"content":"hi"}}],"usage":{"prompt_tokens":3}}` + "\n\n"},
+		{"escaped choices key kept", `data: {"c\u0068oices":[{"delta":{"content":"hi"}}],"usage":{"prompt_tokens":3}}` + "\n\n", `data: {"c\u0068oices":[{"delta":{"content":"hi"}}],"usage":{"prompt_tokens":3}}` + "\n\n"},
+		{"escaped error key kept", `data: {"\u0065rror":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n", `data: {"\u0065rror":{"message":"boom"},"usage":{"prompt_tokens":3}}` + "\n\n"},
 		{"usage only inside a choice kept", `data: {"choices":[{"index":0,"usage":{"prompt_tokens":3}}]}` + "\n\n", `data: {"choices":[{"index":0,"usage":{"prompt_tokens":3}}]}` + "\n\n"},
 		{"usage key in content kept", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n", `data: {"choices":[{"delta":{"content":"\\"usage\\": {} \\"choices\\":[]"}}]}` + "\n\n"},
 	}

@@ -2,6 +2,7 @@ package harborai
 
 import (
 	"bytes"
+	"strings"
 	"sync/atomic"
 )
 
@@ -223,9 +224,11 @@ func (f *usageFilter) drain(p []byte) int {
 
 // usageOnly reports whether line is "data: {...}" whose object has a usage
 // object and no choices: an empty array, null, or none at all, as servers
-// write the usage chunk; not an error. Other lines, nearly all of them, are
-// told apart without decoding, by their "usage": null in every chunk but the
-// usage chunk, or absent.
+// write the usage chunk; and no error but null. Other lines, nearly all of
+// them, are told apart without decoding, by their "usage": null in every
+// chunk but the usage chunk, or absent. Keys are taken as a JSON decoder
+// reading into a struct takes them, in any case; a key written with an
+// escape keeps the line (no server writes one).
 func usageOnly(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("data:"))
 	if !ok || !usageObject(rest) {
@@ -240,12 +243,14 @@ func usageOnly(line []byte) bool {
 	none, usage := true, false
 	for _, m := range ms {
 		v := s[m.start:m.end]
-		switch m.key {
-		case "choices":
+		switch {
+		case strings.IndexByte(m.key, '\\') >= 0:
+			return false
+		case strings.EqualFold(m.key, "choices"):
 			none = v == "null" || v[0] == '[' && skipSpace(v, 1) == len(v)-1
-		case "usage":
+		case strings.EqualFold(m.key, "usage"):
 			usage = v[0] == '{'
-		case "error":
+		case strings.EqualFold(m.key, "error") && v != "null":
 			return false
 		}
 	}

@@ -98,7 +98,7 @@ func newMatcher(bases []baseURL) (matcher, []error) {
 			// application's streams.
 			r.includeUsage = provider == "openai_compatible"
 		}
-		if noStreamOptions(u.Hostname()) {
+		if noStreamOptions(u) {
 			r.includeUsage = false
 		}
 		host := normalHost(u.Scheme, u.Host)
@@ -250,14 +250,19 @@ func unescapePath(s string) string {
 	return s
 }
 
-// noStreamOptions reports whether streams to host are never given
-// stream_options, under any provider name: Mistral's API answers it with a
-// 422; OpenRouter ignores it and ends every stream with a usage chunk,
-// which the application would then not see, taken for the one asked for.
-func noStreamOptions(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	for _, h := range []string{"mistral.ai", "openrouter.ai"} {
-		if host == h || strings.HasSuffix(host, "."+h) {
+// noStreamOptions reports whether streams to the base URL u are never
+// given stream_options, under any provider name: Mistral's API answers it
+// with a 422; OpenRouter ignores it and ends every stream with a usage
+// chunk, which the application would then not see, taken for the one asked
+// for. Both are told by their domains, and behind a gateway by a host label
+// (openrouter.helicone.ai) or a path segment (Cloudflare's AI Gateway,
+// .../openrouter) of their name.
+func noStreamOptions(u *url.URL) bool {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, name := range []string{"mistral", "openrouter"} {
+		if host == name+".ai" || strings.HasSuffix(host, "."+name+".ai") ||
+			slices.Contains(strings.Split(host, "."), name) ||
+			slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return strings.EqualFold(seg, name) }) {
 			return true
 		}
 	}

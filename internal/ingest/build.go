@@ -73,8 +73,10 @@ func buildResponse(c *record.Call, e *event.Event, r *event.Response, pricer Pri
 	}
 
 	u := parse.Parse(e.Provider, []byte(r.Body))
-	if u.IsError && c.Status == event.StatusSuccess {
-		// A vendor error delivered with HTTP 200 (Qianfan v1 does this).
+	if u.IsError && (c.Status == event.StatusSuccess || c.Status == event.StatusAbandoned) {
+		// A vendor error delivered with HTTP 200 (Qianfan v1 does this), or
+		// in a stream the application then stopped reading, as SDKs stop
+		// at an error event: the call failed, whoever closed it.
 		c.Status = event.StatusError
 		if c.ErrorType == "" {
 			c.ErrorType = "vendor_error"

@@ -76,6 +76,31 @@ func TestBuild(t *testing.T) {
 					t.Errorf("Build() = status %q type %q msg %q, want error/vendor_error with the message", c.Status, c.ErrorType, c.ErrorMessage)
 				}
 			}},
+		{"vendor error in a stream the application then closed", func() *event.Event {
+			ev := baseEvent(event.KindResponse)
+			ev.Provider, ev.Model, ev.Stream = "anthropic", "claude-haiku-4-5", true
+			ev.Response.Status = event.StatusAbandoned
+			ev.Response.Body = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-haiku-4-5\",\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n" +
+				"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
+			return ev
+		}, ingest.BuildOptions{},
+			func(t *testing.T, c record.Call) {
+				if c.Status != event.StatusError || c.ErrorType != "vendor_error" || c.ErrorMessage != "Overloaded" {
+					t.Errorf("Build() = status %q type %q msg %q, want error/vendor_error/Overloaded", c.Status, c.ErrorType, c.ErrorMessage)
+				}
+			}},
+		{"a stream closed early without an error stays abandoned", func() *event.Event {
+			ev := baseEvent(event.KindResponse)
+			ev.Provider, ev.Model, ev.Stream = "openai", "gpt-4o-mini", true
+			ev.Response.Status = event.StatusAbandoned
+			ev.Response.Body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
+			return ev
+		}, ingest.BuildOptions{},
+			func(t *testing.T, c record.Call) {
+				if c.Status != event.StatusAbandoned || c.ErrorType != "" {
+					t.Errorf("Build() = status %q type %q, want abandoned", c.Status, c.ErrorType)
+				}
+			}},
 		{"transport error has no usage and no cost", func() *event.Event {
 			ev := baseEvent(event.KindResponse)
 			ev.Response = &event.Response{Status: event.StatusError, FinishedAt: ev.StartedAt.Add(time.Second), ErrorType: "transport", ErrorMessage: "connection reset"}

@@ -168,11 +168,14 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	// publisher (deferred.go), and has its body scanned only when it may
 	// ask for a stream.
 	seen := t.tracer != nil || t.opts.onCall != nil
+	// A body longer than the event keeps (read whole: takeBody) has its
+	// model read here too, so that the queued event holds no more of it.
+	long := len(body.text) > t.opts.maxBody
 	streamed := streams(req)
 	var array [8]member // request bodies have a handful of members
 	var f requestFields
 	members := array[:0]
-	if seen || streamed || mayStream(body.text) {
+	if seen || long || streamed || mayStream(body.text) {
 		f, members = inspectInto(members, body.text)
 	}
 	endpoint := t.endpoints.of(req.URL)
@@ -183,7 +186,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		StartedAt: started,
 	}
 	f0model := "" // the model the body named, as info.Model took it
-	if seen {
+	if seen || long {
 		if info.Model = modelFromPath(req.URL.Path); info.Model == "" {
 			info.Model, f0model = f.model, f.model
 		}
@@ -236,7 +239,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 				body, text = sent, sent.text
 				f, members = inspectInto(members[:0], sent.text)
 				info.Stream = f.stream || streamed
-				if seen && info.Model == f0model {
+				if (seen || long) && info.Model == f0model {
 					info.Model = f.model
 				}
 				nb, ok = "", false
@@ -268,7 +271,7 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 		putIDs(h, event.NewCallIDs(h.StartedAt))
 	} else {
 		rec.deferred = true
-		if info.Model == "" {
+		if info.Model == "" && !long {
 			rec.events.later.path, rec.events.later.body = req.URL.Path, text
 		}
 	}
@@ -375,7 +378,7 @@ type reqBody struct {
 
 func (b reqBody) kept(limit int) string {
 	if len(b.text) > limit {
-		return b.text[:limit]
+		return strings.Clone(b.text[:limit]) // not the rest, which the event does not keep
 	}
 	return b.text
 }
@@ -390,6 +393,13 @@ func (b reqBody) omitted(limit int) string {
 	return ""
 }
 
+// wholeBody is the longest request body of known length read whole through
+// GetBody when it is longer than the event keeps (takeBody): an LLM
+// request with images, under the vendors' own request limits (32 MiB at
+// Anthropic, 50 MB at OpenAI). The copy lasts the call; the event keeps the
+// first WithMaxBodyBytes bytes.
+const wholeBody = 64 << 20
+
 // takeBody reads up to limit+1 bytes of req's body and returns the request
 // to send: req itself when the body could be read through GetBody, else a
 // copy of req whose body replays what was read, followed by the rest.
@@ -402,7 +412,15 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 	}
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil && !sameBody(rc, req.Body) {
-			text, truncated, err := readUpTo(rc, limit, req.ContentLength)
+			// A longer body of known length is read whole, up to
+			// wholeBody, though its event keeps limit bytes: SDKs write
+			// "model" after the messages and "stream" last, and such a
+			// stream can still be given include_usage.
+			read := limit
+			if req.ContentLength > int64(limit) && req.ContentLength <= wholeBody {
+				read = int(req.ContentLength)
+			}
+			text, truncated, err := readUpTo(rc, read, req.ContentLength)
 			_ = rc.Close()
 			if err == nil {
 				return reqBody{text: text, truncated: truncated}, req, nil

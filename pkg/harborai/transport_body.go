@@ -321,10 +321,21 @@ func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 		if err == nil {
 			err = io.EOF // the length read: net/http would say so next
 		}
-		if !handOver {
+		rb.mu.Lock()
+		closed, ended := rb.closed, err
+		if rb.grace != nil {
+			rb.grace.Stop()
+		}
+		rb.mu.Unlock()
+		if closed && (handOver || !errors.Is(err, io.EOF)) {
+			// Closed by the application before the end: the read cut by
+			// closeGrace, or more to come.
+			ended = errClosedEarly
+		}
+		if !handOver || closed {
 			// Ended before the application can see the end.
 			b.mu.Lock()
-			b.end(err) // no-op after the application's Close
+			b.end(ended)
 			b.mu.Unlock()
 			_ = rb.closeBase()
 		}
@@ -335,6 +346,13 @@ func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 	}()
 	return rb
 }
+
+// closeGrace is how long an error body read ahead is still read after the
+// application closed it unread (the Anthropic SDK closes each response it
+// retries): the vendor's error object is here already, in net/http's
+// buffer, or on its way; the call keeps it. Past that the vendor's body is
+// closed, and the call ends with what was read.
+const closeGrace = 100 * time.Millisecond
 
 // readBack gives the application a body read ahead (body.readAhead): a
 // Read returns the bytes read so far, waiting for some as a Read of the
@@ -354,8 +372,9 @@ type readBack struct {
 	err      error     // io.EOF, or why the body was cut
 	closed   bool
 
-	closeOnce sync.Once // the vendor's body is closed once
-	closeErr  error     // what that Close returned
+	closeOnce sync.Once   // the vendor's body is closed once
+	closeErr  error       // what that Close returned
+	grace     *time.Timer // closes the vendor's body closeGrace after the application's Close; nil before
 }
 
 // errReadClosed is what net/http's bodies return once closed.
@@ -397,8 +416,11 @@ func (rb *readBack) Read(p []byte) (int, error) {
 	return 0, err
 }
 
-// Close ends the call first, if the body is not read yet (abandoned, as
-// closing the vendor's body early is), then stops the reading.
+// Close stops the application's reads. While the body is still read ahead,
+// the reading goes on for closeGrace at most and ends the call (closeGrace);
+// the application does not wait for it. Else it ends the call, if the
+// application was reading the rest through b (abandoned, as closing the
+// vendor's body early is), and closes the vendor's body.
 func (rb *readBack) Close() error {
 	rb.mu.Lock()
 	if rb.closed {
@@ -407,9 +429,14 @@ func (rb *readBack) Close() error {
 	}
 	rb.closed = true
 	rb.cond.Broadcast()
+	if !rb.done {
+		rb.grace = time.AfterFunc(closeGrace, func() { _ = rb.closeBase() })
+		rb.mu.Unlock()
+		return nil
+	}
 	rb.mu.Unlock()
 	rb.b.mu.Lock()
-	rb.b.end(errClosedEarly)
+	rb.b.end(errClosedEarly) // a no-op once the reading ended it
 	rb.b.mu.Unlock()
 	return rb.closeBase()
 }

@@ -189,6 +189,9 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 	if seen || long {
 		if info.Model = modelFromPath(req.URL.Path); info.Model == "" {
 			info.Model, f0model = f.model, f.model
+			if long {
+				info.Model = strings.Clone(f.model) // not the whole body, which the events would keep
+			}
 		}
 	}
 	if ci, ok := callInfoFrom(req.Context()); ok {
@@ -241,6 +244,9 @@ func (t *Transport) record(req *http.Request, a api) (*http.Response, error) {
 				info.Stream = f.stream || streamed
 				if (seen || long) && info.Model == f0model {
 					info.Model = f.model
+					if len(sent.text) > t.opts.maxBody {
+						info.Model = strings.Clone(f.model)
+					}
 				}
 				nb, ok = "", false
 				if f.stream && !sent.truncated && declared(sent.text) {
@@ -525,7 +531,14 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			if contentLength > int64(len(buf)) && contentLength <= int64(limit) {
+				// A body read whole (takeBody): once to its length, and
+				// one byte more, which tells a body longer than it says.
+				grown := make([]byte, len(buf), contentLength+1)
+				buf = grown[:copy(grown, buf)]
+			} else {
+				buf = append(buf, 0)[:len(buf)]
+			}
 		}
 		room := cap(buf)
 		if room > limit {

@@ -321,8 +321,11 @@ func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 		if err == nil {
 			err = io.EOF // the length read: net/http would say so next
 		}
+		// From here the application's Close ends the call itself, unless it
+		// came first: one of the two sees the other under mu.
 		rb.mu.Lock()
 		closed, ended := rb.closed, err
+		rb.ending = true
 		if rb.grace != nil {
 			rb.grace.Stop()
 		}
@@ -349,10 +352,12 @@ func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 
 // closeGrace is how long an error body read ahead is still read after the
 // application closed it unread (the Anthropic SDK closes each response it
-// retries): the vendor's error object is here already, in net/http's
-// buffer, or on its way; the call keeps it. Past that the vendor's body is
-// closed, and the call ends with what was read.
-const closeGrace = 100 * time.Millisecond
+// retries): the vendor's error object is nearly always here already, in
+// net/http's buffer, and the call keeps it. Past that the vendor's body is
+// closed, and the call ends with what was read. Meanwhile its connection
+// is busy (net/http would close it at the application's Close): a short
+// wait, for a body still on its way.
+const closeGrace = 20 * time.Millisecond
 
 // readBack gives the application a body read ahead (body.readAhead): a
 // Read returns the bytes read so far, waiting for some as a Read of the
@@ -375,6 +380,7 @@ type readBack struct {
 	closeOnce sync.Once   // the vendor's body is closed once
 	closeErr  error       // what that Close returned
 	grace     *time.Timer // closes the vendor's body closeGrace after the application's Close; nil before
+	ending    bool        // the reading is over and has taken closed into account
 }
 
 // errReadClosed is what net/http's bodies return once closed.
@@ -419,8 +425,9 @@ func (rb *readBack) Read(p []byte) (int, error) {
 // Close stops the application's reads. While the body is still read ahead,
 // the reading goes on for closeGrace at most and ends the call (closeGrace);
 // the application does not wait for it. Else it ends the call, if the
-// application was reading the rest through b (abandoned, as closing the
-// vendor's body early is), and closes the vendor's body.
+// reading did not (the application was to read the rest through b:
+// abandoned, as closing the vendor's body early is), and closes the
+// vendor's body.
 func (rb *readBack) Close() error {
 	rb.mu.Lock()
 	if rb.closed {
@@ -429,7 +436,7 @@ func (rb *readBack) Close() error {
 	}
 	rb.closed = true
 	rb.cond.Broadcast()
-	if !rb.done {
+	if !rb.ending {
 		rb.grace = time.AfterFunc(closeGrace, func() { _ = rb.closeBase() })
 		rb.mu.Unlock()
 		return nil

@@ -33,6 +33,7 @@ type Publisher struct {
 	queue      chan queued
 	queued     atomic.Int64 // events in queue; may dip below zero while a Publish finishes
 	queueBytes atomic.Int64
+	lingering  atomic.Int64  // calls still reading an error body the application closed (closeGrace), their event to come
 	wakeCount  int64         // queued events that wake run at once
 	wakeBytes  int64         // queued bytes that wake run at once
 	wake       chan struct{} // nudges run; one token at most
@@ -395,8 +396,20 @@ func (p *Publisher) Stats() Stats { return p.c.stats() }
 // as dropped (with WithSpool: written to the spool, a local disk write that
 // ctx does not bound), once: an ack arriving later counts for nothing.
 // Close returns ctx's error. It leaves a connection given to New without
-// the publisher's subscription for acks. Close is idempotent.
+// the publisher's subscription for acks. Close is idempotent. It first
+// waits, within ctx, for the response events of calls whose error body the
+// application closed unread and the Transport still reads (20 ms at most).
 func (p *Publisher) Close(ctx context.Context) error {
+	// Calls whose error body is still read after the application closed it
+	// (readBack's closeGrace) publish their response event first.
+	for p.lingering.Load() > 0 && ctx.Err() == nil {
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
 	p.mu.Lock()
 	if !p.closed.Swap(true) {
 		close(p.closing)

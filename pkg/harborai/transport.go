@@ -422,11 +422,13 @@ func takeBody(req *http.Request, limit int) (reqBody, *http.Request, error) {
 			// wholeBody, though its event keeps limit bytes: SDKs write
 			// "model" after the messages and "stream" last, and such a
 			// stream can still be given include_usage.
-			read := limit
+			var text string
+			var truncated bool
 			if req.ContentLength > int64(limit) && req.ContentLength <= wholeBody {
-				read = int(req.ContentLength)
+				text, truncated, err = readWhole(rc, req.ContentLength)
+			} else {
+				text, truncated, err = readUpTo(rc, limit, req.ContentLength)
 			}
-			text, truncated, err := readUpTo(rc, read, req.ContentLength)
 			_ = rc.Close()
 			if err == nil {
 				return reqBody{text: text, truncated: truncated}, req, nil
@@ -531,14 +533,7 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			if contentLength > int64(len(buf)) && contentLength <= int64(limit) {
-				// A body read whole (takeBody): once to its length, and
-				// one byte more, which tells a body longer than it says.
-				grown := make([]byte, len(buf), contentLength+1)
-				buf = grown[:copy(grown, buf)]
-			} else {
-				buf = append(buf, 0)[:len(buf)]
-			}
+			buf = append(buf, 0)[:len(buf)]
 		}
 		room := cap(buf)
 		if room > limit {
@@ -556,6 +551,21 @@ func readUpTo(r io.Reader, limit int, contentLength int64) (string, bool, error)
 			return "", false, err
 		}
 	}
+}
+
+// readWhole reads a body that says it has n bytes (GetBody's copy, in
+// memory) into one buffer of n+1: the text, and true when the body is
+// longer than it says (n+1 bytes read, as readUpTo(r, n, n) tells it).
+func readWhole(r io.Reader, n int64) (string, bool, error) {
+	buf := make([]byte, n+1)
+	k, err := io.ReadFull(r, buf)
+	switch {
+	case err == nil:
+		return bytesToString(buf), true, nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return bytesToString(buf[:k]), false, nil
+	}
+	return "", false, err
 }
 
 // rewritten is what a call whose body the Transport rewrote needs, in one

@@ -342,6 +342,9 @@ func (b *body) readAhead(most int, vendor, app *http.Response) io.ReadCloser {
 			b.mu.Unlock()
 			_ = rb.closeBase()
 		}
+		if closed {
+			b.rec.pub.lingering.Add(-1) // its Close's closeGrace: the event is queued
+		}
 		rb.mu.Lock()
 		rb.done, rb.handOver, rb.err = true, handOver, err
 		rb.cond.Broadcast()
@@ -437,6 +440,7 @@ func (rb *readBack) Close() error {
 	rb.closed = true
 	rb.cond.Broadcast()
 	if !rb.ending {
+		rb.b.rec.pub.lingering.Add(1) // Publisher.Close waits for the event
 		rb.grace = time.AfterFunc(closeGrace, func() { _ = rb.closeBase() })
 		rb.mu.Unlock()
 		return nil

@@ -104,6 +104,7 @@ func TestStrictServerNotRewritten(t *testing.T) {
 		{"mistralai", "https://api.mistral.ai/v1"}, {"Mistral AI", "https://api.mistral.ai/v1"},
 		{"openai_compatible", "https://api.mistral.ai/v1"}, {"my-gateway", "https://api.mistral.ai/v1"},
 		{"openai", "https://api.mistral.ai/v1"}, {"openai_compatible", "https://api.mistral.ai./v1"},
+		{"openai_compatible", "https://gateway.ai.cloudflare.com/v1/acct/gw/mistral"}, // Cloudflare's AI Gateway
 	} {
 		name := tt.name
 		client := pub.HTTPClient(&http.Client{Transport: strict}, harborai.WithBaseURL(name, tt.base))

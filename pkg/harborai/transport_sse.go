@@ -226,9 +226,11 @@ func (f *usageFilter) drain(p []byte) int {
 // object and no choices: an empty array, null, or none at all, as servers
 // write the usage chunk; and no error but null. Other lines, nearly all of
 // them, are told apart without decoding, by their "usage": null in every
-// chunk but the usage chunk, or absent. Keys are taken as a JSON decoder
-// reading into a struct takes them, in any case; a key written with an
-// escape keeps the line (no server writes one).
+// chunk but the usage chunk, or absent. "choices" and "error" are taken as a
+// JSON decoder reading into a struct takes them, in any case, so that a
+// line a decoder reads with choices or an error is kept; "usage" as
+// written; a key written with an escape keeps the line (no server writes
+// one).
 func usageOnly(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("data:"))
 	if !ok || !usageObject(rest) {
@@ -248,7 +250,7 @@ func usageOnly(line []byte) bool {
 			return false
 		case strings.EqualFold(m.key, "choices"):
 			none = v == "null" || v[0] == '[' && skipSpace(v, 1) == len(v)-1
-		case strings.EqualFold(m.key, "usage"):
+		case m.key == "usage":
 			usage = v[0] == '{'
 		case strings.EqualFold(m.key, "error") && v != "null":
 			return false

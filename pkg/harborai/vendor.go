@@ -254,17 +254,22 @@ func unescapePath(s string) string {
 // given stream_options, under any provider name: Mistral's API answers it
 // with a 422; OpenRouter ignores it and ends every stream with a usage
 // chunk, which the application would then not see, taken for the one asked
-// for. Both are told by their domains, and behind a gateway by a host label
-// (openrouter.helicone.ai) or a path segment (Cloudflare's AI Gateway,
-// .../openrouter) of their name.
+// for. OpenRouter is told by its domain, and behind a gateway by a host
+// label (openrouter.helicone.ai) or a path segment (Cloudflare's AI Gateway,
+// .../openrouter); Mistral by its domain, and its path segment at
+// Cloudflare's AI Gateway only: a self-hosted server named after a Mistral
+// model (http://mistral:8000/v1) takes stream_options.
 func noStreamOptions(u *url.URL) bool {
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	for _, name := range []string{"mistral", "openrouter"} {
-		if host == name+".ai" || strings.HasSuffix(host, "."+name+".ai") ||
-			slices.Contains(strings.Split(host, "."), name) ||
-			slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return strings.EqualFold(seg, name) }) {
-			return true
-		}
+	segment := func(name string) bool {
+		return slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return strings.EqualFold(seg, name) })
+	}
+	within := func(domain string) bool { return host == domain || strings.HasSuffix(host, "."+domain) }
+	switch {
+	case within("openrouter.ai"), slices.Contains(strings.Split(host, "."), "openrouter"), segment("openrouter"):
+		return true
+	case within("mistral.ai"), host == "gateway.ai.cloudflare.com" && segment("mistral"):
+		return true
 	}
 	return false
 }

@@ -397,12 +397,15 @@ func (p *Publisher) Stats() Stats { return p.c.stats() }
 // ctx does not bound), once: an ack arriving later counts for nothing.
 // Close returns ctx's error. It leaves a connection given to New without
 // the publisher's subscription for acks. Close is idempotent. It first
-// waits, within ctx, for the response events of calls whose error body the
-// application closed unread and the Transport still reads (20 ms at most).
+// waits, within ctx and 100 ms, for the response events of calls whose error
+// body the application closed unread and the Transport still reads (20 ms at
+// most).
 func (p *Publisher) Close(ctx context.Context) error {
 	// Calls whose error body is still read after the application closed it
-	// (readBack's closeGrace) publish their response event first.
-	for p.lingering.Load() > 0 && ctx.Err() == nil {
+	// (readBack's closeGrace) publish their response event first: within a
+	// bound of its own too, for a base body whose Close would not stop a
+	// Read.
+	for until := time.Now().Add(5 * closeGrace); p.lingering.Load() > 0 && ctx.Err() == nil && time.Now().Before(until); {
 		t := time.NewTimer(time.Millisecond)
 		select {
 		case <-t.C:

@@ -15,6 +15,7 @@ import (
 	"github.com/openai/openai-go/option"
 
 	"github.com/harborai/ingest/pkg/event"
+	"github.com/harborai/ingest/pkg/harborai"
 	"github.com/harborai/ingest/pkg/record"
 )
 
@@ -123,6 +124,25 @@ func retryCounts(as []seen) []string {
 	return rs
 }
 
+// sideBySide makes the SDK call run once through a plain client and once
+// through the Transport, against s, and checks they gave the application
+// the same (compareOutcomes). The context ends after each: openai-go drops
+// the responses it retries unread and unclosed, whose connections it frees.
+func sideBySide(t *testing.T, pub *harborai.Publisher, s *scripted, run func(ctx context.Context, c *http.Client) outcome) {
+	t.Helper()
+	do := func(c *http.Client) outcome {
+		s.reset()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		o := run(ctx, c)
+		o.attempts = s.attempts()
+		return o
+	}
+	plain := do(&http.Client{Transport: baseTransport(t)})
+	rec := do(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
+	compareOutcomes(t, plain, rec)
+}
+
 // compareOutcomes checks the recorded call gave what the plain one did: the
 // value, the error, the attempts and their retry counts. The delays
 // between attempts are logged, not compared: timing is the machine's.
@@ -186,21 +206,15 @@ func TestSDKRetries(t *testing.T) {
 			step{status: 503, body: oaiErr503}, // SDK's own backoff
 			step{status: 200, body: oaiChatJSON},
 		)
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := oaiClient(s, c, option.WithMaxRetries(3))
 			res, err := cl.Chat.Completions.New(ctx, oaiParams)
 			v := ""
 			if res != nil {
 				v = res.RawJSON()
 			}
-			return outcome{value: v, err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{value: v, err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 4), "openai", []wantCall{
 			{status: "error", errType: "http_429", http: 429},
 			{status: "error", errType: "http_500", http: 500},
@@ -211,17 +225,11 @@ func TestSDKRetries(t *testing.T) {
 
 	t.Run("openai-exhausted", func(t *testing.T) {
 		s := newScripted(t, step{status: 429, header: map[string]string{"retry-after-ms": "20"}, body: oaiErr429})
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := oaiClient(s, c, option.WithMaxRetries(2))
 			_, err := cl.Chat.Completions.New(ctx, oaiParams)
-			return outcome{err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 3), "openai", []wantCall{
 			{status: "error", errType: "http_429", http: 429},
 			{status: "error", errType: "http_429", http: 429},
@@ -234,10 +242,7 @@ func TestSDKRetries(t *testing.T) {
 			step{status: 429, header: map[string]string{"retry-after-ms": "30"}, body: oaiErr429},
 			step{status: 200, chunks: oaiChunks(4), usage: oaiUsageChunk},
 		)
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := oaiClient(s, c, option.WithMaxRetries(3))
 			st := cl.Chat.Completions.NewStreaming(ctx, oaiParams)
 			acc := openai.ChatCompletionAccumulator{}
@@ -246,11 +251,8 @@ func TestSDKRetries(t *testing.T) {
 			}
 			err := st.Err()
 			_ = st.Close()
-			return outcome{value: mustJSON(acc.ChatCompletion), err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{value: mustJSON(acc.ChatCompletion), err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 2), "openai", []wantCall{
 			{status: "error", errType: "http_429", http: 429, stream: true},
 			{status: "success", http: 200, usage: true, stream: true},
@@ -264,21 +266,15 @@ func TestSDKRetries(t *testing.T) {
 			step{status: 529, body: antErr529},
 			step{status: 200, body: antMsgJSON},
 		)
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := antClient(s, c, anthropicoption.WithMaxRetries(3))
 			res, err := cl.Messages.New(ctx, antParams)
 			v := ""
 			if res != nil {
 				v = res.RawJSON()
 			}
-			return outcome{value: v, err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{value: v, err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 4), "anthropic", []wantCall{
 			{status: "error", errType: "http_429", http: 429},
 			{status: "error", errType: "http_500", http: 500},
@@ -289,17 +285,11 @@ func TestSDKRetries(t *testing.T) {
 
 	t.Run("anthropic-exhausted-529", func(t *testing.T) {
 		s := newScripted(t, step{status: 529, header: map[string]string{"retry-after-ms": "20"}, body: antErr529})
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := antClient(s, c, anthropicoption.WithMaxRetries(2))
 			_, err := cl.Messages.New(ctx, antParams)
-			return outcome{err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 3), "anthropic", []wantCall{
 			{status: "error", errType: "http_529", http: 529},
 			{status: "error", errType: "http_529", http: 529},
@@ -312,10 +302,7 @@ func TestSDKRetries(t *testing.T) {
 			step{status: 529, header: map[string]string{"retry-after-ms": "30"}, body: antErr529},
 			step{status: 200, chunks: antChunks(4)},
 		)
-		run := func(c *http.Client) outcome {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel() // ends the connections of the responses openai-go drops unclosed
-			s.reset()
+		sideBySide(t, pub, s, func(ctx context.Context, c *http.Client) outcome {
 			cl := antClient(s, c, anthropicoption.WithMaxRetries(3))
 			st := cl.Messages.NewStreaming(ctx, antParams)
 			var msg anthropic.Message
@@ -327,11 +314,8 @@ func TestSDKRetries(t *testing.T) {
 			}
 			err := st.Err()
 			_ = st.Close()
-			return outcome{value: mustJSON(msg) + fmt.Sprint(accErr), err: describeErr(err), attempts: s.attempts()}
-		}
-		plain := run(&http.Client{Transport: baseTransport(t)})
-		rec := run(recordedClient(pub, s, &http.Client{Transport: baseTransport(t)}))
-		compareOutcomes(t, plain, rec)
+			return outcome{value: mustJSON(msg) + fmt.Sprint(accErr), err: describeErr(err)}
+		})
 		checkCalls(t, callsAt(t, p, s, 2), "anthropic", []wantCall{
 			{status: "error", errType: "http_529", http: 529, stream: true},
 			{status: "success", http: 200, usage: true, stream: true},
